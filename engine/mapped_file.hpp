@@ -1,0 +1,34 @@
+// engine/mapped_file.hpp — read-only memory mapping of a whole file (RAII).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace attend {
+
+class MappedFile {
+ public:
+  // Maps `path` read-only; throws attend::Error naming the path on failure. Empty files are
+  // allowed (data() == nullptr, size() == 0).
+  static std::shared_ptr<MappedFile> open(const std::string& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  MappedFile() = default;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  std::string path_;
+};
+
+// Reads a whole (small) file into a string; throws attend::Error naming the path.
+std::string read_text_file(const std::string& path);
+bool file_exists(const std::string& path);
+
+}  // namespace attend
