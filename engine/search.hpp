@@ -1,0 +1,53 @@
+// engine/search.hpp — decoding strategies (greedy and beam search) with transformers'
+// `generate` semantics, written against the StepModel interface so they know nothing of
+// the network that produces the logits.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "engine/generation_config.hpp"
+
+namespace attend {
+
+// One decoder that advances a set of "rows" (hypotheses) one token at a time. After the
+// encoder ran on a batch of B inputs, the model has B rows, row b attending to input b.
+class StepModel {
+ public:
+  virtual ~StepModel() = default;
+  virtual int vocab_size() const = 0;
+  // Number of live rows right now.
+  virtual int num_rows() const = 0;
+  // Feeds tokens[r] as the newest token of row r (tokens.size() == num_rows()) and returns
+  // the raw logits of that position, row-major [num_rows() x vocab_size()], final bias
+  // included. The buffer belongs to the model, may be modified in place by the caller, and
+  // is valid until the next call of step() or select_rows().
+  virtual float* step(const std::vector<int32_t>& tokens) = 0;
+  // Rebuilds the row set: new row i continues the history (KV cache, source input) of old row
+  // src[i]. Rows may be repeated (beam expansion/reordering) or left out (finished rows stop
+  // costing compute). src may be empty (nothing left).
+  virtual void select_rows(const std::vector<int32_t>& src) = 0;
+};
+
+struct Hypothesis {
+  std::vector<int32_t> ids;         // decoder start token + generated tokens (EOS included if emitted)
+  float score = 0.0f;               // beam: HF sequences_scores; greedy: sum of chosen scores
+  std::vector<float> token_scores;  // greedy: processed score of each chosen token (HF chosen_token_scores)
+};
+
+// Called after every step with, per input b, the current best partial sequence (for
+// streaming); return false to cancel the whole call (an attend::Error("cancelled") is thrown).
+using StepCallback = std::function<bool(int step)>;
+
+// Runs generation for the B inputs whose rows are currently in `model` (model.num_rows() == B)
+// and returns, per input, its num_return_sequences best hypotheses, best first.
+std::vector<std::vector<Hypothesis>> generate(StepModel& model, const GenerationConfig& config,
+                                              const StepCallback& on_step = nullptr);
+
+// transformers' output layout: `sequences` rows (batch*num_return_sequences) padded with
+// pad_token_id to a common length, EOS appended to beam hypotheses shorter than the row
+// length exactly as BeamSearchScorer.finalize does. Used by conformance tests and the API.
+std::vector<std::vector<int32_t>> to_hf_sequences(const std::vector<std::vector<Hypothesis>>& results,
+                                                  const GenerationConfig& config);
+
+}  // namespace attend
