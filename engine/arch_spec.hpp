@@ -1,0 +1,64 @@
+// engine/arch_spec.hpp — the switches in which the supported seq2seq families differ. One
+// shared transformer implementation (engine/transformer.*) reads them; each family file in
+// models/ fills them in from a Hugging Face config.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace attend {
+
+enum class NormKind { LayerNorm, RMSNorm };
+enum class PositionKind {
+  SinusoidalMarian,   // static table from position 0: [sin(even j) | cos(odd j)] (Marian, Pegasus)
+  SinusoidalFairseq,  // M2M100/NLLB: from token ids, padding_idx + 1 + index, pad -> zero row
+  Learned,            // learned table, row = position + position_offset (BART/mBART offset 2)
+  RelativeBuckets,    // T5 bucketed relative position bias
+};
+enum class Activation { Relu, Gelu, GeluTanh, Swish };
+
+struct ArchSpec {
+  std::string family;          // "marian", "bart", "mbart", "t5", "m2m100", "pegasus"
+  int d_model = 0;
+  int src_vocab_size = 0;      // rows of encoder.embed_tokens
+  int vocab_size = 0;          // rows of decoder.embed_tokens and lm_head (the output size)
+  int encoder_layers = 0, decoder_layers = 0;
+  int encoder_heads = 0, decoder_heads = 0;
+  int head_dim = 0;            // per-head size; heads * head_dim may differ from d_model (T5)
+  int encoder_ffn_dim = 0, decoder_ffn_dim = 0;
+
+  bool pre_norm = false;               // norm before each sub-layer (else after the residual add)
+  NormKind norm = NormKind::LayerNorm;
+  float norm_eps = 1e-5f;
+  bool layernorm_embedding = false;    // LayerNorm after embeddings + positions
+  bool encoder_final_norm = false;     // LayerNorm/RMSNorm at the end of each stack
+  bool decoder_final_norm = false;
+
+  PositionKind positions = PositionKind::SinusoidalMarian;
+  int max_positions = 0;               // rows usable by absolute position schemes
+  int position_offset = 0;             // Learned: row = position + offset
+  int padding_idx = 0;                 // SinusoidalFairseq
+  int relative_buckets = 32;           // RelativeBuckets
+  int relative_max_distance = 128;
+
+  float embed_scale = 1.0f;            // sqrt(d_model) or 1
+  bool attention_scaling = true;       // scores = (q * head_dim^-0.5) . k ; false for T5
+  bool projection_bias = true;         // q/k/v/o and FFN linear layers have biases (not T5)
+  Activation activation = Activation::Relu;
+  bool gated_ffn = false;              // T5 v1.1: act(x W0) * (x W1)
+
+  bool final_logits_bias = false;
+  float logits_scale = 1.0f;           // T5 tied: d_model^-0.5 applied before the LM head
+
+  int32_t pad_token_id = 0;
+  bool beam_suppress_pad_before_log_softmax = false;  // MarianMTModel quirk
+
+  nlohmann::json to_json() const;
+  // Reads and validates (positive sizes, known enum names); throws attend::Error naming the field.
+  static ArchSpec from_json(const nlohmann::json& j);
+};
+
+const char* activation_name(Activation a);
+
+}  // namespace attend

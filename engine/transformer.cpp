@@ -1,0 +1,509 @@
+// engine/transformer.cpp — weight binding, encoder forward and the incremental decoder.
+#include "engine/transformer.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "attend/error.hpp"
+#include "engine/attention.hpp"
+#include "engine/positions.hpp"
+
+namespace attend {
+namespace {
+
+// Looks tensors up by Attend name and checks their shapes before anything uses them.
+class WeightBinder {
+ public:
+  WeightBinder(const TensorMap& m, const std::string& label) : m_(m), label_(label) {}
+
+  bool has(const std::string& name) const { return m_.count(name) != 0; }
+
+  std::vector<float> get(const std::string& name, const std::vector<int64_t>& shape) const {
+    auto it = m_.find(name);
+    if (it == m_.end()) throw Error(label_ + ": missing tensor '" + name + "'");
+    const HostTensor& t = it->second;
+    std::vector<int64_t> got = t.shape;
+    // [1, N] and [N] are the same vector (final_logits_bias is stored either way)
+    if (shape.size() == 1 && got.size() == 2 && got[0] == 1) got.erase(got.begin());
+    if (got != shape) {
+      HostTensor want;
+      want.shape = shape;
+      throw Error(label_ + ": tensor '" + name + "': expected shape " + want.shape_str() + ", found " +
+                  t.shape_str());
+    }
+    if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16) {
+      throw Error(label_ + ": tensor '" + name + "': unsupported dtype " + dtype_name(t.dtype));
+    }
+    if (t.nbytes != static_cast<size_t>(t.numel()) * dtype_size(t.dtype)) {
+      throw Error(label_ + ": tensor '" + name + "': byte size does not match its shape");
+    }
+    return t.to_f32();
+  }
+
+  std::vector<float> get_optional(const std::string& name, const std::vector<int64_t>& shape) const {
+    return has(name) ? get(name, shape) : std::vector<float>{};
+  }
+
+ private:
+  const TensorMap& m_;
+  std::string label_;
+};
+
+void init_norm(Norm& norm, const WeightBinder& w, const ArchSpec& s, const std::string& name) {
+  const int64_t d = s.d_model;
+  auto gamma = w.get(name + ".weight", {d});
+  if (s.norm == NormKind::RMSNorm) {
+    norm.init_rms_norm(gamma.data(), d, s.norm_eps);
+  } else {
+    auto beta = w.get(name + ".bias", {d});
+    norm.init_layer_norm(gamma.data(), beta.data(), d, s.norm_eps);
+  }
+}
+
+void init_linear(Linear& lin, const WeightBinder& w, const ArchSpec& s, const std::string& name, int64_t out,
+                 int64_t in, Epilogue ep, Activation act = Activation::Relu) {
+  auto weight = w.get(name + ".weight", {out, in});
+  std::vector<float> bias;
+  if (s.projection_bias) bias = w.get(name + ".bias", {out});
+  lin.init(weight.data(), out, in, bias.empty() ? nullptr : bias.data(), ep, act);
+}
+
+// q|k|v (self-attention) or k|v (cross-attention) stacked into one [n*inner, d] matrix so a
+// single matmul projects them all.
+void init_fused(Linear& lin, const WeightBinder& w, const ArchSpec& s, const std::string& prefix,
+                const std::vector<std::string>& parts, int64_t inner) {
+  const int64_t d = s.d_model;
+  std::vector<float> weight, bias;
+  for (const auto& p : parts) {
+    auto wp = w.get(prefix + p + ".weight", {inner, d});
+    weight.insert(weight.end(), wp.begin(), wp.end());
+    if (s.projection_bias) {
+      auto bp = w.get(prefix + p + ".bias", {inner});
+      bias.insert(bias.end(), bp.begin(), bp.end());
+    }
+  }
+  const int64_t out = inner * static_cast<int64_t>(parts.size());
+  lin.init(weight.data(), out, d, bias.empty() ? nullptr : bias.data(), Epilogue::None);
+}
+
+void init_ffn(FeedForward& f, const WeightBinder& w, const ArchSpec& s, const std::string& prefix, int64_t ffn) {
+  const int64_t d = s.d_model;
+  init_norm(f.norm, w, s, prefix + "ffn_norm");
+  if (s.gated_ffn) {
+    init_linear(f.wi_lin, w, s, prefix + "ffn.wi_lin", ffn, d, Epilogue::None);
+    init_linear(f.wi, w, s, prefix + "ffn.wi", ffn, d, Epilogue::ActivateMul, s.activation);
+  } else {
+    init_linear(f.wi, w, s, prefix + "ffn.wi", ffn, d, Epilogue::Activation, s.activation);
+  }
+  init_linear(f.wo, w, s, prefix + "ffn.wo", d, ffn, Epilogue::Accumulate);
+}
+
+int max_threads() { return std::max(1, omp_get_max_threads()); }
+
+}  // namespace
+
+Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const std::string& label)
+    : spec_(spec) {
+  const ArchSpec& s = spec_;
+  if (s.encoder_heads != s.decoder_heads) throw Error(label + ": encoder and decoder head counts differ");
+  inner_ = s.encoder_heads * s.head_dim;
+  const int64_t d = s.d_model;
+  WeightBinder w(tensors, label);
+
+  enc_embed_ = w.get("encoder.embed_tokens.weight", {s.src_vocab_size, d});
+  dec_embed_ = w.get("decoder.embed_tokens.weight", {s.vocab_size, d});
+  enc_embed_ptr_ = enc_embed_.data();
+  dec_embed_ptr_ = dec_embed_.data();
+
+  switch (s.positions) {
+    case PositionKind::Learned:
+      position_rows_ = s.max_positions + s.position_offset;
+      enc_positions_ = w.get("encoder.embed_positions.weight", {position_rows_, d});
+      dec_positions_ = w.get("decoder.embed_positions.weight", {position_rows_, d});
+      break;
+    case PositionKind::SinusoidalMarian:
+      position_rows_ = s.max_positions;
+      enc_positions_ = w.get_optional("encoder.embed_positions.weight", {position_rows_, d});
+      dec_positions_ = w.get_optional("decoder.embed_positions.weight", {position_rows_, d});
+      if (enc_positions_.empty()) enc_positions_ = marian_sinusoidal_table(position_rows_, s.d_model);
+      if (dec_positions_.empty()) dec_positions_ = marian_sinusoidal_table(position_rows_, s.d_model);
+      break;
+    case PositionKind::SinusoidalFairseq:
+      position_rows_ = s.max_positions + s.padding_idx + 1;
+      enc_positions_ = w.get_optional("encoder.embed_positions.weight", {position_rows_, d});
+      dec_positions_ = w.get_optional("decoder.embed_positions.weight", {position_rows_, d});
+      if (enc_positions_.empty()) enc_positions_ = fairseq_sinusoidal_table(position_rows_, s.d_model, s.padding_idx);
+      if (dec_positions_.empty()) dec_positions_ = fairseq_sinusoidal_table(position_rows_, s.d_model, s.padding_idx);
+      break;
+    case PositionKind::RelativeBuckets:
+      enc_rel_bias_ = w.get("encoder.relative_attention_bias.weight", {s.relative_buckets, s.encoder_heads});
+      dec_rel_bias_ = w.get("decoder.relative_attention_bias.weight", {s.relative_buckets, s.decoder_heads});
+      break;
+  }
+  if (s.layernorm_embedding) {
+    init_norm(enc_emb_norm_, w, s, "encoder.layernorm_embedding");
+    init_norm(dec_emb_norm_, w, s, "decoder.layernorm_embedding");
+  }
+  if (s.encoder_final_norm) init_norm(enc_final_norm_, w, s, "encoder.final_norm");
+  if (s.decoder_final_norm) init_norm(dec_final_norm_, w, s, "decoder.final_norm");
+
+  enc_layers_.resize(s.encoder_layers);
+  for (int i = 0; i < s.encoder_layers; ++i) {
+    const std::string p = "encoder.layers." + std::to_string(i) + ".";
+    EncoderLayer& L = enc_layers_[i];
+    init_norm(L.self_attn.norm, w, s, p + "self_attn_norm");
+    init_fused(L.self_attn.q, w, s, p + "self_attn.", std::vector<std::string>{"q", "k", "v"}, inner_);
+    init_linear(L.self_attn.out, w, s, p + "self_attn.o", d, inner_, Epilogue::Accumulate);
+    init_ffn(L.ffn, w, s, p, s.encoder_ffn_dim);
+  }
+  dec_layers_.resize(s.decoder_layers);
+  for (int i = 0; i < s.decoder_layers; ++i) {
+    const std::string p = "decoder.layers." + std::to_string(i) + ".";
+    DecoderLayer& L = dec_layers_[i];
+    init_norm(L.self_attn.norm, w, s, p + "self_attn_norm");
+    init_fused(L.self_attn.q, w, s, p + "self_attn.", std::vector<std::string>{"q", "k", "v"}, inner_);
+    init_linear(L.self_attn.out, w, s, p + "self_attn.o", d, inner_, Epilogue::Accumulate);
+    init_norm(L.cross_attn.norm, w, s, p + "cross_attn_norm");
+    init_linear(L.cross_attn.q, w, s, p + "cross_attn.q", inner_, d, Epilogue::None);
+    init_fused(L.cross_attn.kv, w, s, p + "cross_attn.", std::vector<std::string>{std::string("k"), std::string("v")}, inner_);
+    init_linear(L.cross_attn.out, w, s, p + "cross_attn.o", d, inner_, Epilogue::Accumulate);
+    init_ffn(L.ffn, w, s, p, s.decoder_ffn_dim);
+  }
+  auto lm = w.get("lm_head.weight", {s.vocab_size, d});
+  std::vector<float> flb;
+  if (s.final_logits_bias) flb = w.get("final_logits_bias", {s.vocab_size});
+  lm_head_.init(lm.data(), s.vocab_size, d, flb.empty() ? nullptr : flb.data(), Epilogue::None);
+}
+
+void Transformer::embed(const int32_t* ids, int64_t n, const int32_t* positions, bool decoder, float* out) const {
+  const int64_t d = spec_.d_model;
+  const int vocab = decoder ? spec_.vocab_size : spec_.src_vocab_size;
+  const float* table = decoder ? dec_embed_ptr_ : enc_embed_ptr_;
+  const std::vector<float>& pos = decoder ? dec_positions_ : enc_positions_;
+  for (int64_t i = 0; i < n; ++i) {
+    if (ids[i] < 0 || ids[i] >= vocab) {
+      throw Error("token id " + std::to_string(ids[i]) + " is outside the " + (decoder ? "decoder" : "encoder") +
+                  " vocabulary (size " + std::to_string(vocab) + ")");
+    }
+    if (!pos.empty() && (positions[i] < 0 || positions[i] >= position_rows_)) {
+      throw Error("input too long: position " + std::to_string(positions[i]) + " exceeds the model's " +
+                  std::to_string(position_rows_) + " position rows");
+    }
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    const float* e = table + static_cast<int64_t>(ids[i]) * d;
+    float* o = out + i * d;
+    const float scale = spec_.embed_scale;
+    if (pos.empty()) {
+      for (int64_t j = 0; j < d; ++j) o[j] = e[j] * scale;
+    } else {
+      const float* p = pos.data() + static_cast<int64_t>(positions[i]) * d;
+      for (int64_t j = 0; j < d; ++j) o[j] = e[j] * scale + p[j];
+    }
+  }
+}
+
+void Transformer::feed_forward(const FeedForward& f, float* x, int64_t rows, float* norm_buf, float* h1,
+                               float* h2) const {
+  const int64_t d = spec_.d_model;
+  const float* src = x;
+  if (spec_.pre_norm) {
+    f.norm.forward(x, rows, norm_buf);
+    src = norm_buf;
+  }
+  if (spec_.gated_ffn) {
+    f.wi_lin.forward(src, rows, h2);
+    f.wi.forward(src, rows, h1, h2);
+  } else {
+    f.wi.forward(src, rows, h1);
+  }
+  f.wo.forward(h1, rows, x);
+  if (!spec_.pre_norm) f.norm.forward(x, rows, x);
+  (void)d;
+}
+
+std::shared_ptr<const EncoderOutput> Transformer::encode(const std::vector<std::vector<int32_t>>& ids,
+                                                         const std::vector<std::vector<int32_t>>& mask,
+                                                         bool record_layers) const {
+  const ArchSpec& s = spec_;
+  auto out = std::make_shared<EncoderOutput>();
+  const int B = static_cast<int>(ids.size());
+  if (B == 0) throw Error("encode: empty batch");
+  const int S = static_cast<int>(ids[0].size());
+  if (S == 0) throw Error("encode: empty input");
+  if (mask.size() != ids.size()) throw Error("encode: attention mask batch size differs from input");
+  out->batch = B;
+  out->src_len = S;
+  out->mask.resize(static_cast<size_t>(B) * S);
+  std::vector<int32_t> flat(static_cast<size_t>(B) * S), positions(static_cast<size_t>(B) * S);
+  for (int b = 0; b < B; ++b) {
+    if (static_cast<int>(ids[b].size()) != S || static_cast<int>(mask[b].size()) != S) {
+      throw Error("encode: inputs must be padded to one length");
+    }
+    int nonpad = 0;
+    for (int i = 0; i < S; ++i) {
+      const size_t k = static_cast<size_t>(b) * S + i;
+      flat[k] = ids[b][i];
+      out->mask[k] = mask[b][i] != 0 ? 1 : 0;
+      switch (s.positions) {
+        case PositionKind::Learned: positions[k] = i + s.position_offset; break;
+        case PositionKind::SinusoidalFairseq:
+          if (ids[b][i] != s.pad_token_id) positions[k] = s.padding_idx + 1 + nonpad++;
+          else positions[k] = s.padding_idx;
+          break;
+        default: positions[k] = i;
+      }
+    }
+  }
+  const int64_t d = s.d_model;
+  const int64_t N = static_cast<int64_t>(B) * S;
+  const int H = s.encoder_heads, dh = s.head_dim, inner = inner_;
+  std::vector<float>& x = out->hidden;
+  x.resize(N * d);
+  embed(flat.data(), N, positions.data(), false, x.data());
+  if (s.layernorm_embedding) enc_emb_norm_.forward(x.data(), N, x.data());
+  if (record_layers) out->layer_states.push_back(x);
+
+  // T5: bias[h][i][j] = rel_bias[bucket(j - i)][h], shared by every layer.
+  std::vector<float> bias;
+  if (s.positions == PositionKind::RelativeBuckets) {
+    bias.resize(static_cast<size_t>(H) * S * S);
+    for (int i = 0; i < S; ++i) {
+      for (int j = 0; j < S; ++j) {
+        const int bucket = t5_relative_bucket(j - i, true, s.relative_buckets, s.relative_max_distance);
+        for (int h = 0; h < H; ++h) {
+          bias[(static_cast<size_t>(h) * S + i) * S + j] = enc_rel_bias_[static_cast<size_t>(bucket) * H + h];
+        }
+      }
+    }
+  }
+  const float scale = s.attention_scaling ? 1.0f / std::sqrt(static_cast<float>(dh)) : 1.0f;
+  const int64_t ffn = s.encoder_ffn_dim;
+  std::vector<float> norm_buf(N * d), qkv(N * 3 * inner), ctx(N * inner), h1(N * ffn),
+      h2(s.gated_ffn ? N * ffn : 0), scratch(static_cast<size_t>(max_threads()) * S);
+  for (const EncoderLayer& L : enc_layers_) {
+    const float* src = x.data();
+    if (s.pre_norm) {
+      L.self_attn.norm.forward(x.data(), N, norm_buf.data());
+      src = norm_buf.data();
+    }
+    L.self_attn.q.forward(src, N, qkv.data());
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < N; ++r) {
+      const int b = static_cast<int>(r / S), i = static_cast<int>(r % S);
+      KeyValueView kv;
+      kv.k = qkv.data() + static_cast<int64_t>(b) * S * 3 * inner + inner;
+      kv.v = kv.k + inner;
+      kv.stride = 3 * inner;
+      kv.length = S;
+      kv.mask = out->mask.data() + static_cast<size_t>(b) * S;
+      ScoreBias sb;
+      if (!bias.empty()) {
+        sb.data = bias.data() + static_cast<size_t>(i) * S;
+        sb.head_stride = static_cast<int64_t>(S) * S;
+      }
+      attend_row(qkv.data() + r * 3 * inner, kv, sb, H, dh, scale, ctx.data() + r * inner,
+                 scratch.data() + static_cast<size_t>(omp_get_thread_num()) * S);
+    }
+    L.self_attn.out.forward(ctx.data(), N, x.data());
+    if (!s.pre_norm) L.self_attn.norm.forward(x.data(), N, x.data());
+    feed_forward(L.ffn, x.data(), N, norm_buf.data(), h1.data(), h2.data());
+    if (record_layers) out->layer_states.push_back(x);
+  }
+  if (s.encoder_final_norm) {
+    enc_final_norm_.forward(x.data(), N, x.data());
+    if (record_layers) out->layer_states.back() = x;
+  }
+  out->cross_kv.resize(dec_layers_.size());
+  for (size_t l = 0; l < dec_layers_.size(); ++l) {
+    out->cross_kv[l].resize(N * 2 * inner);
+    dec_layers_[l].cross_attn.kv.forward(x.data(), N, out->cross_kv[l].data());
+  }
+  return out;
+}
+
+DecoderState::DecoderState(const Transformer& model, std::shared_ptr<const EncoderOutput> enc)
+    : m_(model), enc_(std::move(enc)) {
+  rows_ = enc_->batch;
+  row_input_.resize(rows_);
+  for (int r = 0; r < rows_; ++r) row_input_[r] = r;
+  k_cache_.resize(m_.dec_layers_.size());
+  v_cache_.resize(m_.dec_layers_.size());
+}
+
+int DecoderState::vocab_size() const { return m_.spec_.vocab_size; }
+
+void DecoderState::ensure_capacity(int rows, int t) {
+  if (rows <= cap_rows_ && t <= cap_t_) return;
+  const int new_rows = std::max(rows, cap_rows_);
+  int new_t = std::max(cap_t_, 16);
+  while (new_t < t) new_t *= 2;
+  const int64_t inner = m_.inner_;
+  for (size_t l = 0; l < k_cache_.size(); ++l) {
+    for (auto* cache : {&k_cache_[l], &v_cache_[l]}) {
+      std::vector<float> grown(static_cast<size_t>(new_rows) * new_t * inner);
+      for (int r = 0; r < std::min(rows_, cap_rows_); ++r) {
+        std::memcpy(grown.data() + static_cast<size_t>(r) * new_t * inner,
+                    cache->data() + static_cast<size_t>(r) * cap_t_ * inner, sizeof(float) * t_ * inner);
+      }
+      cache->swap(grown);
+    }
+  }
+  cap_rows_ = new_rows;
+  cap_t_ = new_t;
+}
+
+float* DecoderState::step(const std::vector<int32_t>& tokens) {
+  const ArchSpec& s = m_.spec_;
+  const int R = rows_;
+  if (static_cast<int>(tokens.size()) != R) throw Error("decoder step: token count differs from row count");
+  const int64_t d = s.d_model;
+  const int H = s.decoder_heads, dh = s.head_dim;
+  const int64_t inner = m_.inner_;
+  const int t = t_;
+  ensure_capacity(R, t + 1);
+  const int64_t ffn = s.decoder_ffn_dim;
+  const int S = enc_->src_len;
+  const int nthreads = max_threads();
+  x_.resize(R * d);
+  norm_.resize(R * d);
+  qkv_.resize(R * 3 * inner);
+  ctx_.resize(R * inner);
+  h1_.resize(R * ffn);
+  h2_.resize(s.gated_ffn ? R * ffn : 0);
+  att_scratch_.resize(static_cast<size_t>(nthreads) * std::max(S, t + 1));
+  const size_t scratch_len = static_cast<size_t>(std::max(S, t + 1));
+
+  std::vector<int32_t> positions(R);
+  for (int r = 0; r < R; ++r) {
+    switch (s.positions) {
+      case PositionKind::Learned: positions[r] = t + s.position_offset; break;
+      case PositionKind::SinusoidalFairseq:
+        positions[r] = tokens[r] != s.pad_token_id ? t + 1 + s.padding_idx : s.padding_idx;
+        break;
+      default: positions[r] = t;
+    }
+  }
+  m_.embed(tokens.data(), R, positions.data(), true, x_.data());
+  if (s.layernorm_embedding) m_.dec_emb_norm_.forward(x_.data(), R, x_.data());
+  if (record_) record_->push_back(x_);
+
+  // T5 causal bias for query position t: bias[h][j] = rel_bias[bucket(j - t)][h], j <= t.
+  if (s.positions == PositionKind::RelativeBuckets) {
+    rel_bias_.resize(static_cast<size_t>(H) * (t + 1));
+    for (int j = 0; j <= t; ++j) {
+      const int bucket = t5_relative_bucket(j - t, false, s.relative_buckets, s.relative_max_distance);
+      for (int h = 0; h < H; ++h) {
+        rel_bias_[static_cast<size_t>(h) * (t + 1) + j] = m_.dec_rel_bias_[static_cast<size_t>(bucket) * H + h];
+      }
+    }
+  }
+  const float scale = s.attention_scaling ? 1.0f / std::sqrt(static_cast<float>(dh)) : 1.0f;
+  for (size_t l = 0; l < m_.dec_layers_.size(); ++l) {
+    const DecoderLayer& L = m_.dec_layers_[l];
+    // self-attention over the cache
+    const float* src = x_.data();
+    if (s.pre_norm) {
+      L.self_attn.norm.forward(x_.data(), R, norm_.data());
+      src = norm_.data();
+    }
+    L.self_attn.q.forward(src, R, qkv_.data());
+    float* kc = k_cache_[l].data();
+    float* vc = v_cache_[l].data();
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < R; ++r) {
+      const float* row = qkv_.data() + static_cast<int64_t>(r) * 3 * inner;
+      const size_t at = (static_cast<size_t>(r) * cap_t_ + t) * inner;
+      std::memcpy(kc + at, row + inner, sizeof(float) * inner);
+      std::memcpy(vc + at, row + 2 * inner, sizeof(float) * inner);
+      KeyValueView kv;
+      kv.k = kc + static_cast<size_t>(r) * cap_t_ * inner;
+      kv.v = vc + static_cast<size_t>(r) * cap_t_ * inner;
+      kv.stride = inner;
+      kv.length = t + 1;
+      ScoreBias sb;
+      if (!rel_bias_.empty() && s.positions == PositionKind::RelativeBuckets) {
+        sb.data = rel_bias_.data();
+        sb.head_stride = t + 1;
+      }
+      attend_row(row, kv, sb, H, dh, scale, ctx_.data() + static_cast<int64_t>(r) * inner,
+                 att_scratch_.data() + static_cast<size_t>(omp_get_thread_num()) * scratch_len);
+    }
+    L.self_attn.out.forward(ctx_.data(), R, x_.data());
+    if (!s.pre_norm) L.self_attn.norm.forward(x_.data(), R, x_.data());
+
+    // cross-attention over the encoder output of each row's input
+    src = x_.data();
+    if (s.pre_norm) {
+      L.cross_attn.norm.forward(x_.data(), R, norm_.data());
+      src = norm_.data();
+    }
+    L.cross_attn.q.forward(src, R, qkv_.data());
+    const float* ckv = enc_->cross_kv[l].data();
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < R; ++r) {
+      const int b = row_input_[r];
+      KeyValueView kv;
+      kv.k = ckv + static_cast<int64_t>(b) * S * 2 * inner;
+      kv.v = kv.k + inner;
+      kv.stride = 2 * inner;
+      kv.length = S;
+      kv.mask = enc_->mask.data() + static_cast<size_t>(b) * S;
+      attend_row(qkv_.data() + static_cast<int64_t>(r) * inner, kv, ScoreBias{}, H, dh, scale,
+                 ctx_.data() + static_cast<int64_t>(r) * inner,
+                 att_scratch_.data() + static_cast<size_t>(omp_get_thread_num()) * scratch_len);
+    }
+    L.cross_attn.out.forward(ctx_.data(), R, x_.data());
+    if (!s.pre_norm) L.cross_attn.norm.forward(x_.data(), R, x_.data());
+
+    m_.feed_forward(L.ffn, x_.data(), R, norm_.data(), h1_.data(), h2_.data());
+    if (record_) record_->push_back(x_);
+  }
+  if (s.decoder_final_norm) {
+    m_.dec_final_norm_.forward(x_.data(), R, x_.data());
+    if (record_) record_->back() = x_;
+  }
+  if (s.logits_scale != 1.0f) {
+    for (auto& v : x_) v *= s.logits_scale;
+  }
+  logits_.resize(static_cast<size_t>(R) * s.vocab_size);
+  m_.lm_head_.forward(x_.data(), R, logits_.data());
+  t_ = t + 1;
+  return logits_.data();
+}
+
+void DecoderState::select_rows(const std::vector<int32_t>& src) {
+  const int n = static_cast<int>(src.size());
+  for (int32_t r : src) {
+    if (r < 0 || r >= rows_) throw Error("select_rows: row index out of range");
+  }
+  bool identity = n == rows_;
+  for (int i = 0; identity && i < n; ++i) identity = src[i] == i;
+  if (identity) return;
+  if (t_ > 0) {
+    ensure_capacity(n, t_);
+    const int64_t inner = m_.inner_;
+    const size_t row_floats = static_cast<size_t>(cap_t_) * inner;
+    const size_t used = static_cast<size_t>(t_) * inner;
+    for (size_t l = 0; l < k_cache_.size(); ++l) {
+      for (auto* cache : {&k_cache_[l], &v_cache_[l]}) {
+        scratch_cache_.resize(cache->size());
+        for (int i = 0; i < n; ++i) {
+          std::memcpy(scratch_cache_.data() + i * row_floats, cache->data() + src[i] * row_floats,
+                      sizeof(float) * used);
+        }
+        cache->swap(scratch_cache_);
+      }
+    }
+  }
+  std::vector<int32_t> new_input(n);
+  for (int i = 0; i < n; ++i) new_input[i] = row_input_[src[i]];
+  row_input_.swap(new_input);
+  rows_ = n;
+}
+
+}  // namespace attend

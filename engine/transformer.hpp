@@ -1,0 +1,116 @@
+// engine/transformer.hpp — the one shared encoder-decoder Transformer. Every supported family
+// is this network with different ArchSpec switches. Weights come from a TensorMap that uses
+// Attend's tensor names (weights_format.md); the encoder runs once per batch and projects the
+// cross-attention keys/values of every decoder layer once; DecoderState advances rows one
+// token at a time with a growing self-attention KV cache (a StepModel for engine/search).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/arch_spec.hpp"
+#include "engine/dnnl_ops.hpp"
+#include "engine/host_tensor.hpp"
+#include "engine/search.hpp"
+
+namespace attend {
+
+struct AttentionBlock {
+  Norm norm;
+  Linear q;        // self-attention: fused q|k|v projection; cross-attention: q only
+  Linear kv;       // cross-attention only: fused k|v projection of the encoder output
+  Linear out;      // accumulates into the residual stream
+};
+
+struct FeedForward {
+  Norm norm;
+  Linear wi;       // activated (and, when gated, multiplied by wi_lin's output)
+  Linear wi_lin;   // gated FFN only
+  Linear wo;       // accumulates into the residual stream
+};
+
+struct EncoderLayer {
+  AttentionBlock self_attn;
+  FeedForward ffn;
+};
+
+struct DecoderLayer {
+  AttentionBlock self_attn;
+  AttentionBlock cross_attn;
+  FeedForward ffn;
+};
+
+// Encoder result for a batch of B inputs padded to S positions.
+struct EncoderOutput {
+  int batch = 0, src_len = 0;
+  std::vector<int32_t> mask;                   // [B, S], 1 = real token
+  std::vector<float> hidden;                   // [B*S, d] final encoder states
+  std::vector<std::vector<float>> cross_kv;    // per decoder layer: [B*S, 2*inner] (k | v)
+  std::vector<std::vector<float>> layer_states;  // optional: embeddings + every layer output
+};
+
+class Transformer {
+ public:
+  // Binds and validates every tensor the spec needs (name, shape); throws attend::Error
+  // naming `label` and the tensor. Weights are reordered into oneDNN layouts here, once.
+  Transformer(const ArchSpec& spec, const TensorMap& tensors, const std::string& label);
+
+  const ArchSpec& spec() const { return spec_; }
+
+  // ids/mask: [B][S] rectangular (right-padded). record_layers keeps every layer's output.
+  std::shared_ptr<const EncoderOutput> encode(const std::vector<std::vector<int32_t>>& ids,
+                                              const std::vector<std::vector<int32_t>>& mask,
+                                              bool record_layers = false) const;
+
+ private:
+  friend class DecoderState;
+  void embed(const int32_t* ids, int64_t n, const int32_t* positions, bool decoder, float* out) const;
+  void feed_forward(const FeedForward& f, float* x, int64_t rows, float* norm_buf, float* h1,
+                    float* h2) const;
+
+  ArchSpec spec_;
+  int inner_ = 0;  // heads * head_dim
+  std::vector<float> enc_embed_, dec_embed_;  // [V, d] float32 copies
+  const float* enc_embed_ptr_ = nullptr;
+  const float* dec_embed_ptr_ = nullptr;
+  std::vector<float> enc_positions_, dec_positions_;  // absolute position tables [P, d]
+  int position_rows_ = 0;
+  std::vector<float> enc_rel_bias_, dec_rel_bias_;    // [buckets, heads]
+  Norm enc_emb_norm_, dec_emb_norm_;
+  Norm enc_final_norm_, dec_final_norm_;
+  std::vector<EncoderLayer> enc_layers_;
+  std::vector<DecoderLayer> dec_layers_;
+  Linear lm_head_;
+};
+
+// Decoder rows advancing one token per step over a shared encoder output.
+class DecoderState : public StepModel {
+ public:
+  DecoderState(const Transformer& model, std::shared_ptr<const EncoderOutput> enc);
+  int vocab_size() const override;
+  int num_rows() const override { return rows_; }
+  float* step(const std::vector<int32_t>& tokens) override;
+  void select_rows(const std::vector<int32_t>& src) override;
+  // Optional: after each step, append the embedding output and every layer's output
+  // ([rows, d] each, decoder_layers + 1 entries) to `sink` (teacher-forced tensor checks).
+  void record_layers(std::vector<std::vector<float>>* sink) { record_ = sink; }
+  int position() const { return t_; }
+
+ private:
+  void ensure_capacity(int rows, int t);
+
+  const Transformer& m_;
+  std::shared_ptr<const EncoderOutput> enc_;
+  int rows_ = 0;
+  int t_ = 0;                       // number of positions already in the cache
+  int cap_rows_ = 0, cap_t_ = 0;
+  std::vector<int32_t> row_input_;  // row -> encoder batch index
+  std::vector<int32_t> row_nonpad_; // fairseq positions: count of non-pad tokens fed so far
+  std::vector<std::vector<float>> k_cache_, v_cache_;  // per layer [cap_rows][cap_t][inner]
+  std::vector<float> scratch_cache_;
+  std::vector<float> x_, norm_, qkv_, ctx_, h1_, h2_, logits_, att_scratch_, rel_bias_;
+  std::vector<std::vector<float>>* record_ = nullptr;
+};
+
+}  // namespace attend
