@@ -150,7 +150,7 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
   if (s.encoder_final_norm) init_norm(enc_final_norm_, w, s, "encoder.final_norm");
   if (s.decoder_final_norm) init_norm(dec_final_norm_, w, s, "decoder.final_norm");
 
-  enc_layers_.resize(s.encoder_layers);
+  enc_layers_ = std::vector<EncoderLayer>(s.encoder_layers);
   for (int i = 0; i < s.encoder_layers; ++i) {
     const std::string p = "encoder.layers." + std::to_string(i) + ".";
     EncoderLayer& L = enc_layers_[i];
@@ -159,7 +159,7 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
     init_linear(L.self_attn.out, w, s, p + "self_attn.o", d, inner_, Epilogue::Accumulate);
     init_ffn(L.ffn, w, s, p, s.encoder_ffn_dim);
   }
-  dec_layers_.resize(s.decoder_layers);
+  dec_layers_ = std::vector<DecoderLayer>(s.decoder_layers);
   for (int i = 0; i < s.decoder_layers; ++i) {
     const std::string p = "decoder.layers." + std::to_string(i) + ".";
     DecoderLayer& L = dec_layers_[i];
