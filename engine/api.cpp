@@ -1,0 +1,226 @@
+// engine/api.cpp — implementation of the public API (include/attend/attend.hpp): model
+// loading from an Attend file or a HF directory, batching (sorted by length), tokenization,
+// generation and detokenization.
+#include <omp.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "attend/attend.hpp"
+#include "engine/mapped_file.hpp"
+#include "engine/model_file.hpp"
+#include "engine/model_impl.hpp"
+#include "models/converter.hpp"
+
+namespace attend {
+
+Model::Impl::Impl(const std::string& label_, const nlohmann::json& doc_, const TensorMap& tensors,
+                  const std::map<std::string, std::string>& tokenizer_files)
+    : label(label_), doc(doc_) {
+  try {
+    spec = ArchSpec::from_json(doc.at("architecture"));
+  } catch (const nlohmann::json::exception&) {
+    throw Error(label + ": model document has no architecture");
+  } catch (const Error& e) {
+    throw Error(label + ": " + e.what());
+  }
+  net = std::make_unique<Transformer>(spec, tensors, label);
+  if (doc.contains("generation")) {
+    try {
+      defaults.apply_json(doc["generation"]);
+    } catch (const Error& e) {
+      throw Error(label + ": generation defaults: " + e.what());
+    }
+  }
+  defaults.beam_suppress_pad_before_log_softmax = spec.beam_suppress_pad_before_log_softmax;
+  const auto& tok = doc.value("tokenizer", nlohmann::json::object());
+  if (tok.is_object() && tok.contains("kind") && tok["kind"].is_string() && !tok["kind"].get<std::string>().empty()) {
+    try {
+      tokenizer = make_tokenizer(tok["kind"].get<std::string>(), tokenizer_files);
+    } catch (const Error& e) {
+      throw Error(label + ": tokenizer: " + e.what());
+    }
+  }
+}
+
+GenerationConfig Model::Impl::resolve(const GenerationOptions& o, const std::string& tgt_lang) const {
+  GenerationConfig g = defaults;
+  if (o.num_beams) g.num_beams = *o.num_beams;
+  if (o.num_return_sequences) g.num_return_sequences = *o.num_return_sequences;
+  if (o.max_length) {
+    g.max_length = *o.max_length;
+    g.max_new_tokens.reset();
+  }
+  if (o.max_new_tokens) g.max_new_tokens = *o.max_new_tokens;
+  if (o.min_length) g.min_length = *o.min_length;
+  if (o.min_new_tokens) g.min_new_tokens = *o.min_new_tokens;
+  if (o.early_stopping) {
+    const std::string& e = *o.early_stopping;
+    if (e == "true") g.early_stopping = EarlyStopping::True;
+    else if (e == "false") g.early_stopping = EarlyStopping::False;
+    else if (e == "never") g.early_stopping = EarlyStopping::Never;
+    else throw Error("early_stopping must be true, false or never (got '" + e + "')");
+  }
+  if (o.length_penalty) g.length_penalty = *o.length_penalty;
+  if (o.no_repeat_ngram_size) g.no_repeat_ngram_size = *o.no_repeat_ngram_size;
+  if (o.repetition_penalty) g.repetition_penalty = *o.repetition_penalty;
+  if (o.bad_words_ids) g.bad_words_ids = *o.bad_words_ids;
+  auto opt_id = [](int32_t v) { return v < 0 ? std::optional<int32_t>() : std::optional<int32_t>(v); };
+  if (!tgt_lang.empty()) {
+    if (!tokenizer) throw Error(label + ": --tgt-lang needs a model with a tokenizer");
+    auto id = tokenizer->language_id(tgt_lang);
+    if (!id) {
+      std::string codes;
+      for (const auto& c : tokenizer->language_codes()) codes += (codes.empty() ? "" : ", ") + c;
+      throw Error("unknown target language '" + tgt_lang + "'" +
+                  (codes.empty() ? std::string(" (this model is not multilingual)") : " (valid: " + codes + ")"));
+    }
+    g.forced_bos_token_id = *id;
+  }
+  if (o.forced_bos_token_id) g.forced_bos_token_id = opt_id(*o.forced_bos_token_id);
+  if (o.forced_eos_token_id) g.forced_eos_token_id = opt_id(*o.forced_eos_token_id);
+  if (o.decoder_start_token_id) {
+    if (*o.decoder_start_token_id < 0) throw Error("decoder_start_token_id must be a token id");
+    g.decoder_start_token_id = *o.decoder_start_token_id;
+  }
+  g.validate();
+  for (int32_t id : {g.decoder_start_token_id, g.pad_token_id}) {
+    if (id < 0 || id >= spec.vocab_size) throw Error("token id " + std::to_string(id) + " outside the vocabulary");
+  }
+  return g;
+}
+
+std::vector<std::vector<Hypothesis>> Model::Impl::generate_batch(const std::vector<std::vector<int32_t>>& ids,
+                                                                 const GenerationConfig& config) const {
+  size_t S = 0;
+  for (const auto& r : ids) S = std::max(S, r.size());
+  if (S == 0) throw Error("empty input (no tokens)");
+  std::vector<std::vector<int32_t>> padded(ids.size()), mask(ids.size());
+  for (size_t b = 0; b < ids.size(); ++b) {
+    padded[b] = ids[b];
+    padded[b].resize(S, spec.pad_token_id);
+    mask[b].assign(S, 0);
+    std::fill(mask[b].begin(), mask[b].begin() + static_cast<std::ptrdiff_t>(ids[b].size()), 1);
+  }
+  auto enc = net->encode(padded, mask);
+  DecoderState state(*net, enc);
+  return attend::generate(state, config);
+}
+
+namespace {
+
+std::vector<TranslationResult> run_batches(const Model::Impl& m, const std::vector<std::vector<int32_t>>& ids,
+                                           const TranslateOptions& options, const GenerationConfig& g) {
+  std::vector<TranslationResult> out(ids.size());
+  std::vector<size_t> order(ids.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a].size() < ids[b].size(); });
+  const size_t bs = static_cast<size_t>(std::max(1, options.max_batch_size));
+  for (size_t start = 0; start < order.size(); start += bs) {
+    const size_t end = std::min(order.size(), start + bs);
+    std::vector<std::vector<int32_t>> batch;
+    for (size_t i = start; i < end; ++i) batch.push_back(ids[order[i]]);
+    auto hyps = m.generate_batch(batch, g);
+    for (size_t i = start; i < end; ++i) {
+      TranslationResult& r = out[order[i]];
+      for (auto& h : hyps[i - start]) {
+        attend::Hypothesis ph;
+        ph.ids = std::move(h.ids);
+        ph.score = h.score;
+        ph.token_scores = std::move(h.token_scores);
+        if (m.tokenizer) ph.text = m.tokenizer->decode(ph.ids, true);
+        r.hypotheses.push_back(std::move(ph));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::unique_ptr<Model::Impl> load_model_impl(const std::string& path, int weights_source) {
+  if (is_hf_checkpoint_dir(path)) {
+    ConvertedModel cm = convert_hf_checkpoint(path, static_cast<WeightsSource>(weights_source));
+    nlohmann::json doc = cm.model;
+    return std::make_unique<Model::Impl>(path, doc, cm.tensors, cm.tokenizer_files);
+  }
+  if (!file_exists(path)) throw Error(path + ": no such model file or checkpoint directory");
+  ModelFileContents c = read_model_file(path);
+  return std::make_unique<Model::Impl>(path, c.model, c.tensors, c.tokenizer_files);
+}
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+
+std::shared_ptr<const Model> Model::load(const std::string& path, const LoadOptions& options) {
+  if (options.threads > 0) set_num_threads(options.threads);
+  return std::shared_ptr<const Model>(new Model(load_model_impl(path)));
+}
+
+std::vector<int32_t> Model::tokenize(const std::string& text, const std::string& src_lang) const {
+  if (!impl_->tokenizer) throw Error(impl_->label + ": this model has no tokenizer; pass token ids");
+  std::lock_guard<std::mutex> lock(impl_->tokenizer_mu);
+  if (!src_lang.empty()) impl_->tokenizer->set_languages(src_lang, "");
+  return impl_->tokenizer->encode(text);
+}
+
+std::string Model::detokenize(const std::vector<int32_t>& ids) const {
+  if (!impl_->tokenizer) throw Error(impl_->label + ": this model has no tokenizer");
+  return impl_->tokenizer->decode(ids, true);
+}
+
+std::vector<TranslationResult> Model::translate(const std::vector<std::string>& inputs,
+                                                const TranslateOptions& options) const {
+  if (!impl_->tokenizer) throw Error(impl_->label + ": this model has no tokenizer; use generate() with token ids");
+  const GenerationConfig g = impl_->resolve(options.generation, options.tgt_lang);
+  std::vector<std::vector<int32_t>> ids;
+  ids.reserve(inputs.size());
+  {
+    std::lock_guard<std::mutex> lock(impl_->tokenizer_mu);
+    if (!options.src_lang.empty() || !options.tgt_lang.empty()) {
+      impl_->tokenizer->set_languages(options.src_lang, options.tgt_lang);
+    }
+    for (const auto& text : inputs) ids.push_back(impl_->tokenizer->encode(options.input_prefix + text));
+  }
+  return run_batches(*impl_, ids, options, g);
+}
+
+std::vector<TranslationResult> Model::generate(const std::vector<std::vector<int32_t>>& input_ids,
+                                               const TranslateOptions& options) const {
+  const GenerationConfig g = impl_->resolve(options.generation, options.tgt_lang);
+  return run_batches(*impl_, input_ids, options, g);
+}
+
+ModelInfo Model::info() const {
+  ModelInfo i;
+  const ArchSpec& s = impl_->spec;
+  i.family = s.family;
+  i.tokenizer = impl_->tokenizer ? impl_->tokenizer->kind() : "";
+  i.vocab_size = s.vocab_size;
+  i.d_model = s.d_model;
+  i.encoder_layers = s.encoder_layers;
+  i.decoder_layers = s.decoder_layers;
+  i.heads = s.encoder_heads;
+  if (impl_->tokenizer) i.languages = impl_->tokenizer->language_codes();
+  i.generation_defaults = impl_->defaults.to_json().dump();
+  const auto& extra = impl_->doc.value("extra", nlohmann::json::object());
+  if (extra.contains("task_specific_params")) i.task_params = extra["task_specific_params"].dump();
+  return i;
+}
+
+void convert_model(const std::string& hf_dir, const std::string& output, const ConvertOptions& options) {
+  WeightsSource src = WeightsSource::Auto;
+  if (options.weights == "safetensors") src = WeightsSource::Safetensors;
+  else if (options.weights == "bin") src = WeightsSource::PytorchBin;
+  else if (!options.weights.empty()) throw Error("--weights must be safetensors or bin");
+  ConvertedModel cm = convert_hf_checkpoint(hf_dir, src);
+  save_converted_model(cm, output, options.dtype);
+}
+
+void set_num_threads(int threads) {
+  if (threads > 0) omp_set_num_threads(threads);
+}
+
+const char* version() { return "0.1.0"; }
+
+}  // namespace attend

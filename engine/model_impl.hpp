@@ -1,0 +1,43 @@
+// engine/model_impl.hpp — what a loaded attend::Model holds (internal; used by the API
+// implementation, the conformance runner and tests): the network, the tokenizer, the
+// generation defaults, and the request path ids → encoder → search → ids.
+#pragma once
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "attend/attend.hpp"
+#include "engine/generation_config.hpp"
+#include "engine/search.hpp"
+#include "engine/transformer.hpp"
+#include "tokenizer/tokenizer.hpp"
+
+namespace attend {
+
+struct Model::Impl {
+  std::string label;
+  nlohmann::json doc;                       // the "attend.model" document
+  ArchSpec spec;
+  std::unique_ptr<Transformer> net;
+  std::unique_ptr<Tokenizer> tokenizer;     // null when the model has no tokenizer files
+  mutable std::mutex tokenizer_mu;          // set_languages mutates the tokenizer
+  GenerationConfig defaults;
+
+  // Builds from an "attend.model" document and Attend-named tensors.
+  Impl(const std::string& label, const nlohmann::json& doc, const TensorMap& tensors,
+       const std::map<std::string, std::string>& tokenizer_files);
+
+  // defaults + options (+ target language forcing for multilingual tokenizers)
+  GenerationConfig resolve(const GenerationOptions& o, const std::string& tgt_lang) const;
+  // Encodes one padded batch and runs search over it.
+  std::vector<std::vector<Hypothesis>> generate_batch(const std::vector<std::vector<int32_t>>& ids,
+                                                      const GenerationConfig& config) const;
+};
+
+// Loads an Attend model file or a HF checkpoint directory (weights source for the latter).
+std::unique_ptr<Model::Impl> load_model_impl(const std::string& path, int weights_source = 0);
+
+}  // namespace attend

@@ -1,0 +1,104 @@
+// attend/attend.hpp — Attend's public C++ API: load a converted model (or a Hugging Face
+// checkpoint directory), translate/summarize batches of text or token ids with transformers'
+// generate semantics, convert checkpoints. Exposes no oneDNN, SentencePiece or JSON types.
+// Every failure throws attend::Error (attend/error.hpp).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attend/error.hpp"
+
+namespace attend {
+
+// Generation settings; an unset field keeps the model's default (its generation_config.json,
+// resolved as transformers does). For the forced/start token ids, -1 means "none".
+struct GenerationOptions {
+  std::optional<int> num_beams;
+  std::optional<int> num_return_sequences;
+  std::optional<int> max_length;       // output length limit, decoder start token included
+  std::optional<int> max_new_tokens;   // wins over max_length when set
+  std::optional<int> min_length;
+  std::optional<int> min_new_tokens;
+  std::optional<std::string> early_stopping;  // "true", "false" or "never"
+  std::optional<float> length_penalty;
+  std::optional<int> no_repeat_ngram_size;
+  std::optional<float> repetition_penalty;
+  std::optional<std::vector<std::vector<int32_t>>> bad_words_ids;
+  std::optional<int32_t> forced_bos_token_id;
+  std::optional<int32_t> forced_eos_token_id;
+  std::optional<int32_t> decoder_start_token_id;
+};
+
+struct TranslateOptions {
+  GenerationOptions generation;
+  int max_batch_size = 32;          // inputs decoded together (sorted by length first)
+  std::string src_lang, tgt_lang;   // multilingual models: codes as their tokenizer spells them
+  std::string input_prefix;         // prepended to every input text (e.g. T5's "summarize: ")
+};
+
+struct Hypothesis {
+  std::string text;                 // detokenized, special tokens skipped
+  std::vector<int32_t> ids;         // decoder start token + generated ids (EOS included if emitted)
+  float score = 0.0f;               // beam: transformers' sequences_scores; greedy: sum of token scores
+  std::vector<float> token_scores;  // greedy: processed score of each chosen token
+};
+
+struct TranslationResult {
+  std::vector<Hypothesis> hypotheses;  // best first; num_return_sequences of them
+};
+
+struct ModelInfo {
+  std::string family;               // "marian", "bart", "mbart", "t5", "m2m100", "pegasus"
+  std::string tokenizer;            // tokenizer kind, "" when the model has none
+  int vocab_size = 0;
+  int d_model = 0, encoder_layers = 0, decoder_layers = 0, heads = 0;
+  std::vector<std::string> languages;  // language codes (multilingual models)
+  std::string generation_defaults;  // JSON text of the resolved generation defaults
+  std::string task_params;          // JSON text of config.json's task_specific_params ("" if none)
+};
+
+struct LoadOptions {
+  int threads = 0;                  // 0 = leave oneDNN/OpenMP's default
+};
+
+class Model {
+ public:
+  // `path` is an Attend model file (attend convert) or a Hugging Face checkpoint directory.
+  static std::shared_ptr<const Model> load(const std::string& path, const LoadOptions& options = {});
+  ~Model();
+
+  // One result per input, in input order.
+  std::vector<TranslationResult> translate(const std::vector<std::string>& inputs,
+                                           const TranslateOptions& options = {}) const;
+  // Token ids in (each input already holding the family's special tokens), ids and text out.
+  std::vector<TranslationResult> generate(const std::vector<std::vector<int32_t>>& input_ids,
+                                          const TranslateOptions& options = {}) const;
+  // Tokenize / detokenize with the model's own tokenizer (throws if it has none).
+  std::vector<int32_t> tokenize(const std::string& text, const std::string& src_lang = "") const;
+  std::string detokenize(const std::vector<int32_t>& ids) const;
+
+  ModelInfo info() const;
+
+  struct Impl;
+ private:
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+struct ConvertOptions {
+  std::string weights;              // "", "safetensors" or "bin": which HF weights file to read
+  std::string dtype;                // "" (as stored), "f32", "f16", "bf16"
+};
+
+// Converts a Hugging Face checkpoint directory into an Attend model file.
+void convert_model(const std::string& hf_dir, const std::string& output, const ConvertOptions& options = {});
+
+// Threads used by the calling thread's Attend calls (OpenMP / oneDNN).
+void set_num_threads(int threads);
+
+const char* version();
+
+}  // namespace attend

@@ -1,0 +1,240 @@
+// models/converter.cpp — HF checkpoint directory → Attend model (see converter.hpp).
+#include "models/converter.hpp"
+
+#include <sys/stat.h>
+
+#include <cstring>
+#include <set>
+
+#include "attend/error.hpp"
+#include "engine/arch_spec.hpp"
+#include "engine/generation_config.hpp"
+#include "engine/half.hpp"
+#include "engine/mapped_file.hpp"
+#include "engine/model_file.hpp"
+#include "models/family.hpp"
+#include "models/safetensors.hpp"
+#include "models/torch_checkpoint.hpp"
+#include "tokenizer/tokenizer.hpp"
+
+namespace attend {
+namespace {
+
+std::string join(const std::string& dir, const std::string& name) {
+  if (dir.empty() || dir.back() == '/') return dir + name;
+  return dir + "/" + name;
+}
+
+nlohmann::json read_json_file(const std::string& path) {
+  const std::string text = read_text_file(path);
+  try {
+    auto j = nlohmann::json::parse(text);
+    if (!j.is_object()) throw Error(path + ": expected a JSON object");
+    return j;
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(path + ": invalid JSON: " + e.what());
+  }
+}
+
+// transformers' GenerationConfig keys that a model config.json may carry (from_model_config).
+const char* const kGenerationKeys[] = {
+    "max_length", "max_new_tokens", "min_length", "min_new_tokens", "early_stopping", "num_beams",
+    "num_return_sequences", "length_penalty", "no_repeat_ngram_size", "repetition_penalty",
+    "bad_words_ids", "forced_bos_token_id", "forced_eos_token_id", "decoder_start_token_id",
+    "eos_token_id", "pad_token_id", "bos_token_id"};
+
+// The generation defaults transformers 4.30 would use for this checkpoint:
+// generation_config.json when present, else GenerationConfig.from_model_config(config).
+nlohmann::json resolve_generation(const std::string& dir, const nlohmann::json& config) {
+  nlohmann::json src;
+  const std::string gpath = join(dir, "generation_config.json");
+  if (file_exists(gpath)) {
+    src = read_json_file(gpath);
+  } else {
+    src = nlohmann::json::object();
+    for (const char* k : kGenerationKeys) {
+      if (config.contains(k)) src[k] = config[k];
+    }
+  }
+  GenerationConfig g;
+  if (!src.contains("decoder_start_token_id") || src["decoder_start_token_id"].is_null()) {
+    if (config.contains("decoder_start_token_id") && !config["decoder_start_token_id"].is_null()) {
+      src["decoder_start_token_id"] = config["decoder_start_token_id"];
+    } else if (src.contains("bos_token_id")) {
+      src["decoder_start_token_id"] = src["bos_token_id"];
+    }
+  }
+  if ((!src.contains("pad_token_id") || src["pad_token_id"].is_null()) && config.contains("pad_token_id")) {
+    src["pad_token_id"] = config["pad_token_id"];
+  }
+  try {
+    g.apply_json(src);
+  } catch (const Error& e) {
+    throw Error(gpath + ": " + e.what());
+  }
+  return g.to_json();
+}
+
+std::vector<std::string> list_files(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const char* n : {"source.spm", "target.spm", "vocab.json", "merges.txt", "spiece.model",
+                        "sentencepiece.bpe.model", "tokenizer_config.json", "special_tokens_map.json",
+                        "tokenizer.json"}) {
+    if (file_exists(join(dir, n))) names.push_back(n);
+  }
+  return names;
+}
+
+}  // namespace
+
+bool is_hf_checkpoint_dir(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && file_exists(join(path, "config.json"));
+}
+
+ConvertedModel convert_hf_checkpoint(const std::string& dir, WeightsSource source) {
+  const std::string cpath = join(dir, "config.json");
+  if (!file_exists(cpath)) throw Error(dir + ": not a Hugging Face checkpoint (no config.json)");
+  nlohmann::json config = read_json_file(cpath);
+  const std::string model_type = config.value("model_type", std::string());
+  const Family* family = find_family(model_type);
+  if (!family) {
+    std::string known;
+    for (const Family* f : all_families()) {
+      for (const auto& t : f->model_types) known += (known.empty() ? "" : ", ") + t;
+    }
+    throw Error(cpath + ": unsupported model_type '" + model_type + "' (supported: " + known + ")");
+  }
+  nlohmann::json merged = family->config_defaults;
+  for (auto it = config.begin(); it != config.end(); ++it) merged[it.key()] = it.value();
+
+  FamilyModel fm;
+  try {
+    fm = family->build(merged);
+    fm.spec = ArchSpec::from_json(fm.spec.to_json());  // validate ranges once, here
+  } catch (const Error& e) {
+    throw Error(cpath + ": " + e.what());
+  }
+
+  // weights
+  const std::string st_path = join(dir, "model.safetensors"), bin_path = join(dir, "pytorch_model.bin");
+  TensorMap hf;
+  std::string weights_file;
+  if (source == WeightsSource::Safetensors || (source == WeightsSource::Auto && file_exists(st_path))) {
+    hf = read_safetensors(st_path).tensors;
+    weights_file = st_path;
+  } else if (source == WeightsSource::PytorchBin || (source == WeightsSource::Auto && file_exists(bin_path))) {
+    hf = read_torch_checkpoint(bin_path);
+    weights_file = bin_path;
+  } else {
+    throw Error(dir + ": no model.safetensors or pytorch_model.bin");
+  }
+
+  ConvertedModel out;
+  std::map<std::string, std::string> chosen;  // attend name -> HF name
+  std::map<std::string, std::string> first_user;  // HF name -> first attend name using it
+  for (const TensorSource& ts : fm.tensors) {
+    const std::string* found = nullptr;
+    for (const auto& cand : ts.hf_names) {
+      if (hf.count(cand)) { found = &cand; break; }
+    }
+    if (!found) {
+      if (ts.optional) continue;
+      std::string tried;
+      for (const auto& c : ts.hf_names) tried += (tried.empty() ? "" : " or ") + c;
+      throw Error(weights_file + ": missing tensor " + tried + " (needed for " + ts.name + ")");
+    }
+    const HostTensor& t = hf.at(*found);
+    if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16) {
+      throw Error(weights_file + ": tensor '" + *found + "' has dtype " + dtype_name(t.dtype) +
+                  " (expected F32, F16 or BF16)");
+    }
+    out.tensors[ts.name] = t;
+    auto [it, inserted] = first_user.emplace(*found, ts.name);
+    if (!inserted) out.aliases[ts.name] = it->second;
+    chosen[ts.name] = *found;
+  }
+  // pytorch_model.bin repeats tied tensors under every name (one shared storage): store once.
+  for (const auto& [name, hf_name] : chosen) {
+    if (out.aliases.count(name)) continue;
+    const HostTensor& a = out.tensors.at(name);
+    for (const auto& [other, other_hf] : chosen) {
+      if (other >= name || out.aliases.count(other)) continue;
+      const HostTensor& b = out.tensors.at(other);
+      if (a.dtype == b.dtype && a.shape == b.shape && a.nbytes == b.nbytes &&
+          (a.data == b.data || std::memcmp(a.data, b.data, a.nbytes) == 0)) {
+        out.aliases[name] = other;
+        break;
+      }
+    }
+  }
+  // shape validation happens once more when the engine binds the tensors; check the
+  // obvious ones here so `attend convert` fails early, naming the HF tensor.
+  for (const auto& [name, t] : out.tensors) {
+    if (t.shape.empty() || t.numel() <= 0) throw Error(weights_file + ": tensor '" + chosen[name] + "' is empty");
+  }
+
+  nlohmann::json tok = nlohmann::json::object();
+  const std::vector<std::string> present = list_files(dir);
+  std::string kind = detect_tokenizer_kind(model_type, present);
+  if (kind.empty() && !present.empty()) kind = fm.tokenizer_kind;
+  if (!kind.empty()) {
+    std::vector<std::string> files;
+    for (const auto& f : tokenizer_file_names(kind)) {
+      if (file_exists(join(dir, f))) {
+        out.tokenizer_files[f] = read_text_file(join(dir, f));
+        files.push_back(f);
+      }
+    }
+    try {
+      make_tokenizer(kind, out.tokenizer_files);  // fail at conversion time, not at first use
+    } catch (const Error& e) {
+      throw Error(dir + ": tokenizer: " + e.what());
+    }
+    tok = {{"kind", kind}, {"files", files}};
+  }
+
+  nlohmann::json extra = nlohmann::json::object();
+  if (config.contains("task_specific_params")) extra["task_specific_params"] = config["task_specific_params"];
+  out.model = {
+      {"architecture", fm.spec.to_json()},
+      {"generation", resolve_generation(dir, merged)},
+      {"tokenizer", tok},
+      {"source", {{"model_type", model_type}, {"weights", weights_file}, {"hf_config", config}}},
+      {"quantization", {{"weights", "none"}}},
+      {"extra", extra},
+  };
+  return out;
+}
+
+void save_converted_model(const ConvertedModel& m, const std::string& path, const std::string& dtype) {
+  if (dtype.empty()) {
+    write_model_file(path, m.model, m.tensors, m.aliases, m.tokenizer_files);
+    return;
+  }
+  DType target;
+  if (dtype == "f32") target = DType::F32;
+  else if (dtype == "f16") target = DType::F16;
+  else if (dtype == "bf16") target = DType::BF16;
+  else throw Error("unsupported storage dtype '" + dtype + "' (use f32, f16 or bf16)");
+  TensorMap converted;
+  for (const auto& [name, t] : m.tensors) {
+    if (m.aliases.count(name)) { converted[name] = t; continue; }
+    if (t.dtype == target) { converted[name] = t; continue; }
+    std::vector<float> f = t.to_f32();
+    std::vector<uint8_t> bytes(f.size() * dtype_size(target));
+    for (size_t i = 0; i < f.size(); ++i) {
+      if (target == DType::F32) std::memcpy(bytes.data() + 4 * i, &f[i], 4);
+      else {
+        const uint16_t h = target == DType::F16 ? float_to_half(f[i]) : float_to_bf16(f[i]);
+        std::memcpy(bytes.data() + 2 * i, &h, 2);
+      }
+    }
+    converted[name] = make_host_tensor(target, t.shape, std::move(bytes));
+  }
+  nlohmann::json model = m.model;
+  model["storage_dtype"] = dtype;
+  write_model_file(path, model, converted, m.aliases, m.tokenizer_files);
+}
+
+}  // namespace attend

@@ -1,0 +1,99 @@
+// tests/conformance/conformance_main.cpp — `attend-conformance [FIXTURE_ROOT]`: discovers every
+// folder under FIXTURE_ROOT/models and FIXTURE_ROOT/tokenizers (root default: $ATTEND_FIXTURES,
+// else ../shared/fixtures), checks each, prints one line per folder and case group and ends
+// with "conformance: N passed, M failed, K skipped". Exit code 1 on any failure; a missing
+// root is a skip for a user's clone and a failure under CI=true.
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "tests/conformance/model_conformance.hpp"
+#include "tests/conformance/tokenizer_conformance.hpp"
+
+namespace {
+
+bool is_dir(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::vector<std::string> subdirs(const std::string& root) {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir(root.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      if (is_dir(root + "/" + e->d_name)) out.push_back(e->d_name);
+    }
+    ::closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+struct Counts {
+  int passed = 0, failed = 0, skipped = 0;
+};
+
+void print_result(Counts& c, const std::string& folder, const std::string& group, int status, int cases,
+                  const std::string& message) {
+  const char* word = status == 0 ? "PASS" : status == 1 ? "FAIL" : "SKIP";
+  if (status == 0) ++c.passed;
+  else if (status == 1) ++c.failed;
+  else ++c.skipped;
+  std::printf("%s %s [%s]", word, folder.c_str(), group.c_str());
+  if (cases > 0) std::printf(" (%d cases)", cases);
+  if (status == 2 && !message.empty()) std::printf(": %s", message.c_str());
+  std::printf("\n");
+  if (status == 1 && !message.empty()) {
+    std::string m = message;
+    if (m.size() > 4000) m = m.substr(0, 4000) + "...\n";
+    std::printf("%s", m.c_str());
+    if (m.back() != '\n') std::printf("\n");
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string root;
+  if (argc > 1) root = argv[1];
+  else if (const char* env = std::getenv("ATTEND_FIXTURES"); env && *env) root = env;
+  else root = "../shared/fixtures";
+  const char* ci = std::getenv("CI");
+  const bool under_ci = ci && std::strcmp(ci, "true") == 0;
+  Counts counts;
+  if (!is_dir(root)) {
+    if (under_ci) {
+      std::printf("FAIL fixture root '%s' not found (CI=true requires the fixtures)\n", root.c_str());
+      std::printf("conformance: 0 passed, 1 failed, 0 skipped\n");
+      return 1;
+    }
+    std::printf("SKIP fixture root '%s' not found: set ATTEND_FIXTURES to run the conformance suite\n", root.c_str());
+    std::printf("conformance: 0 passed, 0 failed, 1 skipped\n");
+    return 0;
+  }
+  for (const auto& name : subdirs(root + "/models")) {
+    const std::string folder = root + "/models/" + name;
+    for (const auto& r : attend::conformance::check_model_folder(folder)) {
+      print_result(counts, "models/" + name, r.group, static_cast<int>(r.status), r.cases, r.message);
+    }
+    for (const auto& r : attend::conformance::check_text_model_tokenizer_results(folder)) {
+      print_result(counts, "models/" + name, r.group, r.status, r.cases, r.message);
+    }
+  }
+  for (const auto& name : subdirs(root + "/tokenizers")) {
+    const std::string folder = root + "/tokenizers/" + name;
+    for (const auto& r : attend::conformance::check_tokenizer_folder_results(folder)) {
+      print_result(counts, "tokenizers/" + name, r.group, r.status, r.cases, r.message);
+    }
+  }
+  std::printf("conformance: %d passed, %d failed, %d skipped\n", counts.passed, counts.failed, counts.skipped);
+  return counts.failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,81 @@
+// tests/e2e/e2e_multi30k.cpp — end-to-end check of the bundled real model: translates
+// Multi30k test2016 (beam 4, the model's generation defaults, batches of 32) through the
+// public API and compares with the transformers reference translations and token ids.
+// Usage: attend-e2e MODEL [SHARED_ROOT]; requires >= 995 of 1000 identical lines.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "attend/attend.hpp"
+
+namespace {
+std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(in, line)) out.push_back(line);
+  return out;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: attend-e2e MODEL [SHARED_ROOT]\n");
+    return 2;
+  }
+  const std::string model_path = argv[1];
+  const std::string shared = argc > 2 ? argv[2] : "../shared";
+  const std::string src = shared + "/data/multi30k/test_2016_flickr.en";
+  const std::string ref = shared + "/models/marian-en-de-multi30k/reference/test2016.beam4.de";
+  const std::string ref_ids = shared + "/models/marian-en-de-multi30k/reference/test2016.beam4.ids.json";
+  const char* ci = std::getenv("CI");
+  if (!std::ifstream(src) || !std::ifstream(ref)) {
+    if (ci && std::strcmp(ci, "true") == 0) {
+      std::printf("e2e: reference data missing under %s\ne2e: 0 passed, 1 failed\n", shared.c_str());
+      return 1;
+    }
+    std::printf("e2e: reference data missing under %s: skipped\n", shared.c_str());
+    return 0;
+  }
+  try {
+    const auto inputs = read_lines(src);
+    const auto expected = read_lines(ref);
+    nlohmann::json ids_json = nlohmann::json::parse(std::ifstream(ref_ids));
+    attend::LoadOptions lo;
+    lo.threads = 2;
+    auto t0 = std::chrono::steady_clock::now();
+    auto model = attend::Model::load(model_path, lo);
+    auto t1 = std::chrono::steady_clock::now();
+    attend::TranslateOptions opt;
+    opt.max_batch_size = 32;
+    auto results = model->translate(inputs, opt);
+    auto t2 = std::chrono::steady_clock::now();
+    size_t same_text = 0, same_ids = 0, tokens = 0;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const auto& h = results[i].hypotheses.at(0);
+      tokens += h.ids.size() - 1;
+      if (i < expected.size() && h.text == expected[i]) ++same_text;
+      else std::printf("differs line %zu:\n  got  %s\n  want %s\n", i + 1, h.text.c_str(), i < expected.size() ? expected[i].c_str() : "");
+      std::vector<int32_t> got(h.ids.begin() + 1, h.ids.end());
+      if (i < ids_json.size() && got == ids_json[i].get<std::vector<int32_t>>()) ++same_ids;
+    }
+    const double load_s = std::chrono::duration<double>(t1 - t0).count();
+    const double run_s = std::chrono::duration<double>(t2 - t1).count();
+    std::printf("e2e: %zu/%zu identical lines, %zu/%zu identical token ids\n", same_text, inputs.size(), same_ids,
+                inputs.size());
+    std::printf("e2e: load %.2f s, translate %.2f s (beam 4, batch 32, 2 threads), %.0f target tokens/s\n", load_s,
+                run_s, tokens / run_s);
+    const bool ok = same_text >= 995 && inputs.size() == 1000;
+    std::printf("e2e: %d passed, %d failed\n", ok ? 1 : 0, ok ? 0 : 1);
+    return ok ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::printf("e2e: error: %s\ne2e: 0 passed, 1 failed\n", e.what());
+    return 1;
+  }
+}
