@@ -109,7 +109,7 @@ class Unpickler {
 
  private:
   [[noreturn]] void fail(const std::string& msg) const {
-    throw Error(label_ + ": data.pkl: " + msg + " (opcode 0x" + hex(op_) + " at offset " +
+    throw Error(label_ + ": " + prefix_ + "data.pkl: " + msg + " (opcode 0x" + hex(op_) + " at offset " +
                 std::to_string(op_pos_) + ")");
   }
   static std::string hex(uint8_t b) {

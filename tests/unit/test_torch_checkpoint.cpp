@@ -118,6 +118,7 @@ struct ZipOptions {
   bool torch_style = true;
   bool zip64 = true;
   uint16_t method = 0;
+  bool zip64_extra = false;  // central directory sizes/offsets saturated, real values in a ZIP64 extra field
 };
 
 void put16(std::string& s, uint32_t v) { s.push_back(char(v & 0xff)); s.push_back(char((v >> 8) & 0xff)); }
@@ -148,11 +149,21 @@ std::string make_zip(const std::vector<std::pair<std::string, std::string>>& fil
     if (o.torch_style) {
       put32(out, 0x08074b50); put32(out, crc); put32(out, uint32_t(data.size())); put32(out, uint32_t(data.size()));
     }
-    put32(cd, 0x02014b50); put16(cd, 0x031e); put16(cd, 20); put16(cd, flags); put16(cd, o.method);
-    put16(cd, 0); put16(cd, 0); put32(cd, crc); put32(cd, uint32_t(data.size())); put32(cd, uint32_t(data.size()));
-    put16(cd, uint32_t(name.size())); put16(cd, 0); put16(cd, 0); put16(cd, 0); put16(cd, 0); put32(cd, 0);
-    put32(cd, offset);
+    const uint32_t sat = 0xffffffffu;
+    std::string cd_extra;
+    if (o.zip64_extra) {
+      put16(cd_extra, 0x5455); put16(cd_extra, 1); cd_extra.push_back('\0');  // an unrelated field first
+      put16(cd_extra, 0x0001); put16(cd_extra, 24);
+      put64(cd_extra, data.size()); put64(cd_extra, data.size()); put64(cd_extra, offset);
+    }
+    put32(cd, 0x02014b50); put16(cd, 0x031e); put16(cd, 45); put16(cd, flags); put16(cd, o.method);
+    put16(cd, 0); put16(cd, 0); put32(cd, crc);
+    put32(cd, o.zip64_extra ? sat : uint32_t(data.size())); put32(cd, o.zip64_extra ? sat : uint32_t(data.size()));
+    put16(cd, uint32_t(name.size())); put16(cd, uint32_t(cd_extra.size())); put16(cd, 0); put16(cd, 0); put16(cd, 0);
+    put32(cd, 0);
+    put32(cd, o.zip64_extra ? sat : offset);
     cd += name;
+    cd += cd_extra;
   }
   const uint64_t cd_offset = out.size();
   out += cd;
@@ -248,7 +259,7 @@ TEST_CASE("torch checkpoint: fp32 tensor, zero copy", "[torch_checkpoint]") {
       for (const char* prefix : {"archive/", "pytorch_model/", ""}) {
         const std::vector<TensorDesc> ts = {{"w", "FloatStorage", "0", 6, 0, {2, 3}, {3, 1}}};
         Parsed p = parse(make_checkpoint(state_dict_pickle(ts), {{"0", bytes_of(iota_f32(6))}}, prefix,
-                                         ZipOptions{torch_style, zip64, 0}));
+                                         ZipOptions{torch_style, zip64, 0, zip64}));
         REQUIRE(p.map.size() == 1);
         const HostTensor& w = p.map.at("w");
         CHECK(w.dtype == DType::F32);
