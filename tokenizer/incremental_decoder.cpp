@@ -1,0 +1,59 @@
+// tokenizer/incremental_decoder.cpp — streaming detokenization: re-decodes the ids seen so far and
+// emits only the part of the text that later tokens can no longer change.
+#include <algorithm>
+
+#include "tokenizer/cleanup.hpp"
+#include "tokenizer/tokenizer.hpp"
+#include "tokenizer/unicode.hpp"
+
+namespace attend {
+namespace {
+
+// Length of the prefix of `text` that is final (see IncrementalDecoder in tokenizer.hpp).
+size_t stable_length(const std::string& text) {
+  static const std::string kReplacement = utf8_encode(kReplacementChar);
+  size_t end = text.size();
+  while (true) {
+    const size_t before = end;
+    // Trailing U+FFFD: possibly an incomplete UTF-8 sequence that more bytes will complete.
+    while (end >= kReplacement.size() && text.compare(end - kReplacement.size(), kReplacement.size(), kReplacement) == 0)
+      end -= kReplacement.size();
+    // Trailing whitespace: strip() would drop it, or the next piece decides about it.
+    end = py_rstrip(text.substr(0, end)).size();
+    // A space that clean_up_tokenization could still remove (" n" + "'t", " '" + "s", ...).
+    end -= cleanup_pending_suffix(text.substr(0, end));
+    if (end == before) return end;
+  }
+}
+
+}  // namespace
+
+IncrementalDecoder::IncrementalDecoder(const Tokenizer& tokenizer, bool skip_special_tokens)
+    : tokenizer_(tokenizer), skip_special_tokens_(skip_special_tokens) {}
+
+std::string IncrementalDecoder::push(int32_t id) {
+  ids_.push_back(id);
+  const std::string text = tokenizer_.decode(ids_, skip_special_tokens_);
+  const size_t stable = stable_length(text);
+  // The emitted text is a prefix of every later decoding (decode is prefix-stable apart from the
+  // held-back cases); if a tokenizer ever revises it, nothing is emitted until it is passed.
+  if (stable <= emitted_.size() || text.compare(0, emitted_.size(), emitted_) != 0) return {};
+  std::string fresh = text.substr(emitted_.size(), stable - emitted_.size());
+  emitted_ += fresh;
+  return fresh;
+}
+
+std::string IncrementalDecoder::finish() {
+  const std::string text = tokenizer_.decode(ids_, skip_special_tokens_);
+  if (text.size() <= emitted_.size()) return {};
+  std::string fresh = text.substr(emitted_.size());
+  emitted_ += fresh;
+  return fresh;
+}
+
+void IncrementalDecoder::reset() {
+  ids_.clear();
+  emitted_.clear();
+}
+
+}  // namespace attend
