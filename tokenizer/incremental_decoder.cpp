@@ -13,11 +13,12 @@ namespace {
 size_t stable_length(const std::string& text) {
   static const std::string kReplacement = utf8_encode(kReplacementChar);
   size_t end = text.size();
+  // Trailing U+FFFD: possibly an incomplete UTF-8 sequence that more bytes will complete (one
+  // followed by anything else is final).
+  while (end >= kReplacement.size() && text.compare(end - kReplacement.size(), kReplacement.size(), kReplacement) == 0)
+    end -= kReplacement.size();
   while (true) {
     const size_t before = end;
-    // Trailing U+FFFD: possibly an incomplete UTF-8 sequence that more bytes will complete.
-    while (end >= kReplacement.size() && text.compare(end - kReplacement.size(), kReplacement.size(), kReplacement) == 0)
-      end -= kReplacement.size();
     // Trailing whitespace: strip() would drop it, or the next piece decides about it.
     end = py_rstrip(text.substr(0, end)).size();
     // A space that clean_up_tokenization could still remove (" n" + "'t", " '" + "s", ...).
