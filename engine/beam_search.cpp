@@ -64,7 +64,6 @@ class BeamHypotheses {
       e.ids.reserve(ids.size() + 1);
       e.ids = ids;
       if (eos >= 0) e.ids.push_back(eos);
-      e.ended_by_eos = eos >= 0;
       entries_.push_back(std::move(e));
       if (static_cast<int>(entries_.size()) > num_beams_) {
         // Python: sorted((score, index)) -> drop the first, worst = the second's score.
@@ -102,7 +101,6 @@ class BeamHypotheses {
       Hypothesis h;
       h.ids = std::move(e.ids);
       h.score = static_cast<float>(e.score);
-      h.ended_by_eos = e.ended_by_eos;
       out.push_back(std::move(h));
       entries_.pop_back();
     }
@@ -113,7 +111,6 @@ class BeamHypotheses {
   struct Entry {
     double score = 0.0;
     std::vector<int32_t> ids;
-    bool ended_by_eos = false;
   };
   int num_beams_;
   double length_penalty_;

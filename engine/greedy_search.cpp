@@ -57,7 +57,6 @@ std::vector<std::vector<Hypothesis>> greedy_search(StepModel& model, const Gener
       new_tokens[static_cast<size_t>(b)] = best;
       tokens[r] = best;
       if (config.is_eos(best)) {
-        h.ended_by_eos = true;
         finished[static_cast<size_t>(b)] = 1;
         any_finished = true;
       }

@@ -18,6 +18,10 @@ void check_token(int64_t id, int vocab, const char* what) {
 
 }  // namespace
 
+bool ended_by_eos(const Hypothesis& h, const GenerationConfig& config) {
+  return h.ids.size() >= 2 && config.is_eos(h.ids.back());
+}
+
 std::vector<std::vector<Hypothesis>> generate(StepModel& model, const GenerationConfig& config,
                                               const StepCallback& on_step) {
   config.validate();
@@ -51,7 +55,7 @@ std::vector<std::vector<int32_t>> to_hf_sequences(const std::vector<std::vector<
   // BeamSearchScorer.finalize: hypotheses are stored without their EOS; the row length is
   // min(longest + 1, max_length) and eos_token_id[0] is written after every hypothesis shorter
   // than that; the rest is pad.
-  auto stored_len = [](const Hypothesis& h) { return h.ids.size() - (h.ended_by_eos ? 1 : 0); };
+  auto stored_len = [&](const Hypothesis& h) { return h.ids.size() - (ended_by_eos(h, config) ? 1 : 0); };
   size_t longest = 0;
   for (const auto& input : results)
     for (const auto& h : input) longest = std::max(longest, stored_len(h));

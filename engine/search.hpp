@@ -6,6 +6,7 @@
 #include <functional>
 #include <vector>
 
+#include "attend/attend.hpp"
 #include "engine/generation_config.hpp"
 
 namespace attend {
@@ -29,12 +30,16 @@ class StepModel {
   virtual void select_rows(const std::vector<int32_t>& src) = 0;
 };
 
-struct Hypothesis {
-  std::vector<int32_t> ids;         // decoder start token + generated tokens (EOS included if emitted)
-  float score = 0.0f;               // beam: HF sequences_scores; greedy: sum of chosen scores
-  std::vector<float> token_scores;  // greedy: processed score of each chosen token (HF chosen_token_scores)
-  bool ended_by_eos = false;        // ids.back() is an EOS that finished the hypothesis (not a length cut)
-};
+// Search results use the public attend::Hypothesis (attend/attend.hpp): search fills
+//   ids          decoder start token + generated tokens (EOS included if emitted),
+//   score        beam: HF sequences_scores; greedy: sum of the chosen token scores,
+//   token_scores greedy: processed score of each chosen token (HF chosen_token_scores),
+// and leaves `text` empty.
+
+// True when the hypothesis was closed by an EOS (rather than cut at the length limit). Exact for
+// search results: a hypothesis always holds at least one generated token, and running beams
+// never end with an EOS.
+bool ended_by_eos(const Hypothesis& h, const GenerationConfig& config);
 
 // What the step callback is told after every decoding step.
 struct StepInfo {

@@ -621,7 +621,7 @@ TEST_CASE("greedy: argmax of processed raw logits, stops at EOS, pads in the bat
   REQUIRE(res[0].size() == 1);
   // S -> A (0.5) -> E (0.6)
   CHECK(res[0][0].ids == Ids{S, A, E});
-  CHECK(res[0][0].ended_by_eos);
+  CHECK(attend::ended_by_eos(res[0][0], c));
   REQUIRE(res[0][0].token_scores.size() == 2);
   CHECK(res[0][0].token_scores[0] == static_cast<float>(lnP(S, A)));
   CHECK(res[0][0].token_scores[1] == static_cast<float>(lnP(A, E)));
@@ -638,7 +638,7 @@ TEST_CASE("greedy: argmax of processed raw logits, stops at EOS, pads in the bat
   CHECK(rb[0][0].ids == Ids{S, A, E});
   // input 1: S -> A -> C (0.35) -> B (0.004 beats 0.002s) -> C -> B, cut at 6 tokens
   CHECK(rb[1][0].ids == Ids{S, A, C, B, C, B});
-  CHECK_FALSE(rb[1][0].ended_by_eos);
+  CHECK_FALSE(attend::ended_by_eos(rb[1][0], c));
   // After input 0 emitted EOS (step 2) its row is gone.
   CHECK(mb.rows_per_step == std::vector<int>{2, 2, 1, 1, 1});
   auto seqs = attend::to_hf_sequences(rb, c);
@@ -771,7 +771,7 @@ TEST_CASE("beam: early_stopping never with length_penalty > 0 bounds with max_le
   expected.push_back(B);
   sum += lnP(C, B);
   CHECK(r[0][0].ids == expected);
-  CHECK_FALSE(r[0][0].ended_by_eos);
+  CHECK_FALSE(attend::ended_by_eos(r[0][0], c));
   CHECK(r[0][0].score == Approx(sum / 400).epsilon(1e-5));
   CHECK(m.rows_per_step.size() == 19);
   // Same setting with "false": stops early with SACE.
@@ -791,7 +791,7 @@ TEST_CASE("beam: max_length cut adds the running beams as hypotheses without EOS
   FakeStepModel m(5, {0}, bigram);
   auto r = attend::generate(m, c);
   CHECK(r[0][0].ids == Ids{S, A, C});
-  CHECK_FALSE(r[0][0].ended_by_eos);
+  CHECK_FALSE(attend::ended_by_eos(r[0][0], c));
   CHECK(r[0][0].score == Approx((lnP(S, A) + lnP(A, C)) / 3).epsilon(1e-5));
   CHECK(r[0][1].ids == Ids{S, A, E});
   // Row length min(3 + 1, max_length 3) = 3: the cut row gets no EOS.
