@@ -79,6 +79,9 @@ std::vector<std::string> tokenizer_file_names(const std::string& kind);
 std::vector<std::string> required_tokenizer_file_names(const std::string& kind);
 // A guess of the kind from the files present in a HF checkpoint directory and config.json's
 // model_type ("" if none fits). NLLB checkpoints have model_type "m2m_100" and no vocab.json.
+// model_type "mbart" is taken for mBART-50 (MBart50Tokenizer); the mbart-large-cc25 layout
+// (MBartTokenizer: "X </s> [lang]") is not supported. When tokenizer_config.json names its
+// tokenizer_class, tokenizer_kind_for_class() is the better source.
 std::string detect_tokenizer_kind(const std::string& model_type, const std::vector<std::string>& files_present);
 // The kind implementing a transformers tokenizer class ("MarianTokenizer" -> "marian",
 // "T5TokenizerFast" -> "t5", ...); "" if none.

@@ -192,8 +192,7 @@ void check_side(Group& g, const Tokenizer& tok, const std::string& name, const s
 }
 
 // Family-specific "extras" of cases.json.
-void check_extras(Group& g, const std::string& kind, Tokenizer& tok, const json& extras, const json& special,
-                  const std::string& folder) {
+void check_extras(Group& g, const std::string& kind, Tokenizer& tok, const json& extras, const std::string& folder) {
   if (extras.contains("partial_utf8_decode")) {
     for (const json& c : extras["partial_utf8_decode"]["cases"]) {
       const std::string text = c["text"].get<std::string>();
@@ -323,7 +322,6 @@ void check_extras(Group& g, const std::string& kind, Tokenizer& tok, const json&
     if (gen.contains("pad_token_id"))
       g.expect_equal<int32_t>("generation pad_token_id", gen["pad_token_id"].get<int32_t>(), [&] { return tok.pad_id(); });
   }
-  (void)special;
 }
 
 }  // namespace
@@ -469,7 +467,7 @@ std::vector<CaseResult> check_tokenizer_folder(const std::string& folder_path) {
 
   if (cases.contains("extras") && !cases["extras"].empty()) {
     Group g("extras");
-    check_extras(g, kind, *tok, cases["extras"], cases["special_tokens"], folder_path);
+    check_extras(g, kind, *tok, cases["extras"], folder_path);
     results.push_back(g.result());
   } else {
     results.push_back(skipped("extras", "no extras in cases.json"));
