@@ -35,7 +35,23 @@ IncrementalDecoder::IncrementalDecoder(const Tokenizer& tokenizer, bool skip_spe
 std::string IncrementalDecoder::push(int32_t id) {
   ids_.push_back(id);
   const std::string text = tokenizer_.decode(ids_, skip_special_tokens_);
-  const size_t stable = stable_length(text);
+  size_t stable = stable_length(text);
+  if (!skip_special_tokens_) {
+    // Special tokens kept: T5 / mBART-50 put a space before a special token unless another one
+    // precedes it, and decode the pieces after it as a new sentencepiece text, so the text after
+    // the last special token is only final once the next special token (or the end) is known.
+    size_t last_special = ids_.size();
+    for (size_t i = ids_.size(); i-- > 0;)
+      if (tokenizer_.is_special_id(ids_[i])) {
+        last_special = i;
+        break;
+      }
+    if (last_special < ids_.size() && last_special + 1 < ids_.size()) {
+      const std::vector<int32_t> head(ids_.begin(), ids_.begin() + static_cast<std::ptrdiff_t>(last_special) + 1);
+      const std::string head_text = tokenizer_.decode(head, false);
+      if (text.compare(0, head_text.size(), head_text) == 0) stable = std::min(stable, head_text.size());
+    }
+  }
   // The emitted text is a prefix of every later decoding (decode is prefix-stable apart from the
   // held-back cases); if a tokenizer ever revises it, nothing is emitted until it is passed.
   if (stable <= emitted_.size() || text.compare(0, emitted_.size(), emitted_) != 0) return {};

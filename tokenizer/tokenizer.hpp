@@ -101,6 +101,8 @@ EncodedBatch encode_batch(const Tokenizer& tokenizer, const std::vector<std::str
 // Text is held back while it could still change: an incomplete UTF-8 sequence at the end (shown
 // as U+FFFD by decode), trailing whitespace (decode strips it, or the next piece decides), and a
 // space that a following token could remove through clean_up_tokenization_spaces (" ." " n't" ...).
+// With skip_special_tokens=false the text after the last special token is also held until the
+// next special token (T5 / mBART-50 decide its spacing only then).
 // The concatenation of all push() results and finish() equals decode(all ids).
 class IncrementalDecoder {
  public:

@@ -167,13 +167,20 @@ std::vector<std::string> tokens_of(const Tokenizer& tok, const std::vector<int32
   return out;
 }
 
-std::string stream_decode(const Tokenizer& tok, const std::vector<int32_t>& ids, bool* saw_replacement) {
-  IncrementalDecoder dec(tok, true);
+// Streams ids through IncrementalDecoder. Returns the concatenated output, or a description of
+// the first step whose output is not a prefix of the final decoding (text already emitted can
+// not be taken back, so that is a failure even if the total comes out right).
+std::string stream_decode(const Tokenizer& tok, const std::vector<int32_t>& ids, bool* saw_replacement,
+                          bool skip_special_tokens = true) {
+  const std::string final_text = tok.decode(ids, skip_special_tokens);
+  IncrementalDecoder dec(tok, skip_special_tokens);
   std::string out;
-  for (int32_t id : ids) {
-    const std::string piece = dec.push(id);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::string piece = dec.push(ids[i]);
     if (piece.find("\xEF\xBF\xBD") != std::string::npos) *saw_replacement = true;
     out += piece;
+    if (final_text.compare(0, out.size(), out) != 0)
+      return "<emitted " + quote(out) + " after " + std::to_string(i + 1) + " ids: not a prefix of the final text>";
   }
   out += dec.finish();
   return out;
@@ -443,6 +450,11 @@ std::vector<CaseResult> check_tokenizer_folder(const std::string& folder_path) {
       bool saw = false;
       return stream_decode(*tok, ids_of(c["target"]["input_ids"]), &saw);
     });
+    stream.expect_equal<std::string>(name + " target stream keep_special",
+                                     c["target"]["decoded_keep_special"].get<std::string>(), [&] {
+                                       bool saw = false;
+                                       return stream_decode(*tok, ids_of(c["target"]["input_ids"]), &saw, false);
+                                     });
   }
   results.push_back(source.result());
   results.push_back(target.result());

@@ -25,7 +25,8 @@ struct CaseResult {
 //   "source"         tokenizer(text).input_ids, tokenize(text), convert_ids_to_tokens
 //   "target"         the same with text_target=
 //   "decode"         decode(ids, skip_special_tokens=True/False) of both sides
-//   "stream"         IncrementalDecoder over target.input_ids reproduces "decoded"
+//   "stream"         IncrementalDecoder over target.input_ids reproduces "decoded" and
+//                    (skip_special_tokens=false) "decoded_keep_special"
 //   "batch"          batch_example (padding=True)
 //   "extras"         family-specific checks (partial UTF-8 decoding, add_prefix_space, language
 //                    ids, sentinels, reserved ids, generation ids); skipped when there are none
