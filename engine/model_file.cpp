@@ -299,6 +299,7 @@ ModelFileContents read_model_file(const std::string& path) {
 }
 
 bool looks_like_model_file(const std::string& path) {
+  if (!file_exists(path)) return false;  // also keeps FIFOs and devices from blocking open()
   try {
     // Mapping is lazy: only the header pages are read.
     const SafetensorsFile sf = read_safetensors(path);

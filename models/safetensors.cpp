@@ -26,12 +26,62 @@ using json = nlohmann::json;
 // Maximum nesting of the safetensors header: {name: {"shape": [..]}} is 3 levels.
 constexpr int kHeaderMaxDepth = 8;
 
-struct JsonTooDeep {};
-
 // Quotes a (possibly hostile, huge) name for an error message.
 std::string sq(const std::string& s) {
   return "'" + (s.size() > 200 ? s.substr(0, 197) + "..." : s) + "'";
 }
+
+// SAX handler for parse_json_strict: rejects duplicate keys and excessive nesting.
+struct StrictJsonScan : nlohmann::json_sax<json> {
+  explicit StrictJsonScan(int max_depth) : max_depth_(max_depth) {}
+  std::string error;  // set on failure
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override {
+    if (!enter()) return false;
+    keys_.emplace_back();
+    return true;
+  }
+  bool key(string_t& k) override {
+    if (!keys_.back().insert(k).second) {
+      error = "duplicate key " + sq(k);
+      return false;
+    }
+    return true;
+  }
+  bool end_object() override {
+    keys_.pop_back();
+    --depth_;
+    return true;
+  }
+  bool start_array(std::size_t) override { return enter(); }
+  bool end_array() override {
+    --depth_;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    error = e.what();
+    return false;
+  }
+
+ private:
+  bool enter() {
+    if (++depth_ > max_depth_) {
+      error = "nested deeper than " + std::to_string(max_depth_) + " levels";
+      return false;
+    }
+    return true;
+  }
+  int max_depth_;
+  int depth_ = 0;
+  std::vector<std::set<std::string>> keys_;  // keys seen in each open object
+};
 
 // Human-readable JSON value for error messages, truncated to keep messages short.
 std::string brief(const json& v) {
@@ -209,39 +259,20 @@ uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
 nlohmann::json parse_json_strict(const char* text, size_t size, const std::string& what,
                                  int max_depth) {
-  std::vector<std::set<std::string>> keys;  // keys seen in each open object
-  std::string duplicate;
-  auto cb = [&](int depth, json::parse_event_t ev, json& parsed) -> bool {
-    switch (ev) {
-      case json::parse_event_t::object_start:
-      case json::parse_event_t::array_start:
-        if (depth >= max_depth) throw JsonTooDeep{};
-        if (ev == json::parse_event_t::object_start) keys.emplace_back();
-        break;
-      case json::parse_event_t::object_end:
-        if (!keys.empty()) keys.pop_back();
-        break;
-      case json::parse_event_t::key:
-        if (!keys.empty() && parsed.is_string() &&
-            !keys.back().insert(parsed.get_ref<const std::string&>()).second && duplicate.empty())
-          duplicate = parsed.get_ref<const std::string&>();
-        break;
-      default:
-        break;
-    }
-    return true;
-  };
-  json j;
+  // Pass 1: a SAX scan (no DOM) for duplicate keys and nesting depth. nlohmann's DOM parser
+  // silently keeps the last of duplicate keys, and its callback parser is quadratic in the
+  // number of object members, so the checks are done here, in linear time.
+  StrictJsonScan scan(max_depth);
+  const bool ok = json::sax_parse(text, text + size, &scan, json::input_format_t::json,
+                                  /*strict=*/true, /*ignore_comments=*/false);
+  if (!ok || !scan.error.empty())
+    throw Error(what + ": invalid JSON: " + (scan.error.empty() ? "parse error" : scan.error));
+  // Pass 2: build the document (cannot fail after a successful scan, but stay defensive).
   try {
-    j = json::parse(text, text + size, cb, /*allow_exceptions=*/true, /*ignore_comments=*/false);
-  } catch (const JsonTooDeep&) {
-    throw Error(what + ": invalid JSON: nested deeper than " + std::to_string(max_depth) +
-                " levels");
+    return json::parse(text, text + size);
   } catch (const json::exception& e) {
     throw Error(what + ": invalid JSON: " + e.what());
   }
-  if (!duplicate.empty()) throw Error(what + ": invalid JSON: duplicate key " + sq(duplicate));
-  return j;
 }
 
 SafetensorsFile parse_safetensors(std::shared_ptr<const void> keepalive, const uint8_t* data,
@@ -332,24 +363,24 @@ void write_safetensors(const std::string& path,
   }
 
   // Header: __metadata__ first, then the tensors in file order; padded with spaces so the
-  // data area starts aligned (at least to 8 bytes, as the reference writer does).
-  nlohmann::ordered_json header = nlohmann::ordered_json::object();
-  if (!metadata.empty()) {
-    nlohmann::ordered_json md = nlohmann::ordered_json::object();
-    for (const auto& [k, v] : metadata) md[k] = v;
-    header["__metadata__"] = std::move(md);
-  }
-  for (const LayoutEntry& e : layout) {
-    header[e.name] = {{"dtype", dtype_name(e.dtype)},
-                      {"shape", e.shape},
-                      {"data_offsets", {e.begin, e.end}}};
-  }
-  std::string htext;
+  // data area starts aligned (at least to 8 bytes, as the reference writer does). Built entry
+  // by entry (an ordered_json object has linear-time insertion).
+  std::string htext = "{";
   try {
-    htext = header.dump();
+    if (!metadata.empty()) htext += "\"__metadata__\":" + json(metadata).dump();
+    for (const LayoutEntry& e : layout) {
+      if (htext.size() > 1) htext += ',';
+      htext += json(e.name).dump();
+      htext += ":{\"dtype\":\"";
+      htext += dtype_name(e.dtype);
+      htext += "\",\"shape\":" + json(e.shape).dump();
+      htext += ",\"data_offsets\":[" + std::to_string(e.begin) + "," + std::to_string(e.end) +
+               "]}";
+    }
   } catch (const nlohmann::json::exception& e) {
     throw Error(where + "a tensor name or metadata string is not valid UTF-8 (" + e.what() + ")");
   }
+  htext += '}';
   const uint64_t data_start = align_up(8 + htext.size(), std::max<size_t>(alignment, 8));
   htext.append(static_cast<size_t>(data_start - 8 - htext.size()), ' ');
   if (htext.size() > kSafetensorsMaxHeaderSize)

@@ -232,6 +232,21 @@ TEST_CASE("safetensors: writer alignment options and empty files", "[safetensors
   CHECK(f.metadata.at("k") == "v");
 }
 
+TEST_CASE("safetensors: many tensors (header handling stays linear)", "[safetensors]") {
+  // nlohmann's callback parser is quadratic in the number of members of an object; a
+  // regression to it would make this test take minutes instead of well under a second.
+  TempDir dir;
+  const std::string path = dir.file("many.safetensors");
+  const HostTensor t = tensor_of(DType::F16, {3}, 1);
+  std::vector<std::pair<std::string, HostTensor>> tensors;
+  for (int i = 0; i < 20000; ++i) tensors.emplace_back("layer." + std::to_string(i), t);
+  write_safetensors(path, tensors, {{"format", "pt"}});
+  const SafetensorsFile f = read_safetensors(path);
+  CHECK(f.tensors.size() == 39999);  // a 58-byte pad after each 6-byte tensor but the last
+  CHECK(f.tensors.at("layer.19999").shape == std::vector<int64_t>{3});
+  check_valid_safetensors(read_bytes(path), 64);
+}
+
 TEST_CASE("safetensors: parse_safetensors over memory uses the label", "[safetensors]") {
   const std::string header = R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
   std::string image = raw_file(header, std::string(8, '\x01'));
