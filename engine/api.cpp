@@ -123,13 +123,9 @@ std::vector<TranslationResult> run_batches(const Model::Impl& m, const std::vect
     auto hyps = m.generate_batch(batch, g);
     for (size_t i = start; i < end; ++i) {
       TranslationResult& r = out[order[i]];
-      for (auto& h : hyps[i - start]) {
-        attend::Hypothesis ph;
-        ph.ids = std::move(h.ids);
-        ph.score = h.score;
-        ph.token_scores = std::move(h.token_scores);
-        if (m.tokenizer) ph.text = m.tokenizer->decode(ph.ids, true);
-        r.hypotheses.push_back(std::move(ph));
+      r.hypotheses = std::move(hyps[i - start]);
+      if (m.tokenizer) {
+        for (auto& h : r.hypotheses) h.text = m.tokenizer->decode(h.ids, true);
       }
     }
   }

@@ -157,7 +157,7 @@ std::string check_generation_case(const Model::Impl& m, const nlohmann::json& c,
     }
     return err.str();
   }
-  std::vector<const attend::Hypothesis*> flat;
+  std::vector<const Hypothesis*> flat;
   for (const auto& per_input : hyps) for (const auto& h : per_input) flat.push_back(&h);
   if (exp.contains("sequences_scores")) {
     const std::vector<float> ws = exp["sequences_scores"];
