@@ -209,7 +209,6 @@ void Transformer::embed(const int32_t* ids, int64_t n, const int32_t* positions,
 
 void Transformer::feed_forward(const FeedForward& f, float* x, int64_t rows, float* norm_buf, float* h1,
                                float* h2) const {
-  const int64_t d = spec_.d_model;
   const float* src = x;
   if (spec_.pre_norm) {
     f.norm.forward(x, rows, norm_buf);
@@ -223,7 +222,6 @@ void Transformer::feed_forward(const FeedForward& f, float* x, int64_t rows, flo
   }
   f.wo.forward(h1, rows, x);
   if (!spec_.pre_norm) f.norm.forward(x, rows, x);
-  (void)d;
 }
 
 std::shared_ptr<const EncoderOutput> Transformer::encode(const std::vector<std::vector<int32_t>>& ids,
