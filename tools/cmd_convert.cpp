@@ -1,0 +1,41 @@
+// tools/cmd_convert.cpp — `attend convert`: a Hugging Face checkpoint directory into an Attend
+// model file (attend::convert_model).
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "attend/attend.hpp"
+#include "tools/cli_common.hpp"
+
+namespace attend_cli {
+namespace {
+
+struct ConvertArgs {
+  std::string input, output, weights, dtype;
+};
+
+const RegisterSubcommand registered(50, [](CLI::App& app) {
+  auto a = std::make_shared<ConvertArgs>();
+  auto* cv = app.add_subcommand("convert", "Convert a Hugging Face checkpoint directory into an Attend model file");
+  cv->add_option("HF_DIR", a->input,
+                 "Checkpoint directory (config.json, model.safetensors or pytorch_model.bin, tokenizer files)")
+      ->required();
+  cv->add_option("-o,--output", a->output, "Output model file")->required();
+  cv->add_option("--weights", a->weights, "Weights file to read when both exist")
+      ->check(CLI::IsMember({"safetensors", "bin"}));
+  cv->add_option("--dtype", a->dtype, "Storage type of the weights (default: as in the checkpoint)")
+      ->check(CLI::IsMember({"f32", "f16", "bf16"}));
+  return Subcommand{cv, [a] {
+                      attend::ConvertOptions o;
+                      o.weights = a->weights;
+                      o.dtype = a->dtype;
+                      attend::convert_model(a->input, a->output, o);
+                      std::cerr << "attend: wrote " << a->output << "\n";
+                      return 0;
+                    }};
+});
+
+}  // namespace
+}  // namespace attend_cli
