@@ -59,7 +59,18 @@ void print_result(Counts& c, const std::string& folder, const std::string& group
   std::fflush(stdout);
 }
 
-int status_of(const attend::conformance::CaseResult& r) { return r.skipped ? 2 : r.passed ? 0 : 1; }
+int status_of(const attend::conformance::CaseResult& r) { return r.passed ? 0 : 1; }
+
+// One line per fixture folder: passed only when every group of it passed and at least one ran.
+struct FolderTally {
+  std::vector<std::pair<std::string, std::string>> lines;  // folder, verdict
+  void add(const std::string& folder, int groups, int failed_groups) {
+    std::string verdict = groups == 0 ? "FAIL (nothing checked)"
+                          : failed_groups ? "FAIL (" + std::to_string(failed_groups) + " of " + std::to_string(groups) + " groups failed)"
+                                          : "PASS (" + std::to_string(groups) + " groups)";
+    lines.emplace_back(folder, verdict);
+  }
+};
 
 }  // namespace
 
@@ -81,21 +92,39 @@ int main(int argc, char** argv) {
     std::printf("conformance: 0 passed, 0 failed, 1 skipped\n");
     return 0;
   }
+  FolderTally tally;
+  int folder_failures = 0;
   for (const auto& name : subdirs(root + "/models")) {
     const std::string folder = root + "/models/" + name;
+    int groups = 0, bad = 0;
     for (const auto& r : attend::conformance::check_model_folder(folder)) {
-      print_result(counts, "models/" + name, r.group, static_cast<int>(r.status), r.cases, r.message);
+      const int st = static_cast<int>(r.status);
+      print_result(counts, "models/" + name, r.group, st, r.cases, r.message);
+      ++groups;
+      bad += st != 0;
     }
     for (const auto& r : attend::conformance::check_text_model_tokenizer(folder)) {
       print_result(counts, "models/" + name, "tokenizer: " + r.group, status_of(r), 0, r.message);
+      ++groups;
+      bad += !r.passed;
     }
+    tally.add("models/" + name, groups, bad);
+    folder_failures += groups == 0 || bad;
   }
   for (const auto& name : subdirs(root + "/tokenizers")) {
     const std::string folder = root + "/tokenizers/" + name;
+    int groups = 0, bad = 0;
     for (const auto& r : attend::conformance::check_tokenizer_folder(folder)) {
       print_result(counts, "tokenizers/" + name, r.group, status_of(r), 0, r.message);
+      ++groups;
+      bad += !r.passed;
     }
+    tally.add("tokenizers/" + name, groups, bad);
+    folder_failures += groups == 0 || bad;
   }
-  std::printf("conformance: %d passed, %d failed, %d skipped\n", counts.passed, counts.failed, counts.skipped);
-  return counts.failed == 0 ? 0 : 1;
+  std::printf("\nfixture folders under %s:\n", root.c_str());
+  for (const auto& [folder, verdict] : tally.lines) std::printf("  %-32s %s\n", folder.c_str(), verdict.c_str());
+  std::printf("conformance: %d passed, %d failed, %d skipped; %zu folders, %d not passing\n", counts.passed,
+              counts.failed, counts.skipped, tally.lines.size(), folder_failures);
+  return counts.failed == 0 && counts.skipped == 0 && folder_failures == 0 ? 0 : 1;
 }

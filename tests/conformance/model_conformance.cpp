@@ -205,7 +205,7 @@ std::vector<GroupResult> check_model_folder(const std::string& folder) {
   }
   const std::string model_type = config.value("model_type", "");
   if (!find_family(model_type)) {
-    results.push_back({"all", GroupResult::Skipped, "model_type '" + model_type + "' is not supported yet", 0});
+    results.push_back({"all", GroupResult::Failed, "model_type '" + model_type + "' is not supported", 0});
     return results;
   }
   const nlohmann::json& tol = cases["tolerances"];

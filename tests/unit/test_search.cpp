@@ -127,7 +127,7 @@ GenerationConfig bigram_config(int num_beams) {
   c.max_length = 20;
   c.decoder_start_token_id = S;
   c.pad_token_id = S;
-  c.eos_token_ids = {E};
+  c.eos_token_ids = std::vector<int32_t>{E};
   return c;
 }
 
@@ -452,7 +452,7 @@ TEST_CASE("GenerationConfig::apply_json: lists, nulls, booleans and errors", "[s
 TEST_CASE("GenerationConfig::validate rejects bad ranges", "[search][config]") {
   auto bad = [](std::function<void(GenerationConfig&)> f) {
     GenerationConfig c;
-    c.eos_token_ids = {1};
+    c.eos_token_ids = std::vector<int32_t>{1};
     f(c);
     CHECK_THROWS_AS(c.validate(), attend::Error);
   };
@@ -519,7 +519,7 @@ TEST_CASE("no_repeat_ngram bans tokens completing an earlier n-gram", "[search][
 TEST_CASE("bad_words: single tokens always, multi-token words only after their prefix",
           "[search][processors]") {
   GenerationConfig c;
-  c.eos_token_ids = {1};
+  c.eos_token_ids = std::vector<int32_t>{1};
   c.bad_words_ids = {{3}, {4, 2}, {0, 4, 5}, {1}};  // [1] = [eos] is dropped as in HF
   attend::LogitsProcessorList p(c, 6);
   std::vector<float> s(6, 1.0f);
@@ -539,7 +539,7 @@ TEST_CASE("bad_words: single tokens always, multi-token words only after their p
 TEST_CASE("min_length / min_new_tokens mask every EOS while the sequence is too short",
           "[search][processors]") {
   GenerationConfig c;
-  c.eos_token_ids = {1, 3};
+  c.eos_token_ids = std::vector<int32_t>{1, 3};
   c.min_length = 3;  // counts the start token
   attend::LogitsProcessorList p(c, 4);
   std::vector<float> s(4, 0.5f);
@@ -550,7 +550,7 @@ TEST_CASE("min_length / min_new_tokens mask every EOS while the sequence is too 
   CHECK(s == std::vector<float>(4, 0.5f));
 
   GenerationConfig d;
-  d.eos_token_ids = {1};
+  d.eos_token_ids = std::vector<int32_t>{1};
   d.min_new_tokens = 2;  // generated tokens, start token excluded
   attend::LogitsProcessorList q(d, 4);
   s.assign(4, 0.5f);
@@ -563,7 +563,7 @@ TEST_CASE("min_length / min_new_tokens mask every EOS while the sequence is too 
 
 TEST_CASE("forced BOS at step 1 and forced EOS at max_length-1, applied last", "[search][processors]") {
   GenerationConfig c;
-  c.eos_token_ids = {1};
+  c.eos_token_ids = std::vector<int32_t>{1};
   c.forced_bos_token_id = 2;
   c.forced_eos_token_id = 1;
   c.max_length = 5;
@@ -662,7 +662,7 @@ TEST_CASE("greedy: forced BOS has score 0, min_length delays EOS, forced EOS at 
   CHECK(r2[0][0].ids == Ids{S, A, C, B, E});
 
   GenerationConfig e = bigram_config(1);
-  e.eos_token_ids = {E};
+  e.eos_token_ids = std::vector<int32_t>{E};
   e.forced_eos_token_id = E;
   e.max_length = 4;
   LogitFn no_eos = [](int, const Ids& h, float* out) {
@@ -856,7 +856,7 @@ TEST_CASE("generate: batch of random inputs equals each input alone (greedy and 
       c.num_beams = num_beams;
       c.num_return_sequences = num_beams == 1 ? 1 : 2;
       c.max_length = 12;
-      c.eos_token_ids = {1};
+      c.eos_token_ids = std::vector<int32_t>{1};
       c.pad_token_id = 0;
       c.decoder_start_token_id = 0;
       c.no_repeat_ngram_size = 3;
@@ -938,8 +938,8 @@ TEST_CASE("property: greedy and beam search agree with a plain HF re-implementat
     if (pick(0, 3) == 0) c.max_new_tokens = pick(1, 7);
     else c.max_length = pick(2, 9);
     const int eos_kind = pick(0, 5);
-    if (eos_kind == 0 && V >= 6) c.eos_token_ids = {1, 2};
-    else c.eos_token_ids = {1};
+    if (eos_kind == 0 && V >= 6) c.eos_token_ids = std::vector<int32_t>{1, 2};
+    else c.eos_token_ids = std::vector<int32_t>{1};
     c.pad_token_id = pick(0, 1) ? 0 : V - 1;
     c.decoder_start_token_id = pick(0, 2) == 0 ? pick(0, V - 1) : c.pad_token_id;
     const float lps[] = {1.0f, 0.0f, 2.0f, -0.7f, 0.5f};
