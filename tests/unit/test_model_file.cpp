@@ -20,34 +20,17 @@
 #include "engine/host_tensor.hpp"
 #include "engine/model_file.hpp"
 #include "models/safetensors.hpp"
+#include "tests/support/test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace attend;
 using json = nlohmann::json;
 
+using attend_test::fixtures_root;
+using attend_test::TempDir;
+
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/attend-mf-XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    REQUIRE(::mkdtemp(buf.data()) != nullptr);
-    path = buf.data();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 HostTensor tensor_of(DType dt, std::vector<int64_t> shape, uint8_t seed) {
   int64_t n = 1;
@@ -127,15 +110,6 @@ json complete_model() {
   return m;
 }
 
-std::string fixtures_root() {
-  if (const char* env = std::getenv("ATTEND_FIXTURES"); env && *env) return env;
-  const std::vector<std::string> candidates = {
-      "../shared/fixtures",
-      (fs::path(__FILE__).parent_path() / ".." / ".." / ".." / "shared" / "fixtures").string()};
-  for (const auto& c : candidates)
-    if (fs::is_directory(fs::path(c) / "models")) return c;
-  return candidates.front();
-}
 
 }  // namespace
 
@@ -191,7 +165,7 @@ TEST_CASE("model file: round trip of weights, aliases, tokenizer files", "[model
   CHECK_FALSE(sf.tensors.count("lm_head.weight"));  // stored once
 
   // Independent check of the layout: contiguous data, every non-padding tensor 64-aligned.
-  const std::string bytes = read_bytes(path);
+  const std::string bytes = attend_test::read_file(path);
   uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(bytes[i]);
   const json h = json::parse(bytes.substr(8, n));
@@ -456,7 +430,7 @@ TEST_CASE("model file: malformed files give attend::Error naming the problem",
   SECTION("safetensors-level damage is reported too") {
     const std::string path = dir.file("trunc.attend");
     write_model_file(path, sample_model(), sample_tensors(), kAliases, sample_tokenizer_files());
-    const std::string bytes = read_bytes(path);
+    const std::string bytes = attend_test::read_file(path);
     std::ofstream(path, std::ios::binary | std::ios::trunc)
         .write(bytes.data(), static_cast<std::streamsize>(bytes.size() - 10));
     try {

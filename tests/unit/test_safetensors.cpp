@@ -23,29 +23,15 @@
 #include "attend/error.hpp"
 #include "engine/host_tensor.hpp"
 #include "models/safetensors.hpp"
+#include "tests/support/test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace attend;
 
-namespace {
+using attend_test::fixtures_root;
+using attend_test::TempDir;
 
-// A fresh temporary directory, removed with its contents at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/attend-st-XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    REQUIRE(::mkdtemp(buf.data()) != nullptr);
-    path = buf.data();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+namespace {
 
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -53,10 +39,6 @@ void write_bytes(const std::string& path, const std::string& bytes) {
   REQUIRE(out.good());
 }
 
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 std::string le64(uint64_t n) {
   std::string s(8, '\0');
@@ -139,17 +121,6 @@ void expect_read_error(const TempDir& dir, const std::string& bytes,
   }
 }
 
-std::string fixtures_root() {
-  std::vector<std::string> candidates;
-  if (const char* env = std::getenv("ATTEND_FIXTURES"); env && *env) return env;
-  candidates.push_back("../shared/fixtures");
-  // Relative to this source file (tests/unit/ -> repository root -> ../shared/fixtures).
-  candidates.push_back(
-      (fs::path(__FILE__).parent_path() / ".." / ".." / ".." / "shared" / "fixtures").string());
-  for (const auto& c : candidates)
-    if (fs::is_directory(fs::path(c) / "models")) return c;
-  return candidates.front();
-}
 
 }  // namespace
 
@@ -171,7 +142,7 @@ TEST_CASE("safetensors: round trip of every dtype, aligned, with metadata", "[sa
   write_safetensors(path, tensors, metadata);
   CHECK_FALSE(fs::exists(path + ".tmp"));
 
-  const std::string bytes = read_bytes(path);
+  const std::string bytes = attend_test::read_file(path);
   check_valid_safetensors(bytes, 64);
 
   const SafetensorsFile f = read_safetensors(path);
@@ -213,7 +184,7 @@ TEST_CASE("safetensors: writer alignment options and empty files", "[safetensors
                        {"y", tensor_of(DType::F16, {5}, 2)},
                        {"z", tensor_of(DType::F32, {1}, 3)}},
                       {}, alignment);
-    const std::string bytes = read_bytes(path);
+    const std::string bytes = attend_test::read_file(path);
     check_valid_safetensors(bytes, alignment);
     const SafetensorsFile f = read_safetensors(path);
     CHECK(f.metadata.empty());
@@ -226,7 +197,7 @@ TEST_CASE("safetensors: writer alignment options and empty files", "[safetensors
   // No tensors at all is still a valid file.
   const std::string path = dir.file("empty.safetensors");
   write_safetensors(path, {}, {{"k", "v"}});
-  check_valid_safetensors(read_bytes(path), 64);
+  check_valid_safetensors(attend_test::read_file(path), 64);
   const SafetensorsFile f = read_safetensors(path);
   CHECK(f.tensors.empty());
   CHECK(f.metadata.at("k") == "v");
@@ -244,7 +215,7 @@ TEST_CASE("safetensors: many tensors (header handling stays linear)", "[safetens
   const SafetensorsFile f = read_safetensors(path);
   CHECK(f.tensors.size() == 39999);  // a 58-byte pad after each 6-byte tensor but the last
   CHECK(f.tensors.at("layer.19999").shape == std::vector<int64_t>{3});
-  check_valid_safetensors(read_bytes(path), 64);
+  check_valid_safetensors(attend_test::read_file(path), 64);
 }
 
 TEST_CASE("safetensors: parse_safetensors over memory uses the label", "[safetensors]") {
@@ -307,7 +278,7 @@ TEST_CASE("safetensors: a failed write (file size limit) leaves the old file int
   TempDir dir;
   const std::string path = dir.file("full.safetensors");
   write_safetensors(path, {{"old", tensor_of(DType::U8, {10}, 9)}}, {});
-  const std::string before = read_bytes(path);
+  const std::string before = attend_test::read_file(path);
 
   // Simulate a full disk: a 4 KiB file size limit makes write() fail with EFBIG.
   struct rlimit old_limit {};
@@ -329,7 +300,7 @@ TEST_CASE("safetensors: a failed write (file size limit) leaves the old file int
   CHECK(message.find(path) != std::string::npos);
   CHECK(message.find("write failed") != std::string::npos);
   CHECK_FALSE(fs::exists(path + ".tmp"));
-  CHECK(read_bytes(path) == before);
+  CHECK(attend_test::read_file(path) == before);
 }
 
 TEST_CASE("safetensors: malformed files give attend::Error naming the problem",
@@ -435,7 +406,7 @@ TEST_CASE("safetensors: truncations and header mutations never crash", "[safeten
                      {"b", tensor_of(DType::BF16, {3}, 2)},
                      {"q", tensor_of(DType::I8, {5}, 3)}},
                     {{"format", "pt"}});
-  const std::string good = read_bytes(path);
+  const std::string good = attend_test::read_file(path);
   uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(good[i]);
 
@@ -498,7 +469,7 @@ TEST_CASE("safetensors: reads every fixture checkpoint", "[safetensors][fixtures
       }
       if (std::string(name) == "model.safetensors") CHECK(f.metadata.at("format") == "pt");
       // The reference writer's output also passes our independent validity check.
-      check_valid_safetensors(read_bytes(p.string()), 1);
+      check_valid_safetensors(attend_test::read_file(p.string()), 1);
     }
   }
   CHECK(files >= 2);

@@ -23,6 +23,7 @@
 #include "engine/mapped_file.hpp"
 #include "models/torch_checkpoint.hpp"
 #include "models/zip_reader.hpp"
+#include "tests/support/test_support.hpp"
 
 using attend::DType;
 using attend::HostTensor;
@@ -587,15 +588,6 @@ bool is_dir(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-std::string fixtures_root() {
-  if (const char* env = std::getenv("ATTEND_FIXTURES")) return env;
-  std::string here = __FILE__;  // <repo>/tests/unit/test_torch_checkpoint.cpp
-  const std::string from_source =
-      here.find('/') != std::string::npos ? here.substr(0, here.rfind('/')) + "/../../../shared/fixtures" : "";
-  for (const std::string& c : {std::string("../shared/fixtures"), std::string("../../shared/fixtures"), from_source})
-    if (!c.empty() && is_dir(c)) return c;
-  return "../shared/fixtures";
-}
 
 struct SafeTensor {
   std::string dtype;
@@ -656,11 +648,8 @@ void compare_with_safetensors(const std::string& dir) {
 }  // namespace
 
 TEST_CASE("torch checkpoint: fixture models match their safetensors", "[torch_checkpoint][fixtures]") {
-  const std::string root = fixtures_root();
-  if (!is_dir(root + "/models")) {
-    WARN("fixtures not found at " << root << " (set ATTEND_FIXTURES); skipping");
-    return;
-  }
+  const std::string root = attend_test::fixtures_root();
+  if (!attend_test::fixtures_available(root + "/models")) return;
   std::vector<std::string> dirs;
   if (DIR* d = ::opendir((root + "/models").c_str())) {
     while (const dirent* e = ::readdir(d)) {
