@@ -105,7 +105,11 @@ void cut_to_fit(const Tokenizer& tok, const std::string& prefix, const std::stri
 std::vector<DocumentTranslation> Model::translate_documents(const std::vector<std::string>& documents,
                                                             const TranslateOptions& options) const {
   if (!impl_->tokenizer) throw Error(impl_->label + ": this model has no tokenizer; document translation needs one");
-  const size_t limit = impl_->spec.max_positions > 0 ? static_cast<size_t>(impl_->spec.max_positions) : 512;
+  // Pieces longer than a few hundred tokens translate badly with sentence-level models (they
+  // stop early), so the cut limit is 256 tokens even where the model accepts more.
+  constexpr size_t kMaxPieceTokens = 256;
+  size_t limit = kMaxPieceTokens;
+  if (impl_->spec.max_positions > 0) limit = std::min(limit, static_cast<size_t>(impl_->spec.max_positions));
 
   std::vector<DocumentTranslation> results(documents.size());
   std::vector<std::string> cleaned(documents.size());

@@ -27,7 +27,10 @@ std::string read_whole_input(const std::string& path) {
     return ss.str();
   }
   std::error_code ec;
-  if (fs::is_directory(path, ec)) throw attend::Error(path + ": is a directory, not a file");
+  const fs::file_status st = fs::status(path, ec);
+  if (fs::is_directory(st)) throw attend::Error(path + ": is a directory, not a file");
+  // A FIFO or device would block or never end: only regular files are documents.
+  if (fs::exists(st) && !fs::is_regular_file(st)) throw attend::Error(path + ": not a regular file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw attend::Error(path + ": cannot open input file: " + std::strerror(errno));
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

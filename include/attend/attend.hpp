@@ -86,7 +86,7 @@ class Model {
   // Everything outside sentences is copied unchanged: leading/trailing whitespace, blank lines,
   // and the whitespace between two sentences (so a line break between sentences stays). Inside a
   // sentence, a line break is ordinary whitespace (wrapped text): whitespace runs are given to the
-  // model as one space. A sentence longer than the model's input limit is cut at whitespace
+  // model as one space. A sentence longer than 256 tokens (or the model's input limit) is cut at whitespace
   // (else at a character boundary) into pieces that fit, translated, joined with a space.
   // Invalid UTF-8 is replaced by U+FFFD first (counted in invalid_utf8). The best hypothesis is used.
   std::vector<DocumentTranslation> translate_documents(const std::vector<std::string>& documents,
