@@ -4,6 +4,8 @@
 //        the input bytes);
 //  odd:  the rest is tokenizer *files* (vocab.json, merges.txt, tokenizer_config.json separated
 //        by "\n@@\n", untrusted data from model files) for make_tokenizer("bart"), then encode.
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -72,11 +74,13 @@ void exercise(const attend::Tokenizer& tok, const std::string& text, const uint8
     (void)tok.decode(any, true);
   } catch (const attend::Error&) {
   }
+  // Streaming decode of the first ids (push re-decodes everything so far: quadratic, keep it short).
+  const std::vector<int32_t> head(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(std::min<size_t>(ids.size(), 48)));
   attend::IncrementalDecoder inc(tok, true);
   std::string streamed;
-  for (int32_t id : ids) streamed += inc.push(id);
+  for (int32_t id : head) streamed += inc.push(id);
   streamed += inc.finish();
-  if (streamed != tok.decode(ids, true)) std::abort();  // documented invariant of IncrementalDecoder
+  if (streamed != tok.decode(head, true)) std::abort();  // documented invariant of IncrementalDecoder
 }
 
 }  // namespace
