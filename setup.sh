@@ -15,7 +15,8 @@ for arg in "$@"; do
   esac
 done
 
-PACKAGES=(build-essential cmake pkg-config libdnnl-dev libsentencepiece-dev nlohmann-json3-dev libcli11-dev catch2)
+PACKAGES=(build-essential cmake pkg-config libdnnl-dev libsentencepiece-dev nlohmann-json3-dev libcli11-dev catch2
+          clang libclang-rt-14-dev)  # clang: the fuzz smoke test (fuzz/run.sh)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,7 +1,9 @@
 // tools/cmd_translate.cpp — `attend translate`: lines of text in, one translation (or n-best
-// lines) per input line out, through the public API.
+// lines) per input line out; with --document / --format jsonl / FILE... --out-dir, whole
+// documents through Model::translate_documents (all inputs' sentences batched together).
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -12,6 +14,7 @@
 
 #include "attend/attend.hpp"
 #include "tools/cli_common.hpp"
+#include "tools/document_io.hpp"
 
 namespace attend_cli {
 namespace {
@@ -20,20 +23,207 @@ struct TranslateArgs {
   std::string model, input, output, src_lang, tgt_lang;
   int beam_size = 0, batch_size = 32, threads = 0, max_length = 0, n_best = 1;
   bool with_scores = false;
+  // document translation
+  bool document = false, overwrite = false;
+  std::vector<std::string> files;
+  std::string out_dir, suffix, format = "text";
+  size_t max_line_length = 10000;
 };
 
-int run_translate(const TranslateArgs& a) {
-  attend::LoadOptions lo;
-  lo.threads = a.threads;
-  auto model = attend::Model::load(model_path_or_default(a.model), lo);
-
-  const std::vector<std::string> lines = read_lines_from(a.input);
+attend::TranslateOptions translate_options(const TranslateArgs& a) {
   attend::TranslateOptions opt;
   opt.max_batch_size = a.batch_size;
   opt.src_lang = a.src_lang;
   opt.tgt_lang = a.tgt_lang;
   if (a.beam_size > 0) opt.generation.num_beams = a.beam_size;
   if (a.max_length > 0) opt.generation.max_length = a.max_length;
+  return opt;
+}
+
+// One input (a file, or stdin) of document translation: its documents (one for text, one per
+// record for JSONL) and where the result goes.
+struct DocumentJob {
+  std::string label, out_path;
+  std::vector<std::string> docs;
+  std::vector<JsonlRecord> records;  // JSONL only
+  std::vector<attend::DocumentTranslation> results;
+  std::string error;
+};
+
+void load_job(DocumentJob& job, const std::string& in_path, const TranslateArgs& a) {
+  const std::string bytes = read_whole_input(in_path);
+  if (a.format == "jsonl") {
+    job.records = parse_jsonl(job.label, bytes, a.max_line_length);
+    for (const auto& r : job.records) job.docs.push_back(r.text);
+  } else {
+    check_text_input(job.label, bytes, a.max_line_length);
+    job.docs.push_back(bytes);
+  }
+}
+
+std::string job_output(const DocumentJob& job, const TranslateArgs& a) {
+  size_t invalid = 0;
+  for (const auto& r : job.results) invalid += r.invalid_utf8;
+  if (invalid > 0) {
+    std::cerr << "attend translate: warning: " << job.label << ": " << invalid
+              << " invalid UTF-8 sequence(s) replaced by U+FFFD\n";
+  }
+  if (a.format == "jsonl") {
+    std::vector<std::string> texts;
+    for (const auto& r : job.results) texts.push_back(r.text);
+    return format_jsonl(job.records, texts);
+  }
+  return job.results.at(0).text;
+}
+
+// Translates the documents of all jobs in one library call; if that fails, job by job so that
+// one bad input does not fail the others.
+void translate_jobs(const attend::Model& model, std::vector<DocumentJob*>& jobs, const attend::TranslateOptions& opt) {
+  std::vector<std::string> all;
+  for (auto* j : jobs) all.insert(all.end(), j->docs.begin(), j->docs.end());
+  try {
+    auto results = model.translate_documents(all, opt);
+    size_t k = 0;
+    for (auto* j : jobs) {
+      j->results.assign(std::make_move_iterator(results.begin() + static_cast<std::ptrdiff_t>(k)),
+                        std::make_move_iterator(results.begin() + static_cast<std::ptrdiff_t>(k + j->docs.size())));
+      k += j->docs.size();
+    }
+  } catch (const attend::Error&) {
+    if (jobs.size() == 1) throw;
+    for (auto* j : jobs) {
+      try {
+        j->results = model.translate_documents(j->docs, opt);
+      } catch (const attend::Error& e) {
+        j->error = j->label + ": " + e.what();
+      }
+    }
+  }
+}
+
+// --document / --format jsonl on stdin or -i: the whole input is one job, written to stdout or -o.
+int run_document_stream(const TranslateArgs& a) {
+  attend::LoadOptions lo;
+  lo.threads = a.threads;
+  DocumentJob job;
+  job.label = a.input.empty() || a.input == "-" ? std::string("stdin") : a.input;
+  load_job(job, a.input, a);
+  auto model = attend::Model::load(model_path_or_default(a.model), lo);
+  std::vector<DocumentJob*> jobs{&job};
+  translate_jobs(*model, jobs, translate_options(a));
+  const std::string out = job_output(job, a);
+  if (!a.output.empty() && a.output != "-") {
+    write_file_atomically(a.output, out);
+  } else {
+    std::cout << out;
+    std::cout.flush();
+    if (!std::cout) throw attend::Error("stdout: write failed");
+  }
+  return 0;
+}
+
+// FILE... --out-dir DIR: one output per input, inputs batched together, per-file errors.
+int run_document_files(const TranslateArgs& a) {
+  namespace fs = std::filesystem;
+  const std::string suffix = !a.suffix.empty() ? a.suffix : a.format == "jsonl" ? ".translated.jsonl" : ".translated.txt";
+  const std::vector<InputFile> inputs = expand_inputs(a.files, a.out_dir);
+  size_t done = 0, skipped = 0, sentences = 0;
+  std::vector<std::string> failures;
+  auto fail = [&](const std::string& msg) {
+    std::cerr << "attend translate: error: " << msg << "\n";
+    failures.push_back(msg);
+  };
+
+  attend::LoadOptions lo;
+  lo.threads = a.threads;
+  auto model = attend::Model::load(model_path_or_default(a.model), lo);
+  const attend::TranslateOptions opt = translate_options(a);
+
+  std::vector<std::string> seen_outputs;
+  std::vector<DocumentJob> group;
+  size_t group_bytes = 0;
+  auto flush = [&] {
+    std::vector<DocumentJob*> ptrs;
+    for (auto& j : group) ptrs.push_back(&j);
+    if (!ptrs.empty()) {
+      try {
+        translate_jobs(*model, ptrs, opt);
+      } catch (const attend::Error& e) {
+        ptrs[0]->error = ptrs[0]->label + ": " + e.what();
+      }
+    }
+    for (auto& j : group) {
+      if (!j.error.empty()) {
+        fail(j.error);
+        continue;
+      }
+      try {
+        std::error_code ec;
+        fs::create_directories(fs::path(j.out_path).parent_path(), ec);
+        if (ec) throw attend::Error(fs::path(j.out_path).parent_path().string() + ": cannot create output directory: " + ec.message());
+        write_file_atomically(j.out_path, job_output(j, a));
+        ++done;
+        for (const auto& r : j.results) sentences += r.sentences;
+      } catch (const attend::Error& e) {
+        fail(j.label + ": " + e.what());
+      }
+    }
+    group.clear();
+    group_bytes = 0;
+  };
+
+  for (const InputFile& in : inputs) {
+    if (in.relative.empty()) {
+      fail(in.path + ": cannot read folder");
+      continue;
+    }
+    const std::string out_path = (fs::path(a.out_dir) / (in.relative + suffix)).string();
+    if (std::find(seen_outputs.begin(), seen_outputs.end(), out_path) != seen_outputs.end()) {
+      fail(in.path + ": output " + out_path + " would overwrite the output of another input");
+      continue;
+    }
+    seen_outputs.push_back(out_path);
+    std::error_code ec;
+    if (!a.overwrite && fs::exists(out_path, ec)) {
+      ++skipped;
+      continue;
+    }
+    DocumentJob job;
+    job.label = in.path;
+    job.out_path = out_path;
+    try {
+      load_job(job, in.path, a);
+    } catch (const attend::Error& e) {
+      fail(e.what());
+      continue;
+    }
+    for (const auto& d : job.docs) group_bytes += d.size();
+    group.push_back(std::move(job));
+    if (group_bytes >= (1u << 20)) flush();  // bounded memory; outputs land as groups finish
+  }
+  flush();
+  std::cerr << "attend translate: " << done << " file(s) translated (" << sentences << " sentences), " << skipped
+            << " skipped (output exists; --overwrite redoes them), " << failures.size() << " failed\n";
+  for (const auto& f : failures) std::cerr << "  failed: " << f << "\n";
+  return failures.empty() ? 0 : 1;
+}
+
+
+int run_translate(const TranslateArgs& a) {
+  if (a.format != "text" && a.format != "jsonl") throw attend::Error("--format must be text or jsonl");
+  if (!a.files.empty()) {
+    if (a.out_dir.empty()) throw attend::Error("input files need --out-dir DIR (one output per input file)");
+    if (!a.input.empty() || !a.output.empty()) throw attend::Error("use either FILE... --out-dir or -i/-o, not both");
+    return run_document_files(a);
+  }
+  if (!a.out_dir.empty()) throw attend::Error("--out-dir needs input files: attend translate FILE... --out-dir DIR");
+  if (a.document || a.format == "jsonl") return run_document_stream(a);
+  attend::LoadOptions lo;
+  lo.threads = a.threads;
+  auto model = attend::Model::load(model_path_or_default(a.model), lo);
+
+  const std::vector<std::string> lines = read_lines_from(a.input);
+  attend::TranslateOptions opt = translate_options(a);
   if (a.n_best > 1) opt.generation.num_return_sequences = a.n_best;
 
   std::ofstream file_out;
@@ -70,7 +260,8 @@ int run_translate(const TranslateArgs& a) {
 
 const RegisterSubcommand registered(10, [](CLI::App& app) {
   auto a = std::make_shared<TranslateArgs>();
-  auto* tr = app.add_subcommand("translate", "Translate lines of text (stdin or -i FILE), one output line per input line");
+  auto* tr = app.add_subcommand("translate", "Translate lines of text (stdin or -i FILE), one output line per input line; "
+      "or whole documents (--document, --format jsonl, FILE... --out-dir DIR)");
   tr->add_option("-m,--model", a->model,
                  "Attend model file or Hugging Face checkpoint directory (default: the bundled en→de model)");
   tr->add_option("-i,--input", a->input, "Input file, one sentence per line (default: stdin)");
@@ -84,6 +275,16 @@ const RegisterSubcommand registered(10, [](CLI::App& app) {
   tr->add_flag("--scores", a->with_scores, "Prefix each output with its score and a tab");
   tr->add_option("--src-lang", a->src_lang, "Source language code (multilingual models: en_XX, eng_Latn, en)");
   tr->add_option("--tgt-lang", a->tgt_lang, "Target language code (multilingual models)");
+  tr->add_flag("--document", a->document,
+               "The whole input is one document: split into sentences, translated, layout kept");
+  tr->add_option("files", a->files, "Input files or folders (recursively) for document translation; needs --out-dir");
+  tr->add_option("--out-dir", a->out_dir, "Output folder: DIR/<relative path><suffix> per input file");
+  tr->add_option("--suffix", a->suffix, "Output file name suffix (default .translated.txt, .translated.jsonl)");
+  tr->add_flag("--overwrite", a->overwrite, "Translate again inputs whose output already exists");
+  tr->add_option("--format", a->format, "text, or jsonl: lines {\"id\": ..., \"text\": ...} in, "
+                 "{\"id\": ..., \"translation\": ...} out")->check(CLI::IsMember({"text", "jsonl"}));
+  tr->add_option("--max-line-length", a->max_line_length,
+                 "Documents: reject an input with a line longer than this many characters (0 = no limit)");
   return Subcommand{tr, [a] { return run_translate(*a); }};
 });
 

@@ -50,6 +50,13 @@ struct TranslationResult {
   std::vector<Hypothesis> hypotheses;  // best first; num_return_sequences of them
 };
 
+// One translated document (Model::translate_documents).
+struct DocumentTranslation {
+  std::string text;                 // the translation, with the input's layout (see translate_documents)
+  size_t sentences = 0;             // sentences translated
+  size_t invalid_utf8 = 0;          // invalid UTF-8 sequences replaced by U+FFFD before translating
+};
+
 struct ModelInfo {
   std::string family;               // "marian", "bart", "mbart", "t5", "m2m100", "pegasus"
   std::string tokenizer;            // tokenizer kind, "" when the model has none
@@ -73,6 +80,18 @@ class Model {
   // One result per input, in input order.
   std::vector<TranslationResult> translate(const std::vector<std::string>& inputs,
                                            const TranslateOptions& options = {}) const;
+  // Document translation. Each document is split into paragraphs (separated by lines holding
+  // only whitespace) and each paragraph into sentences (rule-based, EN/DE/FR/ES/CJK); the
+  // sentences of all documents are translated together in batches of options.max_batch_size.
+  // Everything outside sentences is copied unchanged: leading/trailing whitespace, blank lines,
+  // and the whitespace between two sentences (so a line break between sentences stays). Inside a
+  // sentence, a line break is ordinary whitespace (wrapped text): whitespace runs are given to the
+  // model as one space. A sentence longer than 256 tokens (or the model's input limit) is cut at whitespace
+  // (else at a character boundary) into pieces that fit, translated, joined with a space.
+  // Invalid UTF-8 is replaced by U+FFFD first (counted in invalid_utf8). The best hypothesis is used.
+  std::vector<DocumentTranslation> translate_documents(const std::vector<std::string>& documents,
+                                                       const TranslateOptions& options = {}) const;
+  DocumentTranslation translate_document(const std::string& document, const TranslateOptions& options = {}) const;
   // Token ids in (each input already holding the family's special tokens), ids and text out.
   std::vector<TranslationResult> generate(const std::vector<std::vector<int32_t>>& input_ids,
                                           const TranslateOptions& options = {}) const;

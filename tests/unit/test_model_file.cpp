@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "attend/attend.hpp"
 #include "attend/error.hpp"
 #include "engine/host_tensor.hpp"
 #include "engine/model_file.hpp"
@@ -456,5 +457,112 @@ TEST_CASE("model file: Hugging Face checkpoints are not model files", "[model_fi
     FAIL("expected an error");
   } catch (const attend::Error& e) {
     expect_error_contains(e.what(), {"not an Attend model file", "'pt'"});
+  }
+}
+
+namespace {
+
+// A raw safetensors image: 8-byte little-endian header length, the header text, the data.
+std::string raw_safetensors(const std::string& header, const std::string& data) {
+  std::string out;
+  uint64_t n = header.size();
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+  return out + header + data;
+}
+
+// Header of a one-tensor Attend model file ("w": `dtype` `shape` at `offsets`), padded to 64 bytes.
+std::string model_header(const std::string& dtype, const std::string& shape, const std::string& offsets) {
+  json md = metadata_with(complete_model());
+  std::string h = "{\"__metadata__\": " + md.dump() + ", \"w\": {\"dtype\": \"" + dtype + "\", \"shape\": " + shape +
+                  ", \"data_offsets\": " + offsets + "}}";
+  while ((h.size() + 8) % 64 != 0) h.push_back(' ');
+  return h;
+}
+
+// Writes `bytes` as a model file and returns read_model_file's error (fails when it reads).
+std::string model_file_error(const TempDir& dir, const std::string& bytes) {
+  const std::string path = dir.file("damaged.attend");
+  std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  try {
+    read_model_file(path);
+  } catch (const attend::Error& e) {
+    const std::string msg = e.what();
+    CHECK(msg.find(path) != std::string::npos);
+    return msg;
+  }
+  FAIL("damaged model file was read without an error");
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("model file: corpus of damaged files (truncated, bad offsets, absurd shapes, wrong dtypes)",
+          "[model_file][malformed]") {
+  TempDir dir;
+  const std::string data(8, '\x01');
+  const std::string good = raw_safetensors(model_header("F32", "[2]", "[0, 8]"), data);
+  {
+    const std::string path = dir.file("good.attend");
+    std::ofstream(path, std::ios::binary).write(good.data(), static_cast<std::streamsize>(good.size()));
+    REQUIRE(read_model_file(path).tensors.at("w").nbytes == 8);
+  }
+  SECTION("truncated at every kind of place") {
+    expect_error_contains(model_file_error(dir, ""), {"truncated"});
+    expect_error_contains(model_file_error(dir, good.substr(0, 5)), {"truncated"});
+    expect_error_contains(model_file_error(dir, good.substr(0, 8)), {"header"});
+    expect_error_contains(model_file_error(dir, good.substr(0, 40)), {"header"});
+    expect_error_contains(model_file_error(dir, good.substr(0, good.size() - 1)), {"'w'"});
+    expect_error_contains(model_file_error(dir, good.substr(0, good.size() - 8)), {"'w'"});
+  }
+  SECTION("header length and offsets out of range") {
+    std::string huge = good;
+    huge[7] = '\x7f';  // header length ~ 9e18
+    expect_error_contains(model_file_error(dir, huge), {"header"});
+    expect_error_contains(model_file_error(dir, raw_safetensors(model_header("F32", "[2]", "[0, 800]"), data)), {"'w'"});
+    expect_error_contains(model_file_error(dir, raw_safetensors(model_header("F32", "[2]", "[8, 0]"), data)), {"'w'"});
+    expect_error_contains(model_file_error(dir, raw_safetensors(model_header("F32", "[2]", "[4, 12]"), data + "xxxx")),
+                          {"'w'"});
+    expect_error_contains(
+        model_file_error(dir, raw_safetensors(model_header("F32", "[2]", "[0, 18446744073709551615]"), data)), {"'w'"});
+    expect_error_contains(model_file_error(dir, raw_safetensors(model_header("F32", "[2]", "[-8, 0]"), data)), {"'w'"});
+    expect_error_contains(model_file_error(dir, raw_safetensors(model_header("F32", "[2]", "[0]"), data)), {"'w'"});
+  }
+  SECTION("absurd shapes") {
+    expect_error_contains(model_file_error(dir, raw_safetensors(model_header("F32", "[3]", "[0, 8]"), data)), {"'w'"});
+    expect_error_contains(model_file_error(dir, raw_safetensors(model_header("F32", "[-2]", "[0, 8]"), data)), {"'w'"});
+    expect_error_contains(
+        model_file_error(dir, raw_safetensors(model_header("F32", "[4294967296, 4294967296, 4]", "[0, 8]"), data)),
+        {"'w'"});
+    expect_error_contains(
+        model_file_error(dir, raw_safetensors(model_header("F32", "[9223372036854775807, 2]", "[0, 8]"), data)), {"'w'"});
+    expect_error_contains(model_file_error(dir, raw_safetensors(model_header("F32", "[2.5]", "[0, 8]"), data)), {"'w'"});
+    expect_error_contains(model_file_error(dir, raw_safetensors(model_header("F32", "\"2\"", "[0, 8]"), data)), {"'w'"});
+  }
+  SECTION("wrong dtypes") {
+    expect_error_contains(model_file_error(dir, raw_safetensors(model_header("F33", "[2]", "[0, 8]"), data)),
+                          {"'w'", "F33"});
+    expect_error_contains(model_file_error(dir, raw_safetensors(model_header("F64", "[2]", "[0, 8]"), data)), {"'w'"});
+    expect_error_contains(model_file_error(dir, raw_safetensors(model_header("", "[2]", "[0, 8]"), data)), {"'w'"});
+    // A tokenizer file stored as F32 instead of U8.
+    json m = complete_model();
+    m["tokenizer"]["files"] = {"vocab.json"};
+    const std::string path = dir.file("tokdtype.attend");
+    write_safetensors(path, {{"tokenizer/vocab.json", tensor_of(DType::F32, {2}, 1)}}, metadata_with(m));
+    try {
+      read_model_file(path);
+      FAIL("expected an error");
+    } catch (const attend::Error& e) {
+      expect_error_contains(e.what(), {"vocab.json", "1-D U8"});
+    }
+  }
+  SECTION("a model whose weights do not fit its architecture fails to load with a clear error") {
+    const std::string path = dir.file("misfit.attend");
+    write_model_file(path, sample_model(), sample_tensors(), kAliases, sample_tokenizer_files());
+    try {
+      attend::Model::load(path);
+      FAIL("expected an error");
+    } catch (const attend::Error& e) {
+      expect_error_contains(e.what(), {path.c_str()});
+    }
   }
 }
