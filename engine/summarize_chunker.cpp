@@ -147,7 +147,17 @@ class Splitter {
 
   void add(TextSpan s, int level, size_t paragraph) {
     if (level >= kPiece) {
-      units_.push_back({s, cost_of(count(s)), paragraph});
+      // A piece that alone does not fit (e.g. 256 bytes that are 256 byte-level tokens) is
+      // halved, at a character boundary, until it fits or is a single character.
+      const size_t c = count(s);
+      if (c > limits_.max_tokens && s.size() > 1) {
+        const auto halves = byte_pieces(text_, s, (s.size() + 1) / 2);
+        if (halves.size() > 1) {
+          for (TextSpan h : halves) add(h, kPiece, paragraph);
+          return;
+        }
+      }
+      units_.push_back({s, cost_of(c), paragraph});
       return;
     }
     if (longest_run(text_, s) <= limits_.max_run_bytes) {

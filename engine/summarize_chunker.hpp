@@ -27,16 +27,15 @@ std::vector<TextSpan> paragraph_spans(std::string_view text);
 using TokenCounter = std::function<size_t(std::string_view text)>;
 
 struct ChunkLimits {
-  size_t max_tokens = 512;      // count(chunk) <= max_tokens for every chunk that is not a single
-                                // unsplittable piece (see max_run_bytes)
+  size_t max_tokens = 512;      // count(chunk) <= max_tokens (see split_into_chunks)
   size_t max_run_bytes = 256;   // runs without whitespace longer than this are cut (at UTF-8
                                 // character boundaries) before they are ever tokenized
 };
 
 // Splits `text` into consecutive chunks (byte ranges of `text`, trimmed, in order, covering every
 // non-whitespace byte exactly once). Every chunk satisfies count(chunk) <= limits.max_tokens
-// unless one piece of at most max_run_bytes bytes alone exceeds it (then that piece is a chunk of
-// its own). Whitespace-only text gives no chunks. Throws attend::Error when max_tokens leaves no
+// unless a single character alone exceeds it (then it is a chunk of its own). Whitespace-only
+// text gives no chunks. Throws attend::Error when max_tokens leaves no
 // room for text (count("") >= max_tokens).
 std::vector<TextSpan> split_into_chunks(std::string_view text, const ChunkLimits& limits, const TokenCounter& count);
 
