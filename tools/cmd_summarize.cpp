@@ -17,6 +17,7 @@
 #include <CLI/CLI.hpp>
 
 #include "attend/attend.hpp"
+#include "tools/async_writer.hpp"
 #include "tools/cli_common.hpp"
 #include "tools/file_jobs.hpp"
 #include "tools/progress.hpp"
@@ -42,7 +43,7 @@ struct SummarizeArgs {
 constexpr const char* kJsonlName = "summaries.jsonl";
 constexpr const char* kSuffix = ".summary.txt";
 
-enum class State { Pending, Done, Skipped, Failed };
+enum class State { Pending, Writing, Done, Skipped, Failed };
 
 struct Entry {
   InputFile in;
@@ -136,6 +137,10 @@ class SummarizeRun {
     // Windows of files per library call: chunks of all files in a window are batched together,
     // memory stays bounded, and each summary is written as soon as it is complete.
     const size_t window = std::max<size_t>(256, 8 * static_cast<size_t>(a_.batch_size));
+    // Declared after the journal its jobs use, so it is joined first on every exit path.
+    std::unique_ptr<AsyncWriter> writer;
+    if (to_dir) writer = std::make_unique<AsyncWriter>();
+    writer_ = writer.get();
     std::vector<size_t> todo;
     for (size_t i = 0; i < entries_.size(); ++i)
       if (entries_[i].state == State::Pending) todo.push_back(i);
@@ -144,6 +149,7 @@ class SummarizeRun {
                               todo.begin() + static_cast<std::ptrdiff_t>(std::min(todo.size(), w + window)));
       run_window(*model, opt, idx, journal.get());
     }
+    if (writer_) apply(writer_->finish());
     flush_stdout(true);
     if (tty) progress_->update(finished_, tokens_, true);
     progress_->finish();
@@ -222,8 +228,9 @@ class SummarizeRun {
         if (!r.complete)
           warn(e, "still longer than the summary length after " + std::to_string(r.rounds) +
                       " rounds; writing the joined chunk summaries");
-        deliver(e, r, journal);
+        deliver(owner[k], r, journal);
       }
+      if (writer_) apply(writer_->drain());
       flush_stdout(false);
     };
     const int64_t tokens_before = tokens_;
@@ -244,21 +251,33 @@ class SummarizeRun {
     }
   }
 
-  void deliver(Entry& e, const attend::SummaryResult& r, JsonlJournal* journal) {
-    const std::string& summary = r.summary;
-    try {
-      if (a_.out_dir.empty()) {
-        e.summary = a_.format == "jsonl" ? jsonl_record(e.in.path, summary, r.chunks, r.rounds) : one_line(summary) + "\n";
-      } else if (journal) {
-        journal->append(e.in.path, summary, r.chunks, r.rounds);
-      } else if (a_.format == "jsonl") {
-        throw attend::Error((fs::path(a_.out_dir) / kJsonlName).string() + ": not open");
-      } else {
-        write_file_atomically(e.out, summary + "\n");
-      }
+  // Stdout: held for in-order printing. Files: written (and synced) on the writer thread; the
+  // entry is Done once that succeeded (apply()).
+  void deliver(size_t index, const attend::SummaryResult& r, JsonlJournal* journal) {
+    Entry& e = entries_[index];
+    if (a_.out_dir.empty()) {
+      e.summary = a_.format == "jsonl" ? jsonl_record(e.in.path, r.summary, r.chunks, r.rounds)
+                                       : one_line(r.summary) + "\n";
       e.state = State::Done;
-    } catch (const attend::Error& err) {
-      mark_failed(e, std::string("cannot write the summary: ") + err.what());
+      return;
+    }
+    e.state = State::Writing;
+    if (journal) {
+      writer_->submit(index, [journal, path = e.in.path, summary = r.summary, chunks = r.chunks, rounds = r.rounds] {
+        journal->append(path, summary, chunks, rounds);
+      });
+    } else if (a_.format == "jsonl") {
+      mark_failed(e, "cannot write the summary: " + (fs::path(a_.out_dir) / kJsonlName).string() + ": not open");
+    } else {
+      writer_->submit(index, [out = e.out, content = r.summary + "\n"] { write_file_atomically(out, content); });
+    }
+  }
+
+  void apply(const std::vector<AsyncWriter::Outcome>& outcomes) {
+    for (const auto& o : outcomes) {
+      Entry& e = entries_[o.id];
+      if (o.error.empty()) e.state = State::Done;
+      else mark_failed(e, "cannot write the summary: " + o.error);
     }
   }
 
@@ -299,6 +318,7 @@ class SummarizeRun {
   std::vector<Entry> entries_;
   std::vector<FailedPath> failed_;
   std::unique_ptr<ProgressReporter> progress_;
+  AsyncWriter* writer_ = nullptr;  // --out-dir: outputs are written in the background
   size_t finished_ = 0, next_print_ = 0;
   int64_t tokens_ = 0;
 };
