@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -34,6 +35,14 @@ namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// CPU seconds (user + system) used by finished child processes so far.
+double children_cpu_seconds() {
+  struct rusage ru {};
+  ::getrusage(RUSAGE_CHILDREN, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
 double median(std::vector<double> v) {
@@ -118,7 +127,7 @@ int main(int argc, char** argv) {
   auto model = attend::Model::load(model_dir, lo);
   const double load_s = seconds_since(t0);
 
-  std::vector<double> batch_s, warm_s, files_s;
+  std::vector<double> batch_s, batch_whole_s, warm_s, files_s, batch_cpu, files_cpu;
   std::vector<attend::SummaryResult> ref;
   for (int r = 0; r < repeats; ++r) {
     t0 = std::chrono::steady_clock::now();
@@ -127,7 +136,11 @@ int main(int argc, char** argv) {
     std::vector<std::string> child_args = {fs::read_symlink("/proc/self/exe").string(), "--batch-child", model_dir,
                                            std::to_string(n_docs), "1", std::to_string(threads), "--"};
     child_args.insert(child_args.end(), extra.begin(), extra.end());
+    double cpu0 = children_cpu_seconds();
+    t0 = std::chrono::steady_clock::now();
     auto c = attend_test::run_process(child_args);
+    batch_whole_s.push_back(seconds_since(t0));
+    batch_cpu.push_back(children_cpu_seconds() - cpu0);
     if (c.exit_code != 0) {
       std::cerr << "batch child failed:\n" << c.err;
       return 1;
@@ -143,8 +156,10 @@ int main(int argc, char** argv) {
                                      std::to_string(threads), "--progress", "none"};
     args.insert(args.end(), extra.begin(), extra.end());
     t0 = std::chrono::steady_clock::now();
+    cpu0 = children_cpu_seconds();
     auto p = attend_test::run_process(args);
     files_s.push_back(seconds_since(t0));
+    files_cpu.push_back(children_cpu_seconds() - cpu0);
     if (p.exit_code != 0) {
       std::cerr << "attend summarize failed:\n" << p.err;
       return 1;
@@ -159,16 +174,21 @@ int main(int argc, char** argv) {
   }
   fs::remove_all(dir);
 
-  const double b = median(batch_s), f = median(files_s), w = median(warm_s);
+  const double b = median(batch_whole_s), call = median(batch_s), f = median(files_s), w = median(warm_s);
   std::printf("summarize throughput, %d documents (%lld source tokens), %d thread(s), median of %d\n", n_docs,
               static_cast<long long>(source_tokens), threads, repeats);
-  std::printf("  one batch (Model::summarize, fresh process): %8.3f s  %8.1f docs/s  %9.0f source tok/s\n", b,
+  std::printf("  one batch (fresh process, all included):     %8.3f s  %8.1f docs/s  %9.0f source tok/s\n", b,
               n_docs / b, static_cast<double>(source_tokens) / b);
+  std::printf("  one batch (fresh process, the call only):    %8.3f s  %8.1f docs/s  %9.0f source tok/s\n", call,
+              n_docs / call, static_cast<double>(source_tokens) / call);
   std::printf("  one batch (Model::summarize, warm):          %8.3f s  %8.1f docs/s  %9.0f source tok/s\n", w,
               n_docs / w, static_cast<double>(source_tokens) / w);
-  std::printf("  %d files (attend summarize, all included):  %8.3f s  %8.1f docs/s  %9.0f source tok/s  (load %.3f s)\n",
+  std::printf("  %d files (attend summarize, all included):    %8.3f s  %8.1f docs/s  %9.0f source tok/s  (load %.3f s)\n",
               n_docs, f, n_docs / f, static_cast<double>(source_tokens) / f, load_s);
-  std::printf("  files / batch throughput: %.3f (files take %+.1f%%)\n", b / f, (f / b - 1.0) * 100.0);
+  std::printf("  files / batch throughput: %.3f (files take %+.1f%% wall time)\n", b / f, (f / b - 1.0) * 100.0);
+  const double bc = median(batch_cpu), fc = median(files_cpu);
+  std::printf("  CPU time (user+sys, whole process): batch %.3f s, files %.3f s (files take %+.1f%% CPU)\n", bc, fc,
+              (fc / bc - 1.0) * 100.0);
   std::printf("  identical summaries: %zu / %d\n", same, n_docs);
   return same == static_cast<size_t>(n_docs) ? 0 : 1;
 }
