@@ -3,7 +3,9 @@
 // generate semantics, convert checkpoints. Exposes no oneDNN, SentencePiece or JSON types.
 // Every failure throws attend::Error (attend/error.hpp).
 #pragma once
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +59,43 @@ struct DocumentTranslation {
   size_t invalid_utf8 = 0;          // invalid UTF-8 sequences replaced by U+FFFD before translating
 };
 
+// Summarization (Model::summarize). Settings are resolved as transformers' SummarizationPipeline
+// does: the model's generation defaults, then config.json's task_specific_params.summarization
+// (T5: prefix "summarize: ", num_beams, min/max_length, ...), then the fields set here.
+struct SummarizeOptions {
+  GenerationOptions generation;       // per-call overrides (win over the task parameters)
+  std::optional<std::string> prefix;  // replaces the task parameters' prefix ("" = none)
+  int max_batch_size = 32;            // chunks decoded together, across all inputs
+  int max_batch_tokens = 0;           // padded source tokens per batch; 0 = no budget
+  int max_input_tokens = 0;           // chunk limit (prefix and special tokens included);
+                                      // 0 = the model's maximum source length
+  int max_rounds = 4;                 // long inputs: summarization rounds at most (>= 1)
+};
+
+struct SummaryResult {
+  std::string summary;        // the summary text (empty when `error` is set)
+  std::string error;          // non-empty: this input failed (e.g. "empty input"), others go on
+  int chunks = 0;             // pieces the input was split into in the first round
+  int rounds = 0;             // summarization rounds (1 for an input that fits)
+  bool complete = true;       // false: max_rounds was reached and the joined chunk summaries
+                              // are still longer than the summary length limit
+  int64_t source_tokens = 0;  // tokens fed to the encoder for this input, all rounds
+  int64_t generated_tokens = 0;
+};
+
+struct SummarizeProgress {
+  size_t inputs_total = 0, inputs_done = 0;   // done: summarized or failed
+  size_t batches_done = 0;
+  int64_t source_tokens = 0, generated_tokens = 0;  // so far
+};
+
+// Callbacks of Model::summarize, called on the calling thread between batches. An exception
+// thrown by a callback ends the call.
+struct SummarizeCallbacks {
+  std::function<void(size_t index, const SummaryResult& result)> on_result;  // as each input completes
+  std::function<void(const SummarizeProgress& progress)> on_progress;        // after every batch
+};
+
 struct ModelInfo {
   std::string family;               // "marian", "bart", "mbart", "t5", "m2m100", "pegasus"
   std::string tokenizer;            // tokenizer kind, "" when the model has none
@@ -95,6 +134,16 @@ class Model {
   // Token ids in (each input already holding the family's special tokens), ids and text out.
   std::vector<TranslationResult> generate(const std::vector<std::vector<int32_t>>& input_ids,
                                           const TranslateOptions& options = {}) const;
+  // One summary per input, in input order. Inputs longer than the model's source limit are
+  // split on paragraph and sentence boundaries, the pieces summarized, and the joined piece
+  // summaries summarized again while longer than the summary length limit (docs/summarize.md).
+  // Chunks of all inputs are batched together. A bad input (empty) gets `error` set, the
+  // others go on; invalid settings throw attend::Error.
+  std::vector<SummaryResult> summarize(const std::vector<std::string>& texts, const SummarizeOptions& options = {},
+                                       const SummarizeCallbacks& callbacks = {}) const;
+  // The settings summarize() would use, as JSON text: {"prefix": ..., "max_input_tokens": ...,
+  // "generation": {...}} (resolved generation config).
+  std::string summarize_settings(const SummarizeOptions& options = {}) const;
   // Tokenize / detokenize with the model's own tokenizer (throws if it has none).
   std::vector<int32_t> tokenize(const std::string& text, const std::string& src_lang = "") const;
   std::string detokenize(const std::vector<int32_t>& ids) const;
