@@ -118,7 +118,9 @@ void Translator::Impl::decode(std::vector<Item>& batch) {
 
   // Stream events go to their request's callback unless the caller has returned; a callback
   // returning false or throwing ends its request (the batch goes on for the others).
+  bool emitted = false;
   const RowStreams::Emit emit = [&](size_t row, StreamEvent& ev) {
+    emitted = true;
     Request& r = *batch[row].req;
     if (!r.on_stream) return;
     {
@@ -160,6 +162,21 @@ void Translator::Impl::decode(std::vector<Item>& batch) {
     if (streams) streams->finish(hyps, emit);
   } catch (...) {
     std::exception_ptr error = std::current_exception();
+    // A failure before any decoding step (e.g. one input too long for the model) must not fail
+    // the other callers' inputs: decode them one by one, so only the bad input's request fails.
+    bool all_over = true;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      for (const Item& it : batch) all_over = all_over && (it.req->done || it.req->cancel.cancelled());
+    }
+    if (batch.size() > 1 && !emitted && !all_over) {
+      for (Item& it : batch) {
+        std::vector<Item> single;
+        single.push_back(std::move(it));
+        decode(single);
+      }
+      return;
+    }
     std::lock_guard<std::mutex> lock(mu);
     for (Item& it : batch) {
       const bool cancelled = it.req->cancel.cancelled();

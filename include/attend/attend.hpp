@@ -60,7 +60,8 @@ class CancelToken {
 // `ids` of all its events concatenated are hypotheses[0].ids without the decoder start token, and
 // the `text` of all its events concatenated is hypotheses[0].text. Greedy search decides one
 // token per step; beam search reports the tokens every hypothesis that can still win shares (so
-// text arrives in bursts, and all of it at the latest when the input finishes).
+// text arrives in bursts, and all of it at the latest when the input finishes). For
+// translate_documents, `input` counts the sentence pieces of all documents in order.
 struct StreamEvent {
   size_t input = 0;                 // index of the input in the call's inputs
   std::vector<int32_t> ids;         // token ids decided since this input's previous event

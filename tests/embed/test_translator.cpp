@@ -203,3 +203,33 @@ TEST_CASE("translator: bad options", "[embed][translator]") {
   CHECK_THROWS_AS(translator.translate({"A dog."}, o), attend::Error);
   CHECK(translator.translate({}).empty());
 }
+
+TEST_CASE("translator: an input the model rejects fails only its own request", "[embed][translator]") {
+  auto m = embed_test::model();
+  attend::TranslatorOptions to;
+  to.wait_ms = 100;  // both requests land in one batch
+  attend::Translator translator(m, to);
+  std::string too_long;
+  for (int i = 0; i < 700; ++i) too_long += "dog ";
+  attend::TranslateOptions greedy = options_kind(1);
+  std::string error, text;
+  Gate gate;
+  std::thread bad([&] {
+    gate.wait();
+    try {
+      translator.translate({too_long}, greedy);
+    } catch (const attend::Error& e) {
+      error = e.what();
+    }
+  });
+  std::thread good([&] {
+    gate.wait();
+    text = translator.translate({embed_test::sentences()[10]}, greedy).at(0).hypotheses.at(0).text;
+  });
+  gate.open();
+  bad.join();
+  good.join();
+  CHECK_THAT(error, Catch::Contains("too long"));
+  CHECK(text == m->translate({embed_test::sentences()[10]}, greedy).at(0).hypotheses.at(0).text);
+}
+
