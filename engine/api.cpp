@@ -1,6 +1,6 @@
 // engine/api.cpp — implementation of the public API (include/attend/attend.hpp): model
 // loading from an Attend file or a HF directory, batching (sorted by length), tokenization,
-// generation and detokenization.
+// generation and detokenization, streaming and cancellation.
 #include <omp.h>
 
 #include <algorithm>
@@ -10,6 +10,7 @@
 #include "engine/mapped_file.hpp"
 #include "engine/model_file.hpp"
 #include "engine/model_impl.hpp"
+#include "engine/streaming.hpp"
 #include "models/converter.hpp"
 
 namespace attend {
@@ -91,7 +92,8 @@ GenerationConfig Model::Impl::resolve(const GenerationOptions& o, const std::str
 }
 
 std::vector<std::vector<Hypothesis>> Model::Impl::generate_batch(const std::vector<std::vector<int32_t>>& ids,
-                                                                 const GenerationConfig& config) const {
+                                                                 const GenerationConfig& config,
+                                                                 const StepCallback& on_step) const {
   size_t S = 0;
   for (const auto& r : ids) S = std::max(S, r.size());
   if (S == 0) throw Error("empty input (no tokens)");
@@ -104,7 +106,23 @@ std::vector<std::vector<Hypothesis>> Model::Impl::generate_batch(const std::vect
   }
   auto enc = net->encode(padded, mask);
   DecoderState state(*net, enc);
-  return attend::generate(state, config);
+  return attend::generate(state, config, on_step);
+}
+
+std::vector<std::vector<int32_t>> Model::Impl::encode_inputs(const std::vector<std::string>& inputs,
+                                                             const TranslateOptions& options) const {
+  if (!tokenizer) throw Error(label + ": this model has no tokenizer; use generate() with token ids");
+  std::vector<std::vector<int32_t>> ids;
+  ids.reserve(inputs.size());
+  std::lock_guard<std::mutex> lock(tokenizer_mu);
+  if (!options.src_lang.empty() || !options.tgt_lang.empty()) tokenizer->set_languages(options.src_lang, options.tgt_lang);
+  for (const auto& text : inputs) ids.push_back(tokenizer->encode(options.input_prefix + text));
+  return ids;
+}
+
+GenerationConfig Model::Impl::validate(const TranslateOptions& options) const {
+  if (options.max_batch_size < 1) throw Error("max_batch_size must be at least 1 (got " + std::to_string(options.max_batch_size) + ")");
+  return resolve(options.generation, options.tgt_lang);
 }
 
 namespace {
@@ -120,7 +138,31 @@ std::vector<TranslationResult> run_batches(const Model::Impl& m, const std::vect
     const size_t end = std::min(order.size(), start + bs);
     std::vector<std::vector<int32_t>> batch;
     for (size_t i = start; i < end; ++i) batch.push_back(ids[order[i]]);
-    auto hyps = m.generate_batch(batch, g);
+    if (options.cancel.cancelled()) throw Cancelled("translation cancelled");
+    // Streaming and cancellation are checked after every decoding step.
+    bool stop = false;
+    std::unique_ptr<RowStreams> streams;
+    if (options.on_stream) streams = std::make_unique<RowStreams>(m.tokenizer.get(), batch.size(), g.decoder_start_token_id);
+    const RowStreams::Emit emit = [&](size_t row, StreamEvent& ev) {
+      if (stop) return;  // cancelled: no more events
+      ev.input = order[start + row];
+      if (!options.on_stream(ev)) stop = true;
+    };
+    const StepCallback on_step = [&](const StepInfo& info) {
+      if (streams) streams->step(info, emit);
+      return !stop && !options.cancel.cancelled();
+    };
+    std::vector<std::vector<Hypothesis>> hyps;
+    try {
+      hyps = m.generate_batch(batch, g, on_step);
+    } catch (const Cancelled&) {
+      throw;
+    } catch (const Error&) {
+      if (stop || options.cancel.cancelled()) throw Cancelled("translation cancelled");
+      throw;
+    }
+    if (streams) streams->finish(hyps, emit);
+    if (stop) throw Cancelled("translation cancelled");
     for (size_t i = start; i < end; ++i) {
       TranslationResult& r = out[order[i]];
       r.hypotheses = std::move(hyps[i - start]);
@@ -169,16 +211,7 @@ std::vector<TranslationResult> Model::translate(const std::vector<std::string>& 
                                                 const TranslateOptions& options) const {
   if (!impl_->tokenizer) throw Error(impl_->label + ": this model has no tokenizer; use generate() with token ids");
   const GenerationConfig g = impl_->resolve(options.generation, options.tgt_lang);
-  std::vector<std::vector<int32_t>> ids;
-  ids.reserve(inputs.size());
-  {
-    std::lock_guard<std::mutex> lock(impl_->tokenizer_mu);
-    if (!options.src_lang.empty() || !options.tgt_lang.empty()) {
-      impl_->tokenizer->set_languages(options.src_lang, options.tgt_lang);
-    }
-    for (const auto& text : inputs) ids.push_back(impl_->tokenizer->encode(options.input_prefix + text));
-  }
-  return run_batches(*impl_, ids, options, g);
+  return run_batches(*impl_, impl_->encode_inputs(inputs, options), options, g);
 }
 
 std::vector<TranslationResult> Model::generate(const std::vector<std::vector<int32_t>>& input_ids,
@@ -186,6 +219,8 @@ std::vector<TranslationResult> Model::generate(const std::vector<std::vector<int
   const GenerationConfig g = impl_->resolve(options.generation, options.tgt_lang);
   return run_batches(*impl_, input_ids, options, g);
 }
+
+void Model::validate(const TranslateOptions& options) const { impl_->validate(options); }
 
 ModelInfo Model::info() const {
   ModelInfo i;

@@ -92,6 +92,24 @@ class BeamHypotheses {
 
   // The best `n` hypotheses, best first, in the order transformers' finalize pops them
   // (stable ascending sort by score, then taken from the end).
+  // Ids of the hypothesis best(1) would return (nullptr when empty).
+  const std::vector<int32_t>* best_ids() const {
+    const Entry* b = nullptr;
+    for (const Entry& e : entries_)
+      if (!b || e.score >= b->score) b = &e;  // ties: the later entry, as best()'s stable sort
+    return b ? &b->ids : nullptr;
+  }
+
+  // Shortens `len` to the length of the prefix of `ids` that every stored hypothesis shares.
+  void common_prefix(const std::vector<int32_t>& ids, size_t& len) const {
+    for (const Entry& e : entries_) {
+      size_t n = std::min(len, e.ids.size());
+      size_t i = 0;
+      while (i < n && e.ids[i] == ids[i]) ++i;
+      len = i;
+    }
+  }
+
   std::vector<Hypothesis> best(int n) {
     std::stable_sort(entries_.begin(), entries_.end(),
                      [](const Entry& a, const Entry& b) { return a.score < b.score; });
@@ -126,6 +144,26 @@ struct InputState {
   std::vector<std::vector<int32_t>> beam_ids, next_ids;  // running beams (start token first)
   std::vector<float> beam_scores, next_scores;           // cumulative processed log-probs
 };
+
+// Extends `decided` to the prefix shared by the running beams and the finished hypotheses (every
+// hypothesis the input can still return descends from one of them); when the input is done, to
+// its best hypothesis.
+void update_decided(const InputState& st, std::vector<int32_t>& decided) {
+  if (st.done) {
+    if (const std::vector<int32_t>* best = st.hyps.best_ids()) decided = *best;
+    return;
+  }
+  const std::vector<int32_t>& first = st.beam_ids[0];
+  size_t len = first.size();
+  for (const auto& ids : st.beam_ids) {
+    size_t n = std::min(len, ids.size());
+    size_t i = 0;
+    while (i < n && ids[i] == first[i]) ++i;
+    len = i;
+  }
+  st.hyps.common_prefix(first, len);
+  if (len > decided.size()) decided.assign(first.begin(), first.begin() + static_cast<std::ptrdiff_t>(len));
+}
 
 }  // namespace
 
@@ -176,6 +214,9 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
   std::vector<int> parent(static_cast<size_t>(nb));
   std::vector<int32_t> no_tokens(static_cast<size_t>(batch), -1);
   std::vector<uint8_t> finished(static_cast<size_t>(batch), 0);
+  // Streaming: per input, the prefix every hypothesis that can still win shares.
+  std::vector<std::vector<int32_t>> decided;
+  if (on_step) decided.assign(static_cast<size_t>(batch), std::vector<int32_t>(1, config.decoder_start_token_id));
 
   int cur_len = 1;
   while (true) {
@@ -240,6 +281,7 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
       st.beam_ids.swap(st.next_ids);
       st.beam_scores.swap(st.next_scores);
       st.done = st.hyps.is_done(merged[0].score, cur_len + 1);
+      if (on_step) update_decided(st, decided[static_cast<size_t>(b)]);
       if (st.done) {
         finished[static_cast<size_t>(b)] = 1;
         continue;
@@ -258,6 +300,7 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
       info.step = cur_len - 1;
       info.new_tokens = &no_tokens;
       info.finished = &finished;
+      info.decided = &decided;
       if (!on_step(info)) throw Error("generation cancelled");
     }
     if (live.empty() || cur_len >= max_len) break;

@@ -17,7 +17,7 @@
 
 namespace attend {
 
-struct Model::Impl {
+struct ATTEND_HIDDEN Model::Impl {  // hidden: not part of libattend.so's exports
   std::string label;
   nlohmann::json doc;                       // the "attend.model" document
   ArchSpec spec;
@@ -32,9 +32,15 @@ struct Model::Impl {
 
   // defaults + options (+ target language forcing for multilingual tokenizers)
   GenerationConfig resolve(const GenerationOptions& o, const std::string& tgt_lang) const;
-  // Encodes one padded batch and runs search over it.
+  // Encodes one padded batch and runs search over it (on_step: see engine/search.hpp).
   std::vector<std::vector<Hypothesis>> generate_batch(const std::vector<std::vector<int32_t>>& ids,
-                                                      const GenerationConfig& config) const;
+                                                      const GenerationConfig& config,
+                                                      const StepCallback& on_step = nullptr) const;
+  // Tokenizes texts with options' languages and input prefix (throws if there is no tokenizer).
+  std::vector<std::vector<int32_t>> encode_inputs(const std::vector<std::string>& inputs,
+                                                  const TranslateOptions& options) const;
+  // resolve() plus the checks of the other per-call options.
+  GenerationConfig validate(const TranslateOptions& options) const;
 };
 
 // Loads an Attend model file or a HF checkpoint directory (weights source for the latter).

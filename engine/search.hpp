@@ -51,6 +51,10 @@ struct StepInfo {
   // Size B: 1 once input b is finished (greedy: it emitted EOS; beam: its hypotheses are done).
   // Inputs still running at the length limit never become 1 here.
   const std::vector<uint8_t>* finished = nullptr;
+  // Beam search only (null for greedy), size B: the decided prefix of input b — the ids (decoder
+  // start token first) that every hypothesis it can still return as its best shares. It only
+  // grows; once b is finished it is the complete best hypothesis.
+  const std::vector<std::vector<int32_t>>* decided = nullptr;
   // Callbacks written as `bool(int step)` keep working.
   operator int() const { return step; }
 };

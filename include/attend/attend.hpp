@@ -1,8 +1,16 @@
 // attend/attend.hpp — Attend's public C++ API: load a converted model (or a Hugging Face
 // checkpoint directory), translate/summarize batches of text or token ids with transformers'
 // generate semantics, convert checkpoints. Exposes no oneDNN, SentencePiece or JSON types.
-// Every failure throws attend::Error (attend/error.hpp).
+// Every failure throws attend::Error (attend/error.hpp); a cancelled call throws its subclass
+// attend::Cancelled.
+//
+// Threading: a loaded Model is immutable and may be used by any number of threads at once
+// (weights are shared, never copied). Each call computes on the calling thread with that
+// thread's OpenMP/oneDNN thread pool (set_num_threads / LoadOptions::threads apply to the thread
+// that calls them). To batch many callers' requests together, use attend::Translator
+// (attend/translator.hpp), which owns one compute thread.
 #pragma once
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -12,6 +20,7 @@
 #include <vector>
 
 #include "attend/error.hpp"
+#include "attend/export.h"
 
 namespace attend {
 
@@ -34,11 +43,43 @@ struct GenerationOptions {
   std::optional<int32_t> decoder_start_token_id;
 };
 
+// Cancellation: a flag that any thread may set while a call runs. Copies share the flag. The
+// call notices it before each batch and after every decoding step, stops and throws
+// attend::Cancelled. A token stays cancelled; use a new one for the next call.
+class CancelToken {
+ public:
+  CancelToken() : flag_(std::make_shared<std::atomic<bool>>(false)) {}
+  void cancel() const noexcept { flag_->store(true, std::memory_order_relaxed); }
+  bool cancelled() const noexcept { return flag_->load(std::memory_order_relaxed); }
+
+ private:
+  std::shared_ptr<std::atomic<bool>> flag_;
+};
+
+// Streaming: what the callback is told while an input is being decoded. For each input, the
+// `ids` of all its events concatenated are hypotheses[0].ids without the decoder start token, and
+// the `text` of all its events concatenated is hypotheses[0].text. Greedy search decides one
+// token per step; beam search reports the tokens every hypothesis that can still win shares (so
+// text arrives in bursts, and all of it at the latest when the input finishes). For
+// translate_documents, `input` counts the sentence pieces of all documents in order.
+struct StreamEvent {
+  size_t input = 0;                 // index of the input in the call's inputs
+  std::vector<int32_t> ids;         // token ids decided since this input's previous event
+  std::string text;                 // text completed since the previous event (may be empty)
+  bool finished = false;            // this input's last event: all its tokens/text delivered
+};
+// Called on the thread that decodes (the caller's for Model, the worker's for Translator), never
+// concurrently for one call. Return false to cancel the call (it then throws attend::Cancelled).
+// An exception thrown by the callback cancels the call and propagates.
+using StreamCallback = std::function<bool(const StreamEvent&)>;
+
 struct TranslateOptions {
   GenerationOptions generation;
   int max_batch_size = 32;          // inputs decoded together (sorted by length first)
   std::string src_lang, tgt_lang;   // multilingual models: codes as their tokenizer spells them
   std::string input_prefix;         // prepended to every input text (e.g. T5's "summarize: ")
+  StreamCallback on_stream;         // optional: tokens/text as they are decided
+  CancelToken cancel;               // optional: cancel() from any thread stops the call
 };
 
 struct Hypothesis {
@@ -110,7 +151,7 @@ struct LoadOptions {
   int threads = 0;                  // 0 = leave oneDNN/OpenMP's default
 };
 
-class Model {
+class ATTEND_API Model {
  public:
   // `path` is an Attend model file (attend convert) or a Hugging Face checkpoint directory.
   static std::shared_ptr<const Model> load(const std::string& path, const LoadOptions& options = {});
@@ -150,8 +191,14 @@ class Model {
 
   ModelInfo info() const;
 
-  struct Impl;
+  // Throws attend::Error when `options` are invalid for this model, as translate() would before
+  // doing any work: generation settings out of range, an unknown target language,
+  // max_batch_size < 1.
+  void validate(const TranslateOptions& options) const;
+
+  struct ATTEND_HIDDEN Impl;  // internal (engine/), not exported
  private:
+  friend class Translator;
   explicit Model(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
@@ -162,11 +209,13 @@ struct ConvertOptions {
 };
 
 // Converts a Hugging Face checkpoint directory into an Attend model file.
-void convert_model(const std::string& hf_dir, const std::string& output, const ConvertOptions& options = {});
+ATTEND_API void convert_model(const std::string& hf_dir, const std::string& output, const ConvertOptions& options = {});
 
 // Threads used by the calling thread's Attend calls (OpenMP / oneDNN).
-void set_num_threads(int threads);
+ATTEND_API void set_num_threads(int threads);
 
-const char* version();
+ATTEND_API const char* version();
 
 }  // namespace attend
+
+#include "attend/translator.hpp"
