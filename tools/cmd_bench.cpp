@@ -34,6 +34,14 @@ struct BenchArgs {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// User + system CPU seconds of the process so far (all threads).
+double cpu_seconds() {
+  struct rusage ru {};
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return 0.0;
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  return sec(ru.ru_utime) + sec(ru.ru_stime);
+}
+
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0.0;
   std::sort(v.begin(), v.end());
@@ -146,7 +154,11 @@ int run_bench(const BenchArgs& a) {
 
   if (a.warmup > 0) run_pass(*model, lines, opt, eos, static_cast<size_t>(a.warmup));
   std::vector<Pass> passes;
+  const double cpu0 = cpu_seconds();
   for (int r = 0; r < a.repeat; ++r) passes.push_back(run_pass(*model, lines, opt, eos, 0));
+  // CPU time per timed run: less sensitive than wall time to other work on a shared machine
+  // (but it counts OpenMP spin-waiting too, see OMP_WAIT_POLICY in docs/performance.md).
+  const double cpu_per_run = (cpu_seconds() - cpu0) / a.repeat;
 
   std::vector<double> secs, all_ms;
   bool identical = true;
@@ -186,6 +198,7 @@ int run_bench(const BenchArgs& a) {
                         {"batch_latency_p50_ms", percentile(all_ms, 50.0)},
                         {"batch_latency_p90_ms", percentile(all_ms, 90.0)},
                         {"batches", first.batch_ms.size()},
+                        {"cpu_seconds_per_run", cpu_per_run},
                         {"load_seconds", load_s},
                         {"peak_rss_mb", rss},
                         {"outputs_identical_across_repeats", identical}};
@@ -202,6 +215,8 @@ int run_bench(const BenchArgs& a) {
     std::printf("\ntarget tokens:    %zu (%zu with EOS)\n", first.tokens, first.tokens_with_eos);
     std::printf("target tokens/s:  %.1f (median run; %.1f counting EOS)\n", tok_s, tok_eos_s);
     std::printf("sentences/s:      %.2f\n", sent_s);
+    std::printf("CPU time:         %.2f s per run (user + system, all threads; %.1f target tokens per CPU second)\n",
+                cpu_per_run, static_cast<double>(first.tokens) / cpu_per_run);
     std::printf("batch latency:    p50 %.1f ms, p90 %.1f ms\n", percentile(all_ms, 50.0), percentile(all_ms, 90.0));
     std::printf("model load:       %.3f s\n", load_s);
     std::printf("peak RSS:         %.1f MB\n", rss);
