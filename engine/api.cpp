@@ -1,6 +1,6 @@
 // engine/api.cpp — implementation of the public API (include/attend/attend.hpp): model
-// loading from an Attend file or a HF directory, batching (sorted by length), tokenization,
-// generation and detokenization, streaming and cancellation.
+// loading from an Attend file or a HF directory, batching (sorted by length, cut by inputs or a
+// token budget), tokenization, generation and detokenization, streaming and cancellation.
 #include <omp.h>
 
 #include <algorithm>
@@ -130,14 +130,12 @@ namespace {
 std::vector<TranslationResult> run_batches(const Model::Impl& m, const std::vector<std::vector<int32_t>>& ids,
                                            const TranslateOptions& options, const GenerationConfig& g) {
   std::vector<TranslationResult> out(ids.size());
-  std::vector<size_t> order(ids.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a].size() < ids[b].size(); });
-  const size_t bs = static_cast<size_t>(std::max(1, options.max_batch_size));
-  for (size_t start = 0; start < order.size(); start += bs) {
-    const size_t end = std::min(order.size(), start + bs);
+  std::vector<size_t> lengths(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) lengths[i] = ids[i].size();
+  for (const std::vector<size_t>& members : plan_batches(lengths, options)) {
     std::vector<std::vector<int32_t>> batch;
-    for (size_t i = start; i < end; ++i) batch.push_back(ids[order[i]]);
+    batch.reserve(members.size());
+    for (size_t i : members) batch.push_back(ids[i]);
     if (options.cancel.cancelled()) throw Cancelled("translation cancelled");
     // Streaming and cancellation are checked after every decoding step.
     bool stop = false;
@@ -145,7 +143,7 @@ std::vector<TranslationResult> run_batches(const Model::Impl& m, const std::vect
     if (options.on_stream) streams = std::make_unique<RowStreams>(m.tokenizer.get(), batch.size(), g.decoder_start_token_id);
     const RowStreams::Emit emit = [&](size_t row, StreamEvent& ev) {
       if (stop) return;  // cancelled: no more events
-      ev.input = order[start + row];
+      ev.input = members[row];
       if (!options.on_stream(ev)) stop = true;
     };
     const StepCallback on_step = [&](const StepInfo& info) {
@@ -163,9 +161,9 @@ std::vector<TranslationResult> run_batches(const Model::Impl& m, const std::vect
     }
     if (streams) streams->finish(hyps, emit);
     if (stop) throw Cancelled("translation cancelled");
-    for (size_t i = start; i < end; ++i) {
-      TranslationResult& r = out[order[i]];
-      r.hypotheses = std::move(hyps[i - start]);
+    for (size_t k = 0; k < members.size(); ++k) {
+      TranslationResult& r = out[members[k]];
+      r.hypotheses = std::move(hyps[k]);
       if (m.tokenizer) {
         for (auto& h : r.hypotheses) h.text = m.tokenizer->decode(h.ids, true);
       }
@@ -237,6 +235,26 @@ ModelInfo Model::info() const {
   const auto& extra = impl_->doc.value("extra", nlohmann::json::object());
   if (extra.contains("task_specific_params")) i.task_params = extra["task_specific_params"].dump();
   return i;
+}
+
+std::vector<std::vector<size_t>> plan_batches(const std::vector<size_t>& lengths, const TranslateOptions& options) {
+  std::vector<size_t> order(lengths.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lengths[a] < lengths[b]; });
+  const size_t budget = static_cast<size_t>(std::max(1, options.max_batch_size));
+  std::vector<std::vector<size_t>> batches;
+  std::vector<size_t> current;
+  for (size_t i : order) {
+    if (!current.empty()) {
+      // sorted ascending: the newcomer is the longest, so the padded size is count x its length
+      const size_t cost = options.batch_type == BatchType::Tokens ? (current.size() + 1) * std::max<size_t>(1, lengths[i])
+                                                                  : current.size() + 1;
+      if (cost > budget) batches.push_back(std::move(current)), current.clear();
+    }
+    current.push_back(i);
+  }
+  if (!current.empty()) batches.push_back(std::move(current));
+  return batches;
 }
 
 void convert_model(const std::string& hf_dir, const std::string& output, const ConvertOptions& options) {

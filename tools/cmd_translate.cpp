@@ -20,7 +20,7 @@ namespace attend_cli {
 namespace {
 
 struct TranslateArgs {
-  std::string model, input, output, src_lang, tgt_lang;
+  std::string model, input, output, src_lang, tgt_lang, batch_type = "examples";
   int beam_size = 0, batch_size = 32, threads = 0, max_length = 0, n_best = 1;
   bool with_scores = false;
   // document translation
@@ -33,6 +33,7 @@ struct TranslateArgs {
 attend::TranslateOptions translate_options(const TranslateArgs& a) {
   attend::TranslateOptions opt;
   opt.max_batch_size = a.batch_size;
+  if (a.batch_type == "tokens") opt.batch_type = attend::BatchType::Tokens;
   opt.src_lang = a.src_lang;
   opt.tgt_lang = a.tgt_lang;
   if (a.beam_size > 0) opt.generation.num_beams = a.beam_size;
@@ -267,7 +268,10 @@ const RegisterSubcommand registered(10, [](CLI::App& app) {
   tr->add_option("-i,--input", a->input, "Input file, one sentence per line (default: stdin)");
   tr->add_option("-o,--output", a->output, "Output file (default: stdout); written atomically");
   tr->add_option("--beam-size", a->beam_size, "Beam size (default: the model's num_beams)")->check(CLI::Range(1, 256));
-  tr->add_option("--batch-size", a->batch_size, "Sentences decoded together")->check(CLI::Range(1, 4096));
+  tr->add_option("--batch-size", a->batch_size, "Sentences (or tokens, with --batch-type tokens) decoded together")
+      ->check(CLI::Range(1, 1 << 20));
+  tr->add_option("--batch-type", a->batch_type, "What --batch-size counts: examples or tokens (padded)")
+      ->check(CLI::IsMember({"examples", "tokens"}));
   tr->add_option("--threads", a->threads, "Compute threads (default: all cores)")->check(CLI::Range(1, 1024));
   tr->add_option("--max-length", a->max_length, "Maximum output length in tokens, start token included")
       ->check(CLI::Range(2, 100000));

@@ -73,9 +73,14 @@ struct StreamEvent {
 // An exception thrown by the callback cancels the call and propagates.
 using StreamCallback = std::function<bool(const StreamEvent&)>;
 
+// How max_batch_size is counted: inputs per batch, or tokens per batch (the padded size:
+// number of inputs x the longest input's token count, as CTranslate2's "tokens" batch type).
+enum class BatchType { Examples, Tokens };
+
 struct TranslateOptions {
   GenerationOptions generation;
-  int max_batch_size = 32;          // inputs decoded together (sorted by length first)
+  int max_batch_size = 32;          // inputs (or tokens, see batch_type) decoded together
+  BatchType batch_type = BatchType::Examples;  // inputs are sorted by length before batching
   std::string src_lang, tgt_lang;   // multilingual models: codes as their tokenizer spells them
   std::string input_prefix;         // prepended to every input text (e.g. T5's "summarize: ")
   StreamCallback on_stream;         // optional: tokens/text as they are decided
@@ -207,6 +212,13 @@ struct ConvertOptions {
   std::string weights;              // "", "safetensors" or "bin": which HF weights file to read
   std::string dtype;                // "" (as stored), "f32", "f16", "bf16"
 };
+
+// The batches translate()/generate() form for inputs of these token lengths: indices into
+// `lengths`, sorted by length (stable), cut by options.max_batch_size counted in inputs or,
+// with BatchType::Tokens, in padded tokens (a single input longer than the budget still gets
+// its own batch). Every index appears exactly once.
+ATTEND_API std::vector<std::vector<size_t>> plan_batches(const std::vector<size_t>& lengths,
+                                                          const TranslateOptions& options);
 
 // Converts a Hugging Face checkpoint directory into an Attend model file.
 ATTEND_API void convert_model(const std::string& hf_dir, const std::string& output, const ConvertOptions& options = {});
