@@ -138,7 +138,7 @@ TEST_CASE("cancellation: from another thread while decoding", "[embed][cancel]")
   canceller.join();
 }
 
-TEST_CASE("cancellation: Cancelled is an attend::Error; callback exceptions propagate", "[embed][cancel]") {
+TEST_CASE("cancellation: Cancelled is an attend::Error, callback exceptions propagate", "[embed][cancel]") {
   auto m = embed_test::model();
   attend::TranslateOptions opt;
   opt.cancel.cancel();
