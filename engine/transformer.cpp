@@ -10,6 +10,7 @@
 #include "attend/error.hpp"
 #include "engine/attention.hpp"
 #include "engine/positions.hpp"
+#include "engine/quantize.hpp"
 
 namespace attend {
 namespace {
@@ -34,6 +35,7 @@ class WeightBinder {
       throw Error(label_ + ": tensor '" + name + "': expected shape " + want.shape_str() + ", found " +
                   t.shape_str());
     }
+    if (t.dtype == DType::I8) return get_int8(name, t);
     if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16) {
       throw Error(label_ + ": tensor '" + name + "': unsupported dtype " + dtype_name(t.dtype));
     }
@@ -41,6 +43,34 @@ class WeightBinder {
       throw Error(label_ + ": tensor '" + name + "': byte size does not match its shape");
     }
     return t.to_f32();
+  }
+
+  // int8 weights (weights_format.md §8): I8 [out, in] plus F32 "<name>_scale" [out], every
+  // scale finite and > 0. Dequantized here; an int8 compute type quantizes them again with
+  // the same per-channel rule, which gives back exactly the stored integers.
+  std::vector<float> get_int8(const std::string& name, const HostTensor& t) const {
+    if (t.shape.size() != 2) throw Error(label_ + ": tensor '" + name + "': I8 tensors must be 2-D [out, in]");
+    if (t.nbytes != static_cast<size_t>(t.numel())) {
+      throw Error(label_ + ": tensor '" + name + "': byte size does not match its shape");
+    }
+    const std::string sname = name + "_scale";
+    auto it = m_.find(sname);
+    if (it == m_.end()) throw Error(label_ + ": int8 tensor '" + name + "' has no scale tensor '" + sname + "'");
+    const HostTensor& sc = it->second;
+    if (sc.dtype != DType::F32 || sc.shape != std::vector<int64_t>{t.shape[0]} ||
+        sc.nbytes != static_cast<size_t>(t.shape[0]) * 4) {
+      throw Error(label_ + ": tensor '" + sname + "': expected F32 [" + std::to_string(t.shape[0]) + "], found " +
+                  dtype_name(sc.dtype) + " " + sc.shape_str());
+    }
+    std::vector<float> scale = sc.to_f32();
+    for (size_t i = 0; i < scale.size(); ++i) {
+      if (!std::isfinite(scale[i]) || !(scale[i] > 0.0f)) {
+        throw Error(label_ + ": tensor '" + sname + "': scale " + std::to_string(i) + " is not a finite positive number");
+      }
+    }
+    std::vector<float> out(static_cast<size_t>(t.numel()));
+    dequantize_per_channel(reinterpret_cast<const int8_t*>(t.data), scale.data(), t.shape[0], t.shape[1], out.data());
+    return out;
   }
 
   std::vector<float> get_optional(const std::string& name, const std::vector<int64_t>& shape) const {
@@ -63,17 +93,17 @@ void init_norm(Norm& norm, const WeightBinder& w, const ArchSpec& s, const std::
   }
 }
 
-void init_linear(Linear& lin, const WeightBinder& w, const ArchSpec& s, const std::string& name, int64_t out,
-                 int64_t in, Epilogue ep, Activation act = Activation::Relu) {
+void init_linear(Linear& lin, const WeightBinder& w, const ArchSpec& s, ComputeType ct, const std::string& name,
+                 int64_t out, int64_t in, Epilogue ep, Activation act = Activation::Relu) {
   auto weight = w.get(name + ".weight", {out, in});
   std::vector<float> bias;
   if (s.projection_bias) bias = w.get(name + ".bias", {out});
-  lin.init(weight.data(), out, in, bias.empty() ? nullptr : bias.data(), ep, act);
+  lin.init(weight.data(), out, in, bias.empty() ? nullptr : bias.data(), ep, act, ct);
 }
 
 // q|k|v (self-attention) or k|v (cross-attention) stacked into one [n*inner, d] matrix so a
 // single matmul projects them all.
-void init_fused(Linear& lin, const WeightBinder& w, const ArchSpec& s, const std::string& prefix,
+void init_fused(Linear& lin, const WeightBinder& w, const ArchSpec& s, ComputeType ct, const std::string& prefix,
                 const std::vector<std::string>& parts, int64_t inner) {
   const int64_t d = s.d_model;
   std::vector<float> weight, bias;
@@ -86,27 +116,29 @@ void init_fused(Linear& lin, const WeightBinder& w, const ArchSpec& s, const std
     }
   }
   const int64_t out = inner * static_cast<int64_t>(parts.size());
-  lin.init(weight.data(), out, d, bias.empty() ? nullptr : bias.data(), Epilogue::None);
+  lin.init(weight.data(), out, d, bias.empty() ? nullptr : bias.data(), Epilogue::None, Activation::Relu, ct);
 }
 
-void init_ffn(FeedForward& f, const WeightBinder& w, const ArchSpec& s, const std::string& prefix, int64_t ffn) {
+void init_ffn(FeedForward& f, const WeightBinder& w, const ArchSpec& s, ComputeType ct, const std::string& prefix,
+              int64_t ffn) {
   const int64_t d = s.d_model;
   init_norm(f.norm, w, s, prefix + "ffn_norm");
   if (s.gated_ffn) {
-    init_linear(f.wi_lin, w, s, prefix + "ffn.wi_lin", ffn, d, Epilogue::None);
-    init_linear(f.wi, w, s, prefix + "ffn.wi", ffn, d, Epilogue::ActivateMul, s.activation);
+    init_linear(f.wi_lin, w, s, ct, prefix + "ffn.wi_lin", ffn, d, Epilogue::None);
+    init_linear(f.wi, w, s, ct, prefix + "ffn.wi", ffn, d, Epilogue::ActivateMul, s.activation);
   } else {
-    init_linear(f.wi, w, s, prefix + "ffn.wi", ffn, d, Epilogue::Activation, s.activation);
+    init_linear(f.wi, w, s, ct, prefix + "ffn.wi", ffn, d, Epilogue::Activation, s.activation);
   }
-  init_linear(f.wo, w, s, prefix + "ffn.wo", d, ffn, Epilogue::Accumulate);
+  init_linear(f.wo, w, s, ct, prefix + "ffn.wo", d, ffn, Epilogue::Accumulate);
 }
 
 int max_threads() { return std::max(1, omp_get_max_threads()); }
 
 }  // namespace
 
-Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const std::string& label)
-    : spec_(spec) {
+Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const std::string& label,
+                         ComputeType ct)
+    : spec_(spec), compute_(ct) {
   const ArchSpec& s = spec_;
   if (s.encoder_heads != s.decoder_heads) throw Error(label + ": encoder and decoder head counts differ");
   inner_ = s.encoder_heads * s.head_dim;
@@ -155,27 +187,27 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
     const std::string p = "encoder.layers." + std::to_string(i) + ".";
     EncoderLayer& L = enc_layers_[i];
     init_norm(L.self_attn.norm, w, s, p + "self_attn_norm");
-    init_fused(L.self_attn.q, w, s, p + "self_attn.", std::vector<std::string>{"q", "k", "v"}, inner_);
-    init_linear(L.self_attn.out, w, s, p + "self_attn.o", d, inner_, Epilogue::Accumulate);
-    init_ffn(L.ffn, w, s, p, s.encoder_ffn_dim);
+    init_fused(L.self_attn.q, w, s, ct, p + "self_attn.", std::vector<std::string>{"q", "k", "v"}, inner_);
+    init_linear(L.self_attn.out, w, s, ct, p + "self_attn.o", d, inner_, Epilogue::Accumulate);
+    init_ffn(L.ffn, w, s, ct, p, s.encoder_ffn_dim);
   }
   dec_layers_ = std::vector<DecoderLayer>(s.decoder_layers);
   for (int i = 0; i < s.decoder_layers; ++i) {
     const std::string p = "decoder.layers." + std::to_string(i) + ".";
     DecoderLayer& L = dec_layers_[i];
     init_norm(L.self_attn.norm, w, s, p + "self_attn_norm");
-    init_fused(L.self_attn.q, w, s, p + "self_attn.", std::vector<std::string>{"q", "k", "v"}, inner_);
-    init_linear(L.self_attn.out, w, s, p + "self_attn.o", d, inner_, Epilogue::Accumulate);
+    init_fused(L.self_attn.q, w, s, ct, p + "self_attn.", std::vector<std::string>{"q", "k", "v"}, inner_);
+    init_linear(L.self_attn.out, w, s, ct, p + "self_attn.o", d, inner_, Epilogue::Accumulate);
     init_norm(L.cross_attn.norm, w, s, p + "cross_attn_norm");
-    init_linear(L.cross_attn.q, w, s, p + "cross_attn.q", inner_, d, Epilogue::None);
-    init_fused(L.cross_attn.kv, w, s, p + "cross_attn.", std::vector<std::string>{std::string("k"), std::string("v")}, inner_);
-    init_linear(L.cross_attn.out, w, s, p + "cross_attn.o", d, inner_, Epilogue::Accumulate);
-    init_ffn(L.ffn, w, s, p, s.decoder_ffn_dim);
+    init_linear(L.cross_attn.q, w, s, ct, p + "cross_attn.q", inner_, d, Epilogue::None);
+    init_fused(L.cross_attn.kv, w, s, ct, p + "cross_attn.", std::vector<std::string>{std::string("k"), std::string("v")}, inner_);
+    init_linear(L.cross_attn.out, w, s, ct, p + "cross_attn.o", d, inner_, Epilogue::Accumulate);
+    init_ffn(L.ffn, w, s, ct, p, s.decoder_ffn_dim);
   }
   auto lm = w.get("lm_head.weight", {s.vocab_size, d});
   std::vector<float> flb;
   if (s.final_logits_bias) flb = w.get("final_logits_bias", {s.vocab_size});
-  lm_head_.init(lm.data(), s.vocab_size, d, flb.empty() ? nullptr : flb.data(), Epilogue::None);
+  lm_head_.init(lm.data(), s.vocab_size, d, flb.empty() ? nullptr : flb.data(), Epilogue::None, Activation::Relu, ct);
 }
 
 void Transformer::embed(const int32_t* ids, int64_t n, const int32_t* positions, bool decoder, float* out) const {

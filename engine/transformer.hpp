@@ -54,9 +54,13 @@ class Transformer {
  public:
   // Binds and validates every tensor the spec needs (name, shape); throws attend::Error
   // naming `label` and the tensor. Weights are reordered into oneDNN layouts here, once.
-  Transformer(const ArchSpec& spec, const TensorMap& tensors, const std::string& label);
+  // `ct` is the arithmetic of every linear layer (lm_head included); a layer the CPU cannot
+  // run in it falls back to fp32.
+  Transformer(const ArchSpec& spec, const TensorMap& tensors, const std::string& label,
+              ComputeType ct = ComputeType::F32);
 
   const ArchSpec& spec() const { return spec_; }
+  ComputeType compute_type() const { return compute_; }
 
   // ids/mask: [B][S] rectangular (right-padded). record_layers keeps every layer's output.
   std::shared_ptr<const EncoderOutput> encode(const std::vector<std::vector<int32_t>>& ids,
@@ -70,6 +74,7 @@ class Transformer {
                     float* h2) const;
 
   ArchSpec spec_;
+  ComputeType compute_ = ComputeType::F32;
   int inner_ = 0;  // heads * head_dim
   std::vector<float> enc_embed_, dec_embed_;  // [V, d] float32 copies
   const float* enc_embed_ptr_ = nullptr;
