@@ -367,22 +367,42 @@ DecoderState::DecoderState(const Transformer& model, std::shared_ptr<const Encod
 
 int DecoderState::vocab_size() const { return m_.spec_.vocab_size; }
 
+// Cache layout per layer: [cap_t][cap_rows][inner] (time-major), so that growing the time
+// capacity only appends; slots_ is [cap_rows][cap_t]: the slot (row index at that time) that
+// holds position j of row r. Growing the row capacity (beam expansion) re-lays out the t_ used
+// positions once.
 void DecoderState::ensure_capacity(int rows, int t) {
   if (rows <= cap_rows_ && t <= cap_t_) return;
   const int new_rows = std::max(rows, cap_rows_);
-  int new_t = std::max(cap_t_, 16);
-  while (new_t < t) new_t *= 2;
+  int new_t = cap_t_;
+  if (t > cap_t_) new_t = std::max(t, cap_t_ + std::max(16, cap_t_ / 2));
   const int64_t inner = m_.inner_;
-  for (size_t l = 0; l < k_cache_.size(); ++l) {
-    for (auto* cache : {&k_cache_[l], &v_cache_[l]}) {
-      std::vector<float> grown(static_cast<size_t>(new_rows) * new_t * inner);
-      for (int r = 0; r < std::min(rows_, cap_rows_); ++r) {
-        std::memcpy(grown.data() + static_cast<size_t>(r) * new_t * inner,
-                    cache->data() + static_cast<size_t>(r) * cap_t_ * inner, sizeof(float) * t_ * inner);
+  if (new_rows != cap_rows_) {
+    for (size_t l = 0; l < k_cache_.size(); ++l) {
+      for (auto* cache : {&k_cache_[l], &v_cache_[l]}) {
+        std::vector<float> grown(static_cast<size_t>(new_rows) * new_t * inner);
+        for (int j = 0; j < t_; ++j) {
+          std::memcpy(grown.data() + static_cast<size_t>(j) * new_rows * inner,
+                      cache->data() + static_cast<size_t>(j) * cap_rows_ * inner,
+                      sizeof(float) * static_cast<size_t>(cap_rows_) * inner);
+        }
+        cache->swap(grown);
       }
-      cache->swap(grown);
+    }
+  } else {
+    for (size_t l = 0; l < k_cache_.size(); ++l) {
+      k_cache_[l].resize(static_cast<size_t>(new_rows) * new_t * inner);
+      v_cache_[l].resize(static_cast<size_t>(new_rows) * new_t * inner);
     }
   }
+  std::vector<int32_t> slots(static_cast<size_t>(new_rows) * new_t, 0);
+  for (int r = 0; r < std::min(cap_rows_, new_rows); ++r) {
+    std::copy(slots_.begin() + static_cast<std::ptrdiff_t>(r) * cap_t_,
+              slots_.begin() + static_cast<std::ptrdiff_t>(r) * cap_t_ + t_,
+              slots.begin() + static_cast<std::ptrdiff_t>(r) * new_t);
+  }
+  slots_.swap(slots);
+  slots_tmp_.assign(slots_.size(), 0);
   cap_rows_ = new_rows;
   cap_t_ = new_t;
 }
@@ -408,7 +428,8 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
   att_scratch_.resize(static_cast<size_t>(nthreads) * std::max(S, t + 1));
   const size_t scratch_len = static_cast<size_t>(std::max(S, t + 1));
 
-  std::vector<int32_t> positions(R);
+  std::vector<int32_t>& positions = positions_;
+  positions.resize(R);
   for (int r = 0; r < R; ++r) {
     switch (s.positions) {
       case PositionKind::Learned: positions[r] = t + s.position_offset; break;
@@ -433,6 +454,7 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
     }
   }
   const float scale = s.attention_scaling ? 1.0f / std::sqrt(static_cast<float>(dh)) : 1.0f;
+  for (int r = 0; r < R; ++r) slots_[static_cast<size_t>(r) * cap_t_ + t] = r;  // position t: own slot
   for (size_t l = 0; l < m_.dec_layers_.size(); ++l) {
     const DecoderLayer& L = m_.dec_layers_[l];
     // self-attention over the cache
@@ -444,16 +466,20 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
     L.self_attn.q.forward(src, R, qkv_.data());
     float* kc = k_cache_[l].data();
     float* vc = v_cache_[l].data();
+    const int64_t pos_stride = static_cast<int64_t>(cap_rows_) * inner;
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < R; ++r) {
       const float* row = qkv_.data() + static_cast<int64_t>(r) * 3 * inner;
-      const size_t at = (static_cast<size_t>(r) * cap_t_ + t) * inner;
+      const size_t at = static_cast<size_t>(t) * pos_stride + static_cast<size_t>(r) * inner;
       std::memcpy(kc + at, row + inner, sizeof(float) * inner);
       std::memcpy(vc + at, row + 2 * inner, sizeof(float) * inner);
+      const int32_t* slots = slots_.data() + static_cast<size_t>(r) * cap_t_;
       KeyValueView kv;
-      kv.k = kc + static_cast<size_t>(r) * cap_t_ * inner;
-      kv.v = vc + static_cast<size_t>(r) * cap_t_ * inner;
-      kv.stride = inner;
+      kv.k = kc;
+      kv.v = vc;
+      kv.stride = pos_stride;
+      kv.slots = slots;
+      kv.slot_stride = inner;
       kv.length = t + 1;
       ScoreBias sb;
       if (!rel_bias_.empty() && s.positions == PositionKind::RelativeBuckets) {
@@ -515,24 +541,18 @@ void DecoderState::select_rows(const std::vector<int32_t>& src) {
   for (int i = 0; identity && i < n; ++i) identity = src[i] == i;
   if (identity) return;
   if (t_ > 0) {
+    // Only the slot tables move: new row i reads the positions of old row src[i]. Keys and
+    // values stay where they were written (each position is written once, by its own step).
     ensure_capacity(n, t_);
-    const int64_t inner = m_.inner_;
-    const size_t row_floats = static_cast<size_t>(cap_t_) * inner;
-    const size_t used = static_cast<size_t>(t_) * inner;
-    for (size_t l = 0; l < k_cache_.size(); ++l) {
-      for (auto* cache : {&k_cache_[l], &v_cache_[l]}) {
-        scratch_cache_.resize(cache->size());
-        for (int i = 0; i < n; ++i) {
-          std::memcpy(scratch_cache_.data() + i * row_floats, cache->data() + src[i] * row_floats,
-                      sizeof(float) * used);
-        }
-        cache->swap(scratch_cache_);
-      }
+    for (int i = 0; i < n; ++i) {
+      std::memcpy(slots_tmp_.data() + static_cast<size_t>(i) * cap_t_,
+                  slots_.data() + static_cast<size_t>(src[i]) * cap_t_, sizeof(int32_t) * t_);
     }
+    slots_.swap(slots_tmp_);
   }
-  std::vector<int32_t> new_input(n);
-  for (int i = 0; i < n; ++i) new_input[i] = row_input_[src[i]];
-  row_input_.swap(new_input);
+  row_tmp_.resize(n);
+  for (int i = 0; i < n; ++i) row_tmp_[i] = row_input_[src[i]];
+  row_input_.swap(row_tmp_);
   rows_ = n;
 }
 

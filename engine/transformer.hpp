@@ -112,8 +112,9 @@ class DecoderState : public StepModel {
   int cap_rows_ = 0, cap_t_ = 0;
   std::vector<int32_t> row_input_;  // row -> encoder batch index
   std::vector<int32_t> row_nonpad_; // fairseq positions: count of non-pad tokens fed so far
-  std::vector<std::vector<float>> k_cache_, v_cache_;  // per layer [cap_rows][cap_t][inner]
-  std::vector<float> scratch_cache_;
+  std::vector<std::vector<float>> k_cache_, v_cache_;  // per layer [cap_t][cap_rows][inner]
+  std::vector<int32_t> slots_, slots_tmp_;  // [cap_rows][cap_t]: slot holding row r's position j
+  std::vector<int32_t> row_tmp_, positions_;
   std::vector<float> x_, norm_, qkv_, ctx_, h1_, h2_, logits_, att_scratch_, rel_bias_;
   std::vector<std::vector<float>>* record_ = nullptr;
 };
