@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "attend/error.hpp"
@@ -59,14 +60,81 @@ void force_token(int32_t token, float* scores, int vocab) {
   if (in_vocab(token, vocab)) scores[token] = 0.0f;
 }
 
+namespace {
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define ATTEND_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define ATTEND_MULTIVERSION
+#endif
+
+// exp(d) for d <= 0 in double, branch-free so the loop vectorizes: 2^n * p(r) with
+// n = round(d / ln 2), r = d - n ln 2 (two-part ln 2), p the degree-13 Taylor polynomial on
+// |r| <= ln2/2 (truncation below 5e-18 relative: a few ulp of double). The sum of these in
+// double, then log and rounding to float, gives the same lse as std::exp except when the
+// double result lies within a few double ulps of a float rounding boundary.
+inline double exp_nonpositive(double d) {
+  const double dd = std::max(d, -700.0);
+  const double n = (dd * 1.4426950408889634 + 6755399441055744.0) - 6755399441055744.0;
+  const double r = (dd - n * 0.6931471803691238) - n * 1.9082149292705877e-10;
+  double p = 1.0 / 6227020800.0;  // 1/13!
+  p = p * r + 1.0 / 479001600.0;
+  p = p * r + 1.0 / 39916800.0;
+  p = p * r + 1.0 / 3628800.0;
+  p = p * r + 1.0 / 362880.0;
+  p = p * r + 1.0 / 40320.0;
+  p = p * r + 1.0 / 5040.0;
+  p = p * r + 1.0 / 720.0;
+  p = p * r + 1.0 / 120.0;
+  p = p * r + 1.0 / 24.0;
+  p = p * r + 1.0 / 6.0;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  const int64_t bits = (static_cast<int64_t>(n) + 1023) << 52;
+#if defined(__GNUC__)
+  const double scale = __builtin_bit_cast(double, bits);  // no memcpy: keeps the loop vectorizable
+#else
+  double scale;
+  std::memcpy(&scale, &bits, 8);
+#endif
+  return d < -700.0 ? 0.0 : p * scale;
+}
+
+ATTEND_MULTIVERSION
+float max_of(const float* x, int n) {
+  float m = kNegInf;
+#pragma omp simd reduction(max : m)
+  for (int i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
+ATTEND_MULTIVERSION
+double sum_exp(const float* x, int n, float mx) {
+  double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+  for (int i = 0; i < n; ++i) sum += exp_nonpositive(static_cast<double>(x[i] - mx));
+  return sum;
+}
+
+ATTEND_MULTIVERSION
+void subtract(float* x, int n, float mx, float lse) {
+#pragma omp simd
+  for (int i = 0; i < n; ++i) x[i] = (x[i] - mx) - lse;
+}
+
+}  // namespace
+
 void log_softmax(float* x, int n) {
   if (n <= 0) return;
-  const float mx = *std::max_element(x, x + n);
+  const float mx = max_of(x, n);
   if (mx == kNegInf) return;  // everything -inf: leave as is (torch would produce NaN)
-  double sum = 0.0;
-  for (int i = 0; i < n; ++i) sum += std::exp(static_cast<double>(x[i] - mx));
-  const float lse = static_cast<float>(std::log(sum));
-  for (int i = 0; i < n; ++i) x[i] = (x[i] - mx) - lse;
+  if (std::isnan(mx)) {       // NaN logits: keep the exact scalar path's behaviour (NaN out)
+    for (int i = 0; i < n; ++i) x[i] = std::numeric_limits<float>::quiet_NaN();
+    return;
+  }
+  const float lse = static_cast<float>(std::log(sum_exp(x, n, mx)));
+  subtract(x, n, mx, lse);
 }
 
 }  // namespace logits

@@ -30,7 +30,9 @@ ATTEND_MULTIVERSION
 void quantize_row(const float* x, int64_t n, float inv_scale, int8_t* q) {
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) {
-    float v = std::nearbyint(x[i] * inv_scale);
+    // |x * inv_scale| <= 127: adding and removing 1.5 * 2^23 rounds to nearest even, like
+    // nearbyint, but vectorizes
+    float v = (x[i] * inv_scale + 12582912.0f) - 12582912.0f;
     v = std::min(127.0f, std::max(-127.0f, v));
     q[i] = static_cast<int8_t>(v);
   }
