@@ -28,6 +28,9 @@ Model::Impl::Impl(const std::string& label_, const nlohmann::json& doc_, const T
   }
   const auto& q = doc.value("quantization", nlohmann::json::object());
   if (q.is_object() && q.contains("weights") && q["weights"].is_string()) quantization = q["weights"].get<std::string>();
+  if (quantization != "none" && quantization != "int8" && quantization != "bf16" && quantization != "fp16") {
+    throw Error(label + ": unsupported quantization.weights '" + quantization + "' (this build reads none, int8, bf16, fp16)");
+  }
   const CpuCaps caps = cpu_caps();
   const ResolvedCompute rc = resolve_compute_type(compute_type, quantization, caps);
   compute_note = rc.note;
@@ -189,8 +192,14 @@ std::unique_ptr<Model::Impl> load_model_impl(const std::string& path, int weight
     return std::make_unique<Model::Impl>(path, doc, cm.tensors, cm.tokenizer_files, compute_type);
   }
   if (!file_exists(path)) throw Error(path + ": no such model file or checkpoint directory");
-  ModelFileContents c = read_model_file(path);
-  return std::make_unique<Model::Impl>(path, c.model, c.tensors, c.tokenizer_files, compute_type);
+  std::shared_ptr<MappedFile> file = MappedFile::open(path);
+  ModelFileContents c = parse_model_file(file, file->data(), file->size(), path);
+  auto impl = std::make_unique<Model::Impl>(path, c.model, c.tensors, c.tokenizer_files, compute_type);
+  // The weights now live in oneDNN layouts; only the float32 embedding tables are still read
+  // from the mapping (row by row). Drop the pages read while loading from the resident set:
+  // they come back from the page cache on demand.
+  release_pages(*file);
+  return impl;
 }
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

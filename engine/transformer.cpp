@@ -45,7 +45,7 @@ class WeightBinder {
     return t.to_f32();
   }
 
-  // int8 weights (weights_format.md §8): I8 [out, in] plus F32 "<name>_scale" [out], every
+  // int8 weights (weights_format.md §8): I8 [out, in] plus F32 "<name>.scale" [out], every
   // scale finite and > 0. Dequantized here; an int8 compute type quantizes them again with
   // the same per-channel rule, which gives back exactly the stored integers.
   std::vector<float> get_int8(const std::string& name, const HostTensor& t) const {
@@ -53,7 +53,7 @@ class WeightBinder {
     if (t.nbytes != static_cast<size_t>(t.numel())) {
       throw Error(label_ + ": tensor '" + name + "': byte size does not match its shape");
     }
-    const std::string sname = name + "_scale";
+    const std::string sname = name + ".scale";
     auto it = m_.find(sname);
     if (it == m_.end()) throw Error(label_ + ": int8 tensor '" + name + "' has no scale tensor '" + sname + "'");
     const HostTensor& sc = it->second;
@@ -71,6 +71,19 @@ class WeightBinder {
     std::vector<float> out(static_cast<size_t>(t.numel()));
     dequantize_per_channel(reinterpret_cast<const int8_t*>(t.data), scale.data(), t.shape[0], t.shape[1], out.data());
     return out;
+  }
+
+  // A float32 tensor used in place (zero copy; the caller keeps `keepalive`), or null when it
+  // must be converted (other dtypes, misaligned data) — then call get().
+  const HostTensor* view_f32(const std::string& name, const std::vector<int64_t>& shape) const {
+    auto it = m_.find(name);
+    if (it == m_.end()) return nullptr;
+    const HostTensor& t = it->second;
+    if (t.dtype != DType::F32 || t.shape != shape || t.nbytes != static_cast<size_t>(t.numel()) * 4 ||
+        reinterpret_cast<uintptr_t>(t.data) % alignof(float) != 0) {
+      return nullptr;
+    }
+    return &t;
   }
 
   std::vector<float> get_optional(const std::string& name, const std::vector<int64_t>& shape) const {
@@ -145,10 +158,27 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
   const int64_t d = s.d_model;
   WeightBinder w(tensors, label);
 
-  enc_embed_ = w.get("encoder.embed_tokens.weight", {s.src_vocab_size, d});
-  dec_embed_ = w.get("decoder.embed_tokens.weight", {s.vocab_size, d});
-  enc_embed_ptr_ = enc_embed_.data();
-  dec_embed_ptr_ = dec_embed_.data();
+  // Embedding tables: used in place when the file holds them as float32 (only the rows looked
+  // up are ever paged in), and shared when encoder and decoder are tied (one tensor).
+  auto bind_table = [&](const std::string& name, int64_t rows, std::vector<float>& own) -> const float* {
+    if (const HostTensor* v = w.view_f32(name, {rows, d})) {
+      keepalive_.push_back(v->keepalive);
+      return reinterpret_cast<const float*>(v->data);
+    }
+    own = w.get(name, {rows, d});
+    return own.data();
+  };
+  enc_embed_ptr_ = bind_table("encoder.embed_tokens.weight", s.src_vocab_size, enc_embed_);
+  {
+    auto e = tensors.find("encoder.embed_tokens.weight"), dd = tensors.find("decoder.embed_tokens.weight");
+    if (e != tensors.end() && dd != tensors.end() && e->second.data == dd->second.data &&
+        e->second.dtype == dd->second.dtype && e->second.shape == std::vector<int64_t>{s.vocab_size, d} &&
+        e->second.nbytes == dd->second.nbytes) {
+      dec_embed_ptr_ = enc_embed_ptr_;  // tied: same bytes, same table
+    } else {
+      dec_embed_ptr_ = bind_table("decoder.embed_tokens.weight", s.vocab_size, dec_embed_);
+    }
+  }
 
   switch (s.positions) {
     case PositionKind::Learned:

@@ -76,7 +76,8 @@ class Transformer {
   ArchSpec spec_;
   ComputeType compute_ = ComputeType::F32;
   int inner_ = 0;  // heads * head_dim
-  std::vector<float> enc_embed_, dec_embed_;  // [V, d] float32 copies
+  std::vector<float> enc_embed_, dec_embed_;  // [V, d] float32 copies, when not used in place
+  std::vector<std::shared_ptr<const void>> keepalive_;  // mappings the in-place tables point into
   const float* enc_embed_ptr_ = nullptr;
   const float* dec_embed_ptr_ = nullptr;
   std::vector<float> enc_positions_, dec_positions_;  // absolute position tables [P, d]

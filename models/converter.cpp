@@ -275,7 +275,7 @@ void save_converted_model(const ConvertedModel& m, const std::string& path, cons
   for (const auto& [name, t] : m.tensors) {
     if (m.aliases.count(name)) { converted[name] = t; continue; }
     if (quantize == "int8" && t.shape.size() == 2 && quantizable_linear(name, m)) {
-      const std::string sname = name + "_scale";
+      const std::string sname = name + ".scale";
       if (m.tensors.count(sname)) throw Error(path + ": cannot quantize '" + name + "': a tensor '" + sname + "' exists");
       std::vector<float> f = t.to_f32();
       const int64_t out = t.shape[0], in = t.shape[1];
@@ -294,8 +294,8 @@ void save_converted_model(const ConvertedModel& m, const std::string& path, cons
   if (!storage.empty()) model["storage_dtype"] = storage;
   if (quantize == "int8") {
     model["quantization"] = {{"weights", "int8"},
-                             {"scheme", "symmetric_per_output_channel"},
-                             {"scale_suffix", "_scale"},
+                             {"granularity", "per_output_channel"},
+                             {"symmetric", true},
                              {"quantized_tensors", quantized}};
   } else if (!quantize.empty()) {
     model["quantization"] = {{"weights", quantize}};

@@ -320,7 +320,7 @@ TEST_CASE("convert --quantize int8: file layout, validation and every compute ty
   CHECK(c.model["quantization"]["weights"] == "int8");
   const HostTensor& qt = c.tensors.at("encoder.layers.0.self_attn.q.weight");
   CHECK(qt.dtype == DType::I8);
-  const HostTensor& st = c.tensors.at("encoder.layers.0.self_attn.q.weight_scale");
+  const HostTensor& st = c.tensors.at("encoder.layers.0.self_attn.q.weight.scale");
   CHECK(st.dtype == DType::F32);
   CHECK(st.shape == std::vector<int64_t>{qt.shape[0]});
   CHECK(c.tensors.at("encoder.embed_tokens.weight").dtype != DType::I8);  // embeddings stay float
@@ -356,7 +356,7 @@ TEST_CASE("convert --quantize int8: file layout, validation and every compute ty
   // Untrusted input: a scale that is not a finite positive number, or a missing scale tensor.
   auto rewrite = [&](const std::string& out, bool drop_scale) {
     TensorMap t = c.tensors;
-    const std::string sname = "decoder.layers.0.ffn.wo.weight_scale";
+    const std::string sname = "decoder.layers.0.ffn.wo.weight.scale";
     if (drop_scale) {
       t.erase(sname);
     } else {
@@ -374,9 +374,9 @@ TEST_CASE("convert --quantize int8: file layout, validation and every compute ty
   const std::string bad1 = (tmp.path / "bad1.attend").string(), bad2 = (tmp.path / "bad2.attend").string();
   rewrite(bad1, false);
   rewrite(bad2, true);
-  CHECK_THROWS_WITH(Model::load(bad1), Catch::Contains("decoder.layers.0.ffn.wo.weight_scale") &&
+  CHECK_THROWS_WITH(Model::load(bad1), Catch::Contains("decoder.layers.0.ffn.wo.weight.scale") &&
                                            Catch::Contains("not a finite positive number"));
-  CHECK_THROWS_WITH(Model::load(bad2), Catch::Contains("has no scale tensor 'decoder.layers.0.ffn.wo.weight_scale'"));
+  CHECK_THROWS_WITH(Model::load(bad2), Catch::Contains("has no scale tensor 'decoder.layers.0.ffn.wo.weight.scale'"));
 
   // bf16 / fp16 quantization store every float tensor in that type and record it.
   ConvertOptions bo;
