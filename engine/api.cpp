@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "attend/attend.hpp"
+#include "engine/compute_type.hpp"
 #include "engine/mapped_file.hpp"
 #include "engine/model_file.hpp"
 #include "engine/model_impl.hpp"
@@ -16,7 +17,7 @@
 namespace attend {
 
 Model::Impl::Impl(const std::string& label_, const nlohmann::json& doc_, const TensorMap& tensors,
-                  const std::map<std::string, std::string>& tokenizer_files)
+                  const std::map<std::string, std::string>& tokenizer_files, const std::string& compute_type)
     : label(label_), doc(doc_) {
   try {
     spec = ArchSpec::from_json(doc.at("architecture"));
@@ -25,7 +26,16 @@ Model::Impl::Impl(const std::string& label_, const nlohmann::json& doc_, const T
   } catch (const Error& e) {
     throw Error(label + ": " + e.what());
   }
-  net = std::make_unique<Transformer>(spec, tensors, label);
+  const auto& q = doc.value("quantization", nlohmann::json::object());
+  if (q.is_object() && q.contains("weights") && q["weights"].is_string()) quantization = q["weights"].get<std::string>();
+  if (quantization != "none" && quantization != "int8" && quantization != "bf16" && quantization != "fp16") {
+    throw Error(label + ": unsupported quantization.weights '" + quantization + "' (this build reads none, int8, bf16, fp16)");
+  }
+  const CpuCaps caps = cpu_caps();
+  const ResolvedCompute rc = resolve_compute_type(compute_type, quantization, caps);
+  compute_note = rc.note;
+  cpu_isa = caps.isa;
+  net = std::make_unique<Transformer>(spec, tensors, label, rc.type);
   if (doc.contains("generation")) {
     try {
       defaults.apply_json(doc["generation"]);
@@ -174,15 +184,22 @@ std::vector<TranslationResult> run_batches(const Model::Impl& m, const std::vect
 
 }  // namespace
 
-std::unique_ptr<Model::Impl> load_model_impl(const std::string& path, int weights_source) {
+std::unique_ptr<Model::Impl> load_model_impl(const std::string& path, int weights_source,
+                                            const std::string& compute_type) {
   if (is_hf_checkpoint_dir(path)) {
     ConvertedModel cm = convert_hf_checkpoint(path, static_cast<WeightsSource>(weights_source));
     nlohmann::json doc = cm.model;
-    return std::make_unique<Model::Impl>(path, doc, cm.tensors, cm.tokenizer_files);
+    return std::make_unique<Model::Impl>(path, doc, cm.tensors, cm.tokenizer_files, compute_type);
   }
   if (!file_exists(path)) throw Error(path + ": no such model file or checkpoint directory");
-  ModelFileContents c = read_model_file(path);
-  return std::make_unique<Model::Impl>(path, c.model, c.tensors, c.tokenizer_files);
+  std::shared_ptr<MappedFile> file = MappedFile::open(path);
+  ModelFileContents c = parse_model_file(file, file->data(), file->size(), path);
+  auto impl = std::make_unique<Model::Impl>(path, c.model, c.tensors, c.tokenizer_files, compute_type);
+  // The weights now live in oneDNN layouts; only the float32 embedding tables are still read
+  // from the mapping (row by row). Drop the pages read while loading from the resident set:
+  // they come back from the page cache on demand.
+  release_pages(*file);
+  return impl;
 }
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -190,7 +207,7 @@ Model::~Model() = default;
 
 std::shared_ptr<const Model> Model::load(const std::string& path, const LoadOptions& options) {
   if (options.threads > 0) set_num_threads(options.threads);
-  return std::shared_ptr<const Model>(new Model(load_model_impl(path)));
+  return std::shared_ptr<const Model>(new Model(load_model_impl(path, 0, options.compute_type)));
 }
 
 std::vector<int32_t> Model::tokenize(const std::string& text, const std::string& src_lang) const {
@@ -234,6 +251,10 @@ ModelInfo Model::info() const {
   i.generation_defaults = impl_->defaults.to_json().dump();
   const auto& extra = impl_->doc.value("extra", nlohmann::json::object());
   if (extra.contains("task_specific_params")) i.task_params = extra["task_specific_params"].dump();
+  i.quantization = impl_->quantization;
+  i.compute_type = compute_type_name(impl_->net->compute_type());
+  i.compute_type_note = impl_->compute_note;
+  i.cpu_isa = impl_->cpu_isa;
   return i;
 }
 
@@ -263,7 +284,7 @@ void convert_model(const std::string& hf_dir, const std::string& output, const C
   else if (options.weights == "bin") src = WeightsSource::PytorchBin;
   else if (!options.weights.empty()) throw Error("--weights must be safetensors or bin");
   ConvertedModel cm = convert_hf_checkpoint(hf_dir, src);
-  save_converted_model(cm, output, options.dtype);
+  save_converted_model(cm, output, options.dtype, options.quantize);
 }
 
 void set_num_threads(int threads) {

@@ -1,22 +1,39 @@
-// engine/attention.cpp — fused attention core for one query row and all heads.
+// engine/attention.cpp — fused attention core for one query row and all heads. The dot
+// products and the weighted sum are SIMD loops compiled for several ISAs and picked at load
+// time (target_clones), so a generic build runs AVX-512 where the CPU has it.
 #include "engine/attention.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define ATTEND_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define ATTEND_MULTIVERSION
+#endif
+
 namespace attend {
 
+ATTEND_MULTIVERSION
 void attend_row(const float* q, const KeyValueView& kv, const ScoreBias& bias, int heads, int head_dim,
                 float scale, float* ctx, float* scratch) {
+  const int n = kv.length;
+  auto offset = [&kv](int j) {
+    int64_t o = static_cast<int64_t>(j) * kv.stride;
+    if (kv.slots) o += static_cast<int64_t>(kv.slots[j]) * kv.slot_stride;
+    return o;
+  };
   for (int h = 0; h < heads; ++h) {
-    const float* qh = q + static_cast<int64_t>(h) * head_dim;
+    const int64_t hoff = static_cast<int64_t>(h) * head_dim;
+    const float* qh = q + hoff;
     const float* bh = bias.data ? bias.data + h * bias.head_stride : nullptr;
     float mx = -std::numeric_limits<float>::infinity();
-    for (int j = 0; j < kv.length; ++j) {
+    for (int j = 0; j < n; ++j) {
       if (kv.mask && kv.mask[j] == 0) continue;
-      const float* kj = kv.k + j * kv.stride + static_cast<int64_t>(h) * head_dim;
+      const float* kj = kv.k + offset(j) + hoff;
       float s = 0.0f;
+#pragma omp simd reduction(+ : s)
       for (int d = 0; d < head_dim; ++d) s += qh[d] * kj[d];
       s *= scale;
       if (bh) s += bh[j];
@@ -24,20 +41,21 @@ void attend_row(const float* q, const KeyValueView& kv, const ScoreBias& bias, i
       mx = std::max(mx, s);
     }
     float sum = 0.0f;
-    for (int j = 0; j < kv.length; ++j) {
+    for (int j = 0; j < n; ++j) {
       if (kv.mask && kv.mask[j] == 0) continue;
       const float e = std::exp(scratch[j] - mx);
       scratch[j] = e;
       sum += e;
     }
-    float* out = ctx + static_cast<int64_t>(h) * head_dim;
+    float* out = ctx + hoff;
     std::fill(out, out + head_dim, 0.0f);
     if (sum <= 0.0f) continue;  // every key masked: HF would average them; cannot occur for real rows
     const float inv = 1.0f / sum;
-    for (int j = 0; j < kv.length; ++j) {
+    for (int j = 0; j < n; ++j) {
       if (kv.mask && kv.mask[j] == 0) continue;
       const float w = scratch[j] * inv;
-      const float* vj = kv.v + j * kv.stride + static_cast<int64_t>(h) * head_dim;
+      const float* vj = kv.v + offset(j) + hoff;
+#pragma omp simd
       for (int d = 0; d < head_dim; ++d) out[d] += w * vj[d];
     }
   }

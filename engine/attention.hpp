@@ -11,10 +11,15 @@ namespace attend {
 // Where the keys and values of one query row live.
 struct KeyValueView {
   const float* k = nullptr;   // key of position j, head h: k + j * stride + h * head_dim
-  const float* v = nullptr;
+  const float* v = nullptr;   //   (+ slots[j] * slot_stride when slots is set)
   int64_t stride = 0;          // floats between consecutive positions
   int length = 0;              // number of positions
   const int32_t* mask = nullptr;  // optional [length], 0 = padded key (skipped)
+  // Optional indirection (the decoder's self-attention cache): position j of this row lives
+  // in slot slots[j] of position j's block, so beam reordering rewrites slot tables instead of
+  // copying keys and values.
+  const int32_t* slots = nullptr;
+  int64_t slot_stride = 0;
 };
 
 // Additive score bias per (head, query position, key position), e.g. T5's relative bias:

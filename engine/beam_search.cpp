@@ -224,6 +224,15 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
       throw Error("beam search: model has " + std::to_string(model.num_rows()) + " rows, expected " +
                   std::to_string(tokens.size()));
     float* logits = model.step(tokens);
+    // log_softmax of every row first, in parallel (rows are independent; the processors that
+    // follow keep per-call state and run serially below, in the same per-row order as before).
+    const int64_t nrows = static_cast<int64_t>(live.size()) * rows_per_input;
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < nrows; ++r) {
+      float* row = logits + static_cast<size_t>(r) * V;
+      if (suppress_pad) row[pad] = -std::numeric_limits<float>::infinity();
+      logits::log_softmax(row, vocab);
+    }
     src.clear();
     tokens.clear();
     next_live.clear();
@@ -233,8 +242,6 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
       float* rows = logits + li * static_cast<size_t>(rows_per_input) * V;
       for (int j = 0; j < rows_per_input; ++j) {
         float* row = rows + static_cast<size_t>(j) * V;
-        if (suppress_pad) row[pad] = -std::numeric_limits<float>::infinity();
-        logits::log_softmax(row, vocab);
         processors.apply(st.beam_ids[static_cast<size_t>(j)], row);
       }
 

@@ -4,6 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #include <limits>
 
 #include "attend/error.hpp"
@@ -59,14 +64,124 @@ void force_token(int32_t token, float* scores, int vocab) {
   if (in_vocab(token, vocab)) scores[token] = 0.0f;
 }
 
+namespace {
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define ATTEND_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define ATTEND_MULTIVERSION
+#endif
+
+// exp(d) for d <= 0 in double, branch-free so the loop vectorizes: 2^n * p(r) with
+// n = round(d / ln 2), r = d - n ln 2 (two-part ln 2), p the degree-13 Taylor polynomial on
+// |r| <= ln2/2 (truncation below 5e-18 relative: a few ulp of double). The sum of these in
+// double, then log and rounding to float, gives the same lse as std::exp except when the
+// double result lies within a few double ulps of a float rounding boundary.
+inline double exp_nonpositive(double d) {
+  const double dd = d < -700.0 ? -700.0 : d;
+  // t = 1.5 * 2^52 + round(dd / ln 2): its low mantissa bits hold the integer n, so 2^n is
+  // built with integer adds and shifts only (no float -> int conversion: vectorizes)
+  const double t = dd * 1.4426950408889634 + 6755399441055744.0;
+  const double n = t - 6755399441055744.0;
+  const double r = (dd - n * 0.6931471803691238) - n * 1.9082149292705877e-10;
+  double p = 1.0 / 6227020800.0;  // 1/13!
+  p = p * r + 1.0 / 479001600.0;
+  p = p * r + 1.0 / 39916800.0;
+  p = p * r + 1.0 / 3628800.0;
+  p = p * r + 1.0 / 362880.0;
+  p = p * r + 1.0 / 40320.0;
+  p = p * r + 1.0 / 5040.0;
+  p = p * r + 1.0 / 720.0;
+  p = p * r + 1.0 / 120.0;
+  p = p * r + 1.0 / 24.0;
+  p = p * r + 1.0 / 6.0;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  uint64_t tb;
+  std::memcpy(&tb, &t, 8);
+  const uint64_t bits = (tb + 1023u) << 52;  // exponent field = n + 1023 (n >= -1010)
+  double scale;
+  std::memcpy(&scale, &bits, 8);
+  const double e = p * scale;
+  return d < -700.0 ? 0.0 : e;
+}
+
+ATTEND_MULTIVERSION
+float max_of(const float* x, int n) {
+  float m = kNegInf;
+#pragma omp simd reduction(max : m)
+  for (int i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
+double sum_exp_scalar(const float* x, int n, float mx) {
+  double sum = 0.0;
+  for (int i = 0; i < n; ++i) sum += exp_nonpositive(static_cast<double>(x[i] - mx));
+  return sum;
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+// The same arithmetic as exp_nonpositive, 8 lanes at a time (GCC does not vectorize the
+// scalar form: it keeps the -inf test as a branch).
+__attribute__((target("avx512f"))) double sum_exp_avx512(const float* x, int n, float mx) {
+  const __m512d shift = _mm512_set1_pd(6755399441055744.0), lo_clamp = _mm512_set1_pd(-700.0);
+  const __m512d log2e = _mm512_set1_pd(1.4426950408889634), ln2hi = _mm512_set1_pd(0.6931471803691238),
+                ln2lo = _mm512_set1_pd(1.9082149292705877e-10);
+  const double coef[] = {1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0,
+                         1.0 / 362880.0,     1.0 / 40320.0,     1.0 / 5040.0,     1.0 / 720.0,
+                         1.0 / 120.0,        1.0 / 24.0,        1.0 / 6.0,        0.5,
+                         1.0,                1.0};
+  const __m256 vmx = _mm256_set1_ps(mx);
+  __m512d acc = _mm512_setzero_pd();
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m512d d = _mm512_maskz_cvtps_pd(0xFF, _mm256_sub_ps(_mm256_loadu_ps(x + i), vmx));
+    const __mmask8 live = _mm512_cmp_pd_mask(d, lo_clamp, _CMP_GE_OQ);  // d >= -700 (not -inf, NaN)
+    const __m512d dd = _mm512_maskz_max_pd(0xFF, d, lo_clamp);
+    const __m512d t = _mm512_fmadd_pd(dd, log2e, shift);
+    const __m512d nn = _mm512_sub_pd(t, shift);
+    const __m512d r = _mm512_fnmadd_pd(nn, ln2lo, _mm512_fnmadd_pd(nn, ln2hi, dd));
+    __m512d p = _mm512_set1_pd(coef[0]);
+    for (int k = 1; k < 14; ++k) p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(coef[k]));
+    const __m512i bits = _mm512_maskz_slli_epi64(0xFF, _mm512_add_epi64(_mm512_castpd_si512(t), _mm512_set1_epi64(1023)), 52);
+    const __m512d e = _mm512_mul_pd(p, _mm512_castsi512_pd(bits));
+    acc = _mm512_mask_add_pd(acc, live, acc, e);
+  }
+  alignas(64) double lanes[8];
+  _mm512_store_pd(lanes, acc);
+  double sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+  for (; i < n; ++i) sum += exp_nonpositive(static_cast<double>(x[i] - mx));
+  return sum;
+}
+#endif
+
+double sum_exp(const float* x, int n, float mx) {
+#if defined(__GNUC__) && defined(__x86_64__)
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  if (avx512) return sum_exp_avx512(x, n, mx);
+#endif
+  return sum_exp_scalar(x, n, mx);
+}
+
+ATTEND_MULTIVERSION
+void subtract(float* x, int n, float mx, float lse) {
+#pragma omp simd
+  for (int i = 0; i < n; ++i) x[i] = (x[i] - mx) - lse;
+}
+
+}  // namespace
+
 void log_softmax(float* x, int n) {
   if (n <= 0) return;
-  const float mx = *std::max_element(x, x + n);
+  const float mx = max_of(x, n);
   if (mx == kNegInf) return;  // everything -inf: leave as is (torch would produce NaN)
-  double sum = 0.0;
-  for (int i = 0; i < n; ++i) sum += std::exp(static_cast<double>(x[i] - mx));
-  const float lse = static_cast<float>(std::log(sum));
-  for (int i = 0; i < n; ++i) x[i] = (x[i] - mx) - lse;
+  if (std::isnan(mx)) {       // NaN logits: keep the exact scalar path's behaviour (NaN out)
+    for (int i = 0; i < n; ++i) x[i] = std::numeric_limits<float>::quiet_NaN();
+    return;
+  }
+  const float lse = static_cast<float>(std::log(sum_exp(x, n, mx)));
+  subtract(x, n, mx, lse);
 }
 
 }  // namespace logits

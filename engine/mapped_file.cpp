@@ -57,4 +57,9 @@ bool file_exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+void release_pages(const MappedFile& f) {
+  if (f.data() == nullptr || f.size() == 0) return;
+  ::madvise(const_cast<uint8_t*>(f.data()), f.size(), MADV_DONTNEED);  // best effort
+}
+
 }  // namespace attend

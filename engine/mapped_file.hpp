@@ -27,6 +27,10 @@ class MappedFile {
   std::string path_;
 };
 
+// Drops the mapping's resident pages (madvise MADV_DONTNEED on the read-only mapping): the
+// contents stay valid and are read back from the page cache when touched again.
+void release_pages(const MappedFile& f);
+
 // Reads a whole (small) file into a string; throws attend::Error naming the path.
 std::string read_text_file(const std::string& path);
 bool file_exists(const std::string& path);

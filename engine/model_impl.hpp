@@ -28,7 +28,9 @@ struct ATTEND_HIDDEN Model::Impl {  // hidden: not part of libattend.so's export
 
   // Builds from an "attend.model" document and Attend-named tensors.
   Impl(const std::string& label, const nlohmann::json& doc, const TensorMap& tensors,
-       const std::map<std::string, std::string>& tokenizer_files);
+       const std::map<std::string, std::string>& tokenizer_files, const std::string& compute_type = "default");
+  std::string quantization = "none";        // the file's quantization.weights
+  std::string compute_note, cpu_isa;        // how the compute type was chosen
 
   // defaults + options (+ target language forcing for multilingual tokenizers)
   GenerationConfig resolve(const GenerationOptions& o, const std::string& tgt_lang) const;
@@ -44,6 +46,7 @@ struct ATTEND_HIDDEN Model::Impl {  // hidden: not part of libattend.so's export
 };
 
 // Loads an Attend model file or a HF checkpoint directory (weights source for the latter).
-std::unique_ptr<Model::Impl> load_model_impl(const std::string& path, int weights_source = 0);
+std::unique_ptr<Model::Impl> load_model_impl(const std::string& path, int weights_source = 0,
+                                            const std::string& compute_type = "default");
 
 }  // namespace attend

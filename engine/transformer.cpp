@@ -10,6 +10,7 @@
 #include "attend/error.hpp"
 #include "engine/attention.hpp"
 #include "engine/positions.hpp"
+#include "engine/quantize.hpp"
 
 namespace attend {
 namespace {
@@ -34,6 +35,7 @@ class WeightBinder {
       throw Error(label_ + ": tensor '" + name + "': expected shape " + want.shape_str() + ", found " +
                   t.shape_str());
     }
+    if (t.dtype == DType::I8) return get_int8(name, t);
     if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16) {
       throw Error(label_ + ": tensor '" + name + "': unsupported dtype " + dtype_name(t.dtype));
     }
@@ -41,6 +43,47 @@ class WeightBinder {
       throw Error(label_ + ": tensor '" + name + "': byte size does not match its shape");
     }
     return t.to_f32();
+  }
+
+  // int8 weights (weights_format.md §8): I8 [out, in] plus F32 "<name>.scale" [out], every
+  // scale finite and > 0. Dequantized here; an int8 compute type quantizes them again with
+  // the same per-channel rule, which gives back exactly the stored integers.
+  std::vector<float> get_int8(const std::string& name, const HostTensor& t) const {
+    if (t.shape.size() != 2) throw Error(label_ + ": tensor '" + name + "': I8 tensors must be 2-D [out, in]");
+    if (t.nbytes != static_cast<size_t>(t.numel())) {
+      throw Error(label_ + ": tensor '" + name + "': byte size does not match its shape");
+    }
+    const std::string sname = name + ".scale";
+    auto it = m_.find(sname);
+    if (it == m_.end()) throw Error(label_ + ": int8 tensor '" + name + "' has no scale tensor '" + sname + "'");
+    const HostTensor& sc = it->second;
+    if (sc.dtype != DType::F32 || sc.shape != std::vector<int64_t>{t.shape[0]} ||
+        sc.nbytes != static_cast<size_t>(t.shape[0]) * 4) {
+      throw Error(label_ + ": tensor '" + sname + "': expected F32 [" + std::to_string(t.shape[0]) + "], found " +
+                  dtype_name(sc.dtype) + " " + sc.shape_str());
+    }
+    std::vector<float> scale = sc.to_f32();
+    for (size_t i = 0; i < scale.size(); ++i) {
+      if (!std::isfinite(scale[i]) || !(scale[i] > 0.0f)) {
+        throw Error(label_ + ": tensor '" + sname + "': scale " + std::to_string(i) + " is not a finite positive number");
+      }
+    }
+    std::vector<float> out(static_cast<size_t>(t.numel()));
+    dequantize_per_channel(reinterpret_cast<const int8_t*>(t.data), scale.data(), t.shape[0], t.shape[1], out.data());
+    return out;
+  }
+
+  // A float32 tensor used in place (zero copy; the caller keeps `keepalive`), or null when it
+  // must be converted (other dtypes, misaligned data) — then call get().
+  const HostTensor* view_f32(const std::string& name, const std::vector<int64_t>& shape) const {
+    auto it = m_.find(name);
+    if (it == m_.end()) return nullptr;
+    const HostTensor& t = it->second;
+    if (t.dtype != DType::F32 || t.shape != shape || t.nbytes != static_cast<size_t>(t.numel()) * 4 ||
+        reinterpret_cast<uintptr_t>(t.data) % alignof(float) != 0) {
+      return nullptr;
+    }
+    return &t;
   }
 
   std::vector<float> get_optional(const std::string& name, const std::vector<int64_t>& shape) const {
@@ -63,17 +106,17 @@ void init_norm(Norm& norm, const WeightBinder& w, const ArchSpec& s, const std::
   }
 }
 
-void init_linear(Linear& lin, const WeightBinder& w, const ArchSpec& s, const std::string& name, int64_t out,
-                 int64_t in, Epilogue ep, Activation act = Activation::Relu) {
+void init_linear(Linear& lin, const WeightBinder& w, const ArchSpec& s, ComputeType ct, const std::string& name,
+                 int64_t out, int64_t in, Epilogue ep, Activation act = Activation::Relu) {
   auto weight = w.get(name + ".weight", {out, in});
   std::vector<float> bias;
   if (s.projection_bias) bias = w.get(name + ".bias", {out});
-  lin.init(weight.data(), out, in, bias.empty() ? nullptr : bias.data(), ep, act);
+  lin.init(weight.data(), out, in, bias.empty() ? nullptr : bias.data(), ep, act, ct);
 }
 
 // q|k|v (self-attention) or k|v (cross-attention) stacked into one [n*inner, d] matrix so a
 // single matmul projects them all.
-void init_fused(Linear& lin, const WeightBinder& w, const ArchSpec& s, const std::string& prefix,
+void init_fused(Linear& lin, const WeightBinder& w, const ArchSpec& s, ComputeType ct, const std::string& prefix,
                 const std::vector<std::string>& parts, int64_t inner) {
   const int64_t d = s.d_model;
   std::vector<float> weight, bias;
@@ -86,37 +129,56 @@ void init_fused(Linear& lin, const WeightBinder& w, const ArchSpec& s, const std
     }
   }
   const int64_t out = inner * static_cast<int64_t>(parts.size());
-  lin.init(weight.data(), out, d, bias.empty() ? nullptr : bias.data(), Epilogue::None);
+  lin.init(weight.data(), out, d, bias.empty() ? nullptr : bias.data(), Epilogue::None, Activation::Relu, ct);
 }
 
-void init_ffn(FeedForward& f, const WeightBinder& w, const ArchSpec& s, const std::string& prefix, int64_t ffn) {
+void init_ffn(FeedForward& f, const WeightBinder& w, const ArchSpec& s, ComputeType ct, const std::string& prefix,
+              int64_t ffn) {
   const int64_t d = s.d_model;
   init_norm(f.norm, w, s, prefix + "ffn_norm");
   if (s.gated_ffn) {
-    init_linear(f.wi_lin, w, s, prefix + "ffn.wi_lin", ffn, d, Epilogue::None);
-    init_linear(f.wi, w, s, prefix + "ffn.wi", ffn, d, Epilogue::ActivateMul, s.activation);
+    init_linear(f.wi_lin, w, s, ct, prefix + "ffn.wi_lin", ffn, d, Epilogue::None);
+    init_linear(f.wi, w, s, ct, prefix + "ffn.wi", ffn, d, Epilogue::ActivateMul, s.activation);
   } else {
-    init_linear(f.wi, w, s, prefix + "ffn.wi", ffn, d, Epilogue::Activation, s.activation);
+    init_linear(f.wi, w, s, ct, prefix + "ffn.wi", ffn, d, Epilogue::Activation, s.activation);
   }
-  init_linear(f.wo, w, s, prefix + "ffn.wo", d, ffn, Epilogue::Accumulate);
+  init_linear(f.wo, w, s, ct, prefix + "ffn.wo", d, ffn, Epilogue::Accumulate);
 }
 
 int max_threads() { return std::max(1, omp_get_max_threads()); }
 
 }  // namespace
 
-Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const std::string& label)
-    : spec_(spec) {
+Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const std::string& label,
+                         ComputeType ct)
+    : spec_(spec), compute_(ct) {
   const ArchSpec& s = spec_;
   if (s.encoder_heads != s.decoder_heads) throw Error(label + ": encoder and decoder head counts differ");
   inner_ = s.encoder_heads * s.head_dim;
   const int64_t d = s.d_model;
   WeightBinder w(tensors, label);
 
-  enc_embed_ = w.get("encoder.embed_tokens.weight", {s.src_vocab_size, d});
-  dec_embed_ = w.get("decoder.embed_tokens.weight", {s.vocab_size, d});
-  enc_embed_ptr_ = enc_embed_.data();
-  dec_embed_ptr_ = dec_embed_.data();
+  // Embedding tables: used in place when the file holds them as float32 (only the rows looked
+  // up are ever paged in), and shared when encoder and decoder are tied (one tensor).
+  auto bind_table = [&](const std::string& name, int64_t rows, std::vector<float>& own) -> const float* {
+    if (const HostTensor* v = w.view_f32(name, {rows, d})) {
+      keepalive_.push_back(v->keepalive);
+      return reinterpret_cast<const float*>(v->data);
+    }
+    own = w.get(name, {rows, d});
+    return own.data();
+  };
+  enc_embed_ptr_ = bind_table("encoder.embed_tokens.weight", s.src_vocab_size, enc_embed_);
+  {
+    auto e = tensors.find("encoder.embed_tokens.weight"), dd = tensors.find("decoder.embed_tokens.weight");
+    if (e != tensors.end() && dd != tensors.end() && e->second.data == dd->second.data &&
+        e->second.dtype == dd->second.dtype && e->second.shape == std::vector<int64_t>{s.vocab_size, d} &&
+        e->second.nbytes == dd->second.nbytes) {
+      dec_embed_ptr_ = enc_embed_ptr_;  // tied: same bytes, same table
+    } else {
+      dec_embed_ptr_ = bind_table("decoder.embed_tokens.weight", s.vocab_size, dec_embed_);
+    }
+  }
 
   switch (s.positions) {
     case PositionKind::Learned:
@@ -155,27 +217,27 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
     const std::string p = "encoder.layers." + std::to_string(i) + ".";
     EncoderLayer& L = enc_layers_[i];
     init_norm(L.self_attn.norm, w, s, p + "self_attn_norm");
-    init_fused(L.self_attn.q, w, s, p + "self_attn.", std::vector<std::string>{"q", "k", "v"}, inner_);
-    init_linear(L.self_attn.out, w, s, p + "self_attn.o", d, inner_, Epilogue::Accumulate);
-    init_ffn(L.ffn, w, s, p, s.encoder_ffn_dim);
+    init_fused(L.self_attn.q, w, s, ct, p + "self_attn.", std::vector<std::string>{"q", "k", "v"}, inner_);
+    init_linear(L.self_attn.out, w, s, ct, p + "self_attn.o", d, inner_, Epilogue::Accumulate);
+    init_ffn(L.ffn, w, s, ct, p, s.encoder_ffn_dim);
   }
   dec_layers_ = std::vector<DecoderLayer>(s.decoder_layers);
   for (int i = 0; i < s.decoder_layers; ++i) {
     const std::string p = "decoder.layers." + std::to_string(i) + ".";
     DecoderLayer& L = dec_layers_[i];
     init_norm(L.self_attn.norm, w, s, p + "self_attn_norm");
-    init_fused(L.self_attn.q, w, s, p + "self_attn.", std::vector<std::string>{"q", "k", "v"}, inner_);
-    init_linear(L.self_attn.out, w, s, p + "self_attn.o", d, inner_, Epilogue::Accumulate);
+    init_fused(L.self_attn.q, w, s, ct, p + "self_attn.", std::vector<std::string>{"q", "k", "v"}, inner_);
+    init_linear(L.self_attn.out, w, s, ct, p + "self_attn.o", d, inner_, Epilogue::Accumulate);
     init_norm(L.cross_attn.norm, w, s, p + "cross_attn_norm");
-    init_linear(L.cross_attn.q, w, s, p + "cross_attn.q", inner_, d, Epilogue::None);
-    init_fused(L.cross_attn.kv, w, s, p + "cross_attn.", std::vector<std::string>{std::string("k"), std::string("v")}, inner_);
-    init_linear(L.cross_attn.out, w, s, p + "cross_attn.o", d, inner_, Epilogue::Accumulate);
-    init_ffn(L.ffn, w, s, p, s.decoder_ffn_dim);
+    init_linear(L.cross_attn.q, w, s, ct, p + "cross_attn.q", inner_, d, Epilogue::None);
+    init_fused(L.cross_attn.kv, w, s, ct, p + "cross_attn.", std::vector<std::string>{std::string("k"), std::string("v")}, inner_);
+    init_linear(L.cross_attn.out, w, s, ct, p + "cross_attn.o", d, inner_, Epilogue::Accumulate);
+    init_ffn(L.ffn, w, s, ct, p, s.decoder_ffn_dim);
   }
   auto lm = w.get("lm_head.weight", {s.vocab_size, d});
   std::vector<float> flb;
   if (s.final_logits_bias) flb = w.get("final_logits_bias", {s.vocab_size});
-  lm_head_.init(lm.data(), s.vocab_size, d, flb.empty() ? nullptr : flb.data(), Epilogue::None);
+  lm_head_.init(lm.data(), s.vocab_size, d, flb.empty() ? nullptr : flb.data(), Epilogue::None, Activation::Relu, ct);
 }
 
 void Transformer::embed(const int32_t* ids, int64_t n, const int32_t* positions, bool decoder, float* out) const {
@@ -335,22 +397,42 @@ DecoderState::DecoderState(const Transformer& model, std::shared_ptr<const Encod
 
 int DecoderState::vocab_size() const { return m_.spec_.vocab_size; }
 
+// Cache layout per layer: [cap_t][cap_rows][inner] (time-major), so that growing the time
+// capacity only appends; slots_ is [cap_rows][cap_t]: the slot (row index at that time) that
+// holds position j of row r. Growing the row capacity (beam expansion) re-lays out the t_ used
+// positions once.
 void DecoderState::ensure_capacity(int rows, int t) {
   if (rows <= cap_rows_ && t <= cap_t_) return;
   const int new_rows = std::max(rows, cap_rows_);
-  int new_t = std::max(cap_t_, 16);
-  while (new_t < t) new_t *= 2;
+  int new_t = cap_t_;
+  if (t > cap_t_) new_t = std::max(t, cap_t_ + std::max(16, cap_t_ / 2));
   const int64_t inner = m_.inner_;
-  for (size_t l = 0; l < k_cache_.size(); ++l) {
-    for (auto* cache : {&k_cache_[l], &v_cache_[l]}) {
-      std::vector<float> grown(static_cast<size_t>(new_rows) * new_t * inner);
-      for (int r = 0; r < std::min(rows_, cap_rows_); ++r) {
-        std::memcpy(grown.data() + static_cast<size_t>(r) * new_t * inner,
-                    cache->data() + static_cast<size_t>(r) * cap_t_ * inner, sizeof(float) * t_ * inner);
+  if (new_rows != cap_rows_) {
+    for (size_t l = 0; l < k_cache_.size(); ++l) {
+      for (auto* cache : {&k_cache_[l], &v_cache_[l]}) {
+        std::vector<float> grown(static_cast<size_t>(new_rows) * new_t * inner);
+        for (int j = 0; j < t_; ++j) {
+          std::memcpy(grown.data() + static_cast<size_t>(j) * new_rows * inner,
+                      cache->data() + static_cast<size_t>(j) * cap_rows_ * inner,
+                      sizeof(float) * static_cast<size_t>(cap_rows_) * inner);
+        }
+        cache->swap(grown);
       }
-      cache->swap(grown);
+    }
+  } else {
+    for (size_t l = 0; l < k_cache_.size(); ++l) {
+      k_cache_[l].resize(static_cast<size_t>(new_rows) * new_t * inner);
+      v_cache_[l].resize(static_cast<size_t>(new_rows) * new_t * inner);
     }
   }
+  std::vector<int32_t> slots(static_cast<size_t>(new_rows) * new_t, 0);
+  for (int r = 0; r < std::min(cap_rows_, new_rows); ++r) {
+    std::copy(slots_.begin() + static_cast<std::ptrdiff_t>(r) * cap_t_,
+              slots_.begin() + static_cast<std::ptrdiff_t>(r) * cap_t_ + t_,
+              slots.begin() + static_cast<std::ptrdiff_t>(r) * new_t);
+  }
+  slots_.swap(slots);
+  slots_tmp_.assign(slots_.size(), 0);
   cap_rows_ = new_rows;
   cap_t_ = new_t;
 }
@@ -376,7 +458,8 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
   att_scratch_.resize(static_cast<size_t>(nthreads) * std::max(S, t + 1));
   const size_t scratch_len = static_cast<size_t>(std::max(S, t + 1));
 
-  std::vector<int32_t> positions(R);
+  std::vector<int32_t>& positions = positions_;
+  positions.resize(R);
   for (int r = 0; r < R; ++r) {
     switch (s.positions) {
       case PositionKind::Learned: positions[r] = t + s.position_offset; break;
@@ -401,6 +484,7 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
     }
   }
   const float scale = s.attention_scaling ? 1.0f / std::sqrt(static_cast<float>(dh)) : 1.0f;
+  for (int r = 0; r < R; ++r) slots_[static_cast<size_t>(r) * cap_t_ + t] = r;  // position t: own slot
   for (size_t l = 0; l < m_.dec_layers_.size(); ++l) {
     const DecoderLayer& L = m_.dec_layers_[l];
     // self-attention over the cache
@@ -412,16 +496,20 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
     L.self_attn.q.forward(src, R, qkv_.data());
     float* kc = k_cache_[l].data();
     float* vc = v_cache_[l].data();
+    const int64_t pos_stride = static_cast<int64_t>(cap_rows_) * inner;
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < R; ++r) {
       const float* row = qkv_.data() + static_cast<int64_t>(r) * 3 * inner;
-      const size_t at = (static_cast<size_t>(r) * cap_t_ + t) * inner;
+      const size_t at = static_cast<size_t>(t) * pos_stride + static_cast<size_t>(r) * inner;
       std::memcpy(kc + at, row + inner, sizeof(float) * inner);
       std::memcpy(vc + at, row + 2 * inner, sizeof(float) * inner);
+      const int32_t* slots = slots_.data() + static_cast<size_t>(r) * cap_t_;
       KeyValueView kv;
-      kv.k = kc + static_cast<size_t>(r) * cap_t_ * inner;
-      kv.v = vc + static_cast<size_t>(r) * cap_t_ * inner;
-      kv.stride = inner;
+      kv.k = kc;
+      kv.v = vc;
+      kv.stride = pos_stride;
+      kv.slots = slots;
+      kv.slot_stride = inner;
       kv.length = t + 1;
       ScoreBias sb;
       if (!rel_bias_.empty() && s.positions == PositionKind::RelativeBuckets) {
@@ -483,24 +571,18 @@ void DecoderState::select_rows(const std::vector<int32_t>& src) {
   for (int i = 0; identity && i < n; ++i) identity = src[i] == i;
   if (identity) return;
   if (t_ > 0) {
+    // Only the slot tables move: new row i reads the positions of old row src[i]. Keys and
+    // values stay where they were written (each position is written once, by its own step).
     ensure_capacity(n, t_);
-    const int64_t inner = m_.inner_;
-    const size_t row_floats = static_cast<size_t>(cap_t_) * inner;
-    const size_t used = static_cast<size_t>(t_) * inner;
-    for (size_t l = 0; l < k_cache_.size(); ++l) {
-      for (auto* cache : {&k_cache_[l], &v_cache_[l]}) {
-        scratch_cache_.resize(cache->size());
-        for (int i = 0; i < n; ++i) {
-          std::memcpy(scratch_cache_.data() + i * row_floats, cache->data() + src[i] * row_floats,
-                      sizeof(float) * used);
-        }
-        cache->swap(scratch_cache_);
-      }
+    for (int i = 0; i < n; ++i) {
+      std::memcpy(slots_tmp_.data() + static_cast<size_t>(i) * cap_t_,
+                  slots_.data() + static_cast<size_t>(src[i]) * cap_t_, sizeof(int32_t) * t_);
     }
+    slots_.swap(slots_tmp_);
   }
-  std::vector<int32_t> new_input(n);
-  for (int i = 0; i < n; ++i) new_input[i] = row_input_[src[i]];
-  row_input_.swap(new_input);
+  row_tmp_.resize(n);
+  for (int i = 0; i < n; ++i) row_tmp_[i] = row_input_[src[i]];
+  row_input_.swap(row_tmp_);
   rows_ = n;
 }
 

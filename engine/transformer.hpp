@@ -54,9 +54,13 @@ class Transformer {
  public:
   // Binds and validates every tensor the spec needs (name, shape); throws attend::Error
   // naming `label` and the tensor. Weights are reordered into oneDNN layouts here, once.
-  Transformer(const ArchSpec& spec, const TensorMap& tensors, const std::string& label);
+  // `ct` is the arithmetic of every linear layer (lm_head included); a layer the CPU cannot
+  // run in it falls back to fp32.
+  Transformer(const ArchSpec& spec, const TensorMap& tensors, const std::string& label,
+              ComputeType ct = ComputeType::F32);
 
   const ArchSpec& spec() const { return spec_; }
+  ComputeType compute_type() const { return compute_; }
 
   // ids/mask: [B][S] rectangular (right-padded). record_layers keeps every layer's output.
   std::shared_ptr<const EncoderOutput> encode(const std::vector<std::vector<int32_t>>& ids,
@@ -70,8 +74,10 @@ class Transformer {
                     float* h2) const;
 
   ArchSpec spec_;
+  ComputeType compute_ = ComputeType::F32;
   int inner_ = 0;  // heads * head_dim
-  std::vector<float> enc_embed_, dec_embed_;  // [V, d] float32 copies
+  std::vector<float> enc_embed_, dec_embed_;  // [V, d] float32 copies, when not used in place
+  std::vector<std::shared_ptr<const void>> keepalive_;  // mappings the in-place tables point into
   const float* enc_embed_ptr_ = nullptr;
   const float* dec_embed_ptr_ = nullptr;
   std::vector<float> enc_positions_, dec_positions_;  // absolute position tables [P, d]
@@ -107,8 +113,9 @@ class DecoderState : public StepModel {
   int cap_rows_ = 0, cap_t_ = 0;
   std::vector<int32_t> row_input_;  // row -> encoder batch index
   std::vector<int32_t> row_nonpad_; // fairseq positions: count of non-pad tokens fed so far
-  std::vector<std::vector<float>> k_cache_, v_cache_;  // per layer [cap_rows][cap_t][inner]
-  std::vector<float> scratch_cache_;
+  std::vector<std::vector<float>> k_cache_, v_cache_;  // per layer [cap_t][cap_rows][inner]
+  std::vector<int32_t> slots_, slots_tmp_;  // [cap_rows][cap_t]: slot holding row r's position j
+  std::vector<int32_t> row_tmp_, positions_;
   std::vector<float> x_, norm_, qkv_, ctx_, h1_, h2_, logits_, att_scratch_, rel_bias_;
   std::vector<std::vector<float>>* record_ = nullptr;
 };

@@ -12,6 +12,7 @@
 #include "engine/half.hpp"
 #include "engine/mapped_file.hpp"
 #include "engine/model_file.hpp"
+#include "engine/quantize.hpp"
 #include "models/family.hpp"
 #include "models/safetensors.hpp"
 #include "models/torch_checkpoint.hpp"
@@ -207,33 +208,98 @@ ConvertedModel convert_hf_checkpoint(const std::string& dir, WeightsSource sourc
   return out;
 }
 
-void save_converted_model(const ConvertedModel& m, const std::string& path, const std::string& dtype) {
-  if (dtype.empty()) {
+namespace {
+
+// Tensors `--quantize int8` stores as I8: the weights of the linear layers. Embeddings stay
+// float (they are looked up, not multiplied, and Marian/BART tie them to lm_head); lm_head is
+// quantized only when it is a tensor of its own (not tied to, nor the target of, an alias).
+bool quantizable_linear(const std::string& name, const ConvertedModel& m) {
+  if (m.aliases.count(name)) return false;
+  for (const auto& [from, to] : m.aliases) {
+    if (to == name) return false;
+  }
+  if (name == "lm_head.weight") return true;
+  auto ends_with = [&](const char* suf) {
+    const size_t n = std::strlen(suf);
+    return name.size() >= n && name.compare(name.size() - n, n, suf) == 0;
+  };
+  if (name.rfind("encoder.layers.", 0) != 0 && name.rfind("decoder.layers.", 0) != 0) return false;
+  for (const char* suf : {"attn.q.weight", "attn.k.weight", "attn.v.weight", "attn.o.weight", "ffn.wi.weight",
+                          "ffn.wi_lin.weight", "ffn.wo.weight"}) {
+    if (ends_with(suf)) return true;
+  }
+  return false;
+}
+
+HostTensor to_storage(const HostTensor& t, DType target) {
+  if (t.dtype == target) return t;
+  std::vector<float> f = t.to_f32();
+  std::vector<uint8_t> bytes(f.size() * dtype_size(target));
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (target == DType::F32) std::memcpy(bytes.data() + 4 * i, &f[i], 4);
+    else {
+      const uint16_t h = target == DType::F16 ? float_to_half(f[i]) : float_to_bf16(f[i]);
+      std::memcpy(bytes.data() + 2 * i, &h, 2);
+    }
+  }
+  return make_host_tensor(target, t.shape, std::move(bytes));
+}
+
+}  // namespace
+
+void save_converted_model(const ConvertedModel& m, const std::string& path, const std::string& dtype,
+                          const std::string& quantize) {
+  std::string storage = dtype;
+  if (!quantize.empty() && quantize != "int8" && quantize != "bf16" && quantize != "fp16") {
+    throw Error("unsupported quantization '" + quantize + "' (use int8, bf16 or fp16)");
+  }
+  if (quantize == "bf16" || quantize == "fp16") {
+    const std::string q_dtype = quantize == "bf16" ? "bf16" : "f16";
+    if (!dtype.empty() && dtype != q_dtype) {
+      throw Error("--quantize " + quantize + " stores every weight as " + q_dtype + ": it cannot be combined with --dtype " + dtype);
+    }
+    storage = q_dtype;
+  }
+  if (storage.empty() && quantize.empty()) {
     write_model_file(path, m.model, m.tensors, m.aliases, m.tokenizer_files);
     return;
   }
-  DType target;
-  if (dtype == "f32") target = DType::F32;
-  else if (dtype == "f16") target = DType::F16;
-  else if (dtype == "bf16") target = DType::BF16;
-  else throw Error("unsupported storage dtype '" + dtype + "' (use f32, f16 or bf16)");
+  DType target = DType::F32;
+  const bool keep = storage.empty();
+  if (storage == "f32") target = DType::F32;
+  else if (storage == "f16") target = DType::F16;
+  else if (storage == "bf16") target = DType::BF16;
+  else if (!keep) throw Error("unsupported storage dtype '" + storage + "' (use f32, f16 or bf16)");
   TensorMap converted;
+  size_t quantized = 0;
   for (const auto& [name, t] : m.tensors) {
     if (m.aliases.count(name)) { converted[name] = t; continue; }
-    if (t.dtype == target) { converted[name] = t; continue; }
-    std::vector<float> f = t.to_f32();
-    std::vector<uint8_t> bytes(f.size() * dtype_size(target));
-    for (size_t i = 0; i < f.size(); ++i) {
-      if (target == DType::F32) std::memcpy(bytes.data() + 4 * i, &f[i], 4);
-      else {
-        const uint16_t h = target == DType::F16 ? float_to_half(f[i]) : float_to_bf16(f[i]);
-        std::memcpy(bytes.data() + 2 * i, &h, 2);
-      }
+    if (quantize == "int8" && t.shape.size() == 2 && quantizable_linear(name, m)) {
+      const std::string sname = name + ".scale";
+      if (m.tensors.count(sname)) throw Error(path + ": cannot quantize '" + name + "': a tensor '" + sname + "' exists");
+      std::vector<float> f = t.to_f32();
+      const int64_t out = t.shape[0], in = t.shape[1];
+      std::vector<uint8_t> q(f.size());
+      std::vector<float> scale(static_cast<size_t>(out));
+      quantize_per_channel(f.data(), out, in, reinterpret_cast<int8_t*>(q.data()), scale.data());
+      converted[name] = make_host_tensor(DType::I8, t.shape, std::move(q));
+      converted[sname] = make_f32_tensor({out}, scale);
+      ++quantized;
+      continue;
     }
-    converted[name] = make_host_tensor(target, t.shape, std::move(bytes));
+    converted[name] = keep ? t : to_storage(t, target);
   }
+  if (quantize == "int8" && quantized == 0) throw Error(path + ": --quantize int8 found no linear weights to quantize");
   nlohmann::json model = m.model;
-  model["storage_dtype"] = dtype;
+  if (!storage.empty()) model["storage_dtype"] = storage;
+  if (quantize == "int8") {
+    model["quantization"] = {{"weights", "int8"},
+                             {"granularity", "per_output_channel"},
+                             {"symmetric", true},
+                             {"quantized_tensors", quantized}};
+  } else if (!quantize.empty()) {
+    model["quantization"] = {{"weights", quantize}};
+  }
   write_model_file(path, model, converted, m.aliases, m.tokenizer_files);
 }
 

@@ -26,7 +26,10 @@ struct ConvertedModel {
 ConvertedModel convert_hf_checkpoint(const std::string& dir, WeightsSource source = WeightsSource::Auto);
 
 // Stores tensors in the given dtype ("" = as in the checkpoint, "f32", "f16", "bf16").
-void save_converted_model(const ConvertedModel& m, const std::string& path, const std::string& dtype = "");
+// quantize: "" (none), "int8" (linear weights as I8 + "<name>.scale" F32 per output channel,
+// weights_format.md §8), "bf16" / "fp16" (every float tensor in that type).
+void save_converted_model(const ConvertedModel& m, const std::string& path, const std::string& dtype = "",
+                          const std::string& quantize = "");
 
 bool is_hf_checkpoint_dir(const std::string& path);
 

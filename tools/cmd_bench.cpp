@@ -126,11 +126,6 @@ Pass run_pass(const attend::Model& model, const std::vector<std::string>& lines,
 }
 
 int run_bench(const BenchArgs& a) {
-  if (a.compute_type != "auto" && a.compute_type != "fp32") {
-    throw attend::Error("--compute-type " + a.compute_type +
-                        ": this build computes in fp32 only (auto = fp32); bf16/int8 arrive with the reduced-precision "
-                        "kernels");
-  }
   attend::TranslateOptions opt;
   opt.max_batch_size = a.batch_size;
   opt.batch_type = a.batch_type == "tokens" ? attend::BatchType::Tokens : attend::BatchType::Examples;
@@ -147,6 +142,7 @@ int run_bench(const BenchArgs& a) {
 
   attend::LoadOptions lo;
   lo.threads = a.threads;
+  lo.compute_type = a.compute_type;
   const auto t_load = Clock::now();
   auto model = attend::Model::load(model_path_or_default(a.model), lo);
   const double load_s = seconds_since(t_load);
@@ -175,7 +171,9 @@ int run_bench(const BenchArgs& a) {
   const double rss = peak_rss_mb();
   const std::string threads = a.threads > 0 ? std::to_string(a.threads)
                                             : "default (" + std::to_string(std::thread::hardware_concurrency()) + " cores)";
-  const std::string compute = "fp32";
+  const attend::ModelInfo minfo = model->info();
+  const std::string compute =
+      minfo.compute_type + (minfo.compute_type_note.empty() ? "" : " (" + minfo.compute_type_note + ")");
   const std::string model_label = model_path_or_default(a.model);
 
   if (a.json) {
@@ -242,7 +240,9 @@ const RegisterSubcommand registered(60, [](CLI::App& app) {
   b->add_option("--batch-type", a->batch_type, "What --batch-size counts: examples or tokens (padded)")
       ->check(CLI::IsMember({"examples", "tokens"}));
   b->add_option("--threads", a->threads, "Compute threads (default: all cores)")->check(CLI::Range(1, 1024));
-  b->add_option("--compute-type", a->compute_type, "auto or fp32 (reduced precision is not in this build yet)");
+  b->add_option("--compute-type", a->compute_type,
+                 "Matmul arithmetic: auto (fastest on this CPU), default (as the file was quantized), fp32, bf16, int8")
+      ->check(CLI::IsMember({"default", "auto", "fp32", "bf16", "int8"}));
   b->add_option("--max-sentences", a->max_sentences, "Use only the first N input lines")->check(CLI::Range(1, 1 << 30));
   b->add_option("--min-new-tokens", a->min_new_tokens, "Generate at least N tokens (EOS suppressed before)")
       ->check(CLI::Range(0, 100000));

@@ -13,7 +13,7 @@ namespace attend_cli {
 namespace {
 
 struct ConvertArgs {
-  std::string input, output, weights, dtype;
+  std::string input, output, weights, dtype, quantize;
 };
 
 const RegisterSubcommand registered(50, [](CLI::App& app) {
@@ -27,10 +27,14 @@ const RegisterSubcommand registered(50, [](CLI::App& app) {
       ->check(CLI::IsMember({"safetensors", "bin"}));
   cv->add_option("--dtype", a->dtype, "Storage type of the weights (default: as in the checkpoint)")
       ->check(CLI::IsMember({"f32", "f16", "bf16"}));
+  cv->add_option("--quantize", a->quantize,
+                 "Reduced precision: int8 (linear weights, per-output-channel scales), bf16 or fp16 (all weights)")
+      ->check(CLI::IsMember({"int8", "bf16", "fp16"}));
   return Subcommand{cv, [a] {
                       attend::ConvertOptions o;
                       o.weights = a->weights;
                       o.dtype = a->dtype;
+                      o.quantize = a->quantize;
                       attend::convert_model(a->input, a->output, o);
                       std::cerr << "attend: wrote " << a->output << "\n";
                       return 0;

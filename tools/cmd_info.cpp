@@ -12,13 +12,17 @@
 namespace attend_cli {
 namespace {
 
-int run_info(const std::string& path) {
-  auto model = attend::Model::load(model_path_or_default(path));
+int run_info(const std::string& path, const std::string& compute_type) {
+  attend::LoadOptions lo;
+  lo.compute_type = compute_type;
+  auto model = attend::Model::load(model_path_or_default(path), lo);
   auto i = model->info();
   std::cout << "family: " << i.family << "\ntokenizer: " << (i.tokenizer.empty() ? "(none)" : i.tokenizer)
             << "\nvocab_size: " << i.vocab_size << "\nd_model: " << i.d_model << "\nlayers: " << i.encoder_layers
             << " encoder, " << i.decoder_layers << " decoder\nheads: " << i.heads
             << "\ngeneration defaults: " << i.generation_defaults << "\n";
+  std::cout << "weights: " << i.quantization << "\ncompute type: " << i.compute_type
+            << (i.compute_type_note.empty() ? "" : " (" + i.compute_type_note + ")") << "\ncpu: " << i.cpu_isa << "\n";
   if (!i.task_params.empty()) std::cout << "task params: " << i.task_params << "\n";
   if (!i.languages.empty()) {
     std::cout << "languages:";
@@ -30,9 +34,12 @@ int run_info(const std::string& path) {
 
 const RegisterSubcommand registered(90, [](CLI::App& app) {
   auto path = std::make_shared<std::string>();
+  auto compute = std::make_shared<std::string>("default");
   auto* in = app.add_subcommand("info", "Show a model's architecture, tokenizer and generation defaults");
   in->add_option("-m,--model", *path, "Model file or checkpoint directory (default: the bundled model)");
-  return Subcommand{in, [path] { return run_info(*path); }};
+  in->add_option("--compute-type", *compute, "Compute type to resolve (default, auto, fp32, bf16, int8)")
+      ->check(CLI::IsMember({"default", "auto", "fp32", "bf16", "int8"}));
+  return Subcommand{in, [path, compute] { return run_info(*path, *compute); }};
 });
 
 }  // namespace

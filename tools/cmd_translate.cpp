@@ -20,7 +20,7 @@ namespace attend_cli {
 namespace {
 
 struct TranslateArgs {
-  std::string model, input, output, src_lang, tgt_lang, batch_type = "examples";
+  std::string model, input, output, src_lang, tgt_lang, batch_type = "examples", compute_type = "default";
   int beam_size = 0, batch_size = 32, threads = 0, max_length = 0, n_best = 1;
   bool with_scores = false;
   // document translation
@@ -106,6 +106,7 @@ void translate_jobs(const attend::Model& model, std::vector<DocumentJob*>& jobs,
 int run_document_stream(const TranslateArgs& a) {
   attend::LoadOptions lo;
   lo.threads = a.threads;
+  lo.compute_type = a.compute_type;
   DocumentJob job;
   job.label = a.input.empty() || a.input == "-" ? std::string("stdin") : a.input;
   load_job(job, a.input, a);
@@ -137,6 +138,7 @@ int run_document_files(const TranslateArgs& a) {
 
   attend::LoadOptions lo;
   lo.threads = a.threads;
+  lo.compute_type = a.compute_type;
   auto model = attend::Model::load(model_path_or_default(a.model), lo);
   const attend::TranslateOptions opt = translate_options(a);
 
@@ -221,6 +223,7 @@ int run_translate(const TranslateArgs& a) {
   if (a.document || a.format == "jsonl") return run_document_stream(a);
   attend::LoadOptions lo;
   lo.threads = a.threads;
+  lo.compute_type = a.compute_type;
   auto model = attend::Model::load(model_path_or_default(a.model), lo);
 
   const std::vector<std::string> lines = read_lines_from(a.input);
@@ -276,6 +279,9 @@ const RegisterSubcommand registered(10, [](CLI::App& app) {
   tr->add_option("--max-length", a->max_length, "Maximum output length in tokens, start token included")
       ->check(CLI::Range(2, 100000));
   tr->add_option("--n-best", a->n_best, "Hypotheses written per input (consecutive lines)")->check(CLI::Range(1, 256));
+  tr->add_option("--compute-type", a->compute_type,
+                 "Matmul arithmetic: default (as the file was quantized), auto (fastest on this CPU), fp32, bf16, int8")
+      ->check(CLI::IsMember({"default", "auto", "fp32", "bf16", "int8"}));
   tr->add_flag("--scores", a->with_scores, "Prefix each output with its score and a tab");
   tr->add_option("--src-lang", a->src_lang, "Source language code (multilingual models: en_XX, eng_Latn, en)");
   tr->add_option("--tgt-lang", a->tgt_lang, "Target language code (multilingual models)");

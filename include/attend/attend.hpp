@@ -152,10 +152,19 @@ struct ModelInfo {
   std::vector<std::string> languages;  // language codes (multilingual models)
   std::string generation_defaults;  // JSON text of the resolved generation defaults
   std::string task_params;          // JSON text of config.json's task_specific_params ("" if none)
+  std::string quantization;         // how the file stores its weights: "none", "int8", "bf16", "fp16"
+  std::string compute_type;         // what the matmuls run in: "fp32", "bf16" or "int8"
+  std::string compute_type_note;    // why, when it differs from the request (auto, CPU fallback)
+  std::string cpu_isa;              // the CPU's best ISA as detected at load, e.g. "avx512_core_bf16"
 };
 
 struct LoadOptions {
   int threads = 0;                  // 0 = leave oneDNN/OpenMP's default
+  // Arithmetic of the matmuls: "default" (what the file was quantized for; fp32 for a float
+  // file), "auto" (fastest the CPU supports: int8 with VNNI/AMX, else bf16, else fp32),
+  // "fp32", "bf16" or "int8". Any file runs with any type (int8 weights are dequantized for
+  // fp32, float weights quantized at load for int8); unsupported types fall back to fp32.
+  std::string compute_type = "default";
 };
 
 class ATTEND_API Model {
@@ -213,6 +222,9 @@ class ATTEND_API Model {
 struct ConvertOptions {
   std::string weights;              // "", "safetensors" or "bin": which HF weights file to read
   std::string dtype;                // "" (as stored), "f32", "f16", "bf16"
+  // "" (none), "int8" (linear weights as I8 + per-output-channel F32 scales; other tensors as
+  // --dtype says), "bf16" or "fp16" (every float tensor stored in that type).
+  std::string quantize;
 };
 
 // The batches translate()/generate() form for inputs of these token lengths: indices into

@@ -1,0 +1,394 @@
+// tests/unit/test_quantize.cpp — reduced precision: int8 per-channel / per-row quantization
+// round trips, bf16 rounding, Linear in fp32/bf16/int8 against a double-precision reference
+// (tolerances derived from the rounding of each scheme), the bounded primitive cache, compute
+// type resolution, and `--quantize int8` model files (fixture checkpoints) written, validated
+// and run with every compute type.
+#include <catch2/catch.hpp>
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "attend/attend.hpp"
+#include "engine/compute_type.hpp"
+#include "engine/dnnl_ops.hpp"
+#include "engine/half.hpp"
+#include "engine/model_file.hpp"
+#include "engine/quantize.hpp"
+#include "models/converter.hpp"
+#include "models/safetensors.hpp"
+
+namespace fs = std::filesystem;
+using namespace attend;
+
+namespace {
+
+std::vector<float> random_values(size_t n, float lo, float hi, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+constexpr double kU = 1.0 / (1 << 24);  // unit roundoff of float32
+
+double act_ref(double v, Activation a) {
+  switch (a) {
+    case Activation::Relu: return v > 0 ? v : 0;
+    case Activation::Gelu: return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
+    case Activation::GeluTanh:
+      return 0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
+    case Activation::Swish: return v / (1.0 + std::exp(-v));
+  }
+  return v;
+}
+
+struct Case {
+  Epilogue ep;
+  Activation act;
+  bool bias;
+};
+
+// Runs one Linear configuration and checks every output against the double reference with a
+// per-element bound: |y - ref| <= L * (product error bound) + rounding of the result, where
+// L = 1.2 bounds the slope of relu/gelu/swish (gelu's largest slope is 1.13, swish's 1.10),
+// times |aux| for the gated form.
+void check_linear(ComputeType ct, const Case& c, int64_t M, int64_t K, int64_t N, uint32_t seed) {
+  auto w = random_values(static_cast<size_t>(N * K), -0.5f, 0.5f, seed);
+  auto x = random_values(static_cast<size_t>(M * K), -2.0f, 2.0f, seed + 1);
+  auto b = random_values(static_cast<size_t>(N), -1.0f, 1.0f, seed + 2);
+  auto aux = random_values(static_cast<size_t>(M * N), -1.5f, 1.5f, seed + 3);
+  auto y0 = random_values(static_cast<size_t>(M * N), -1.0f, 1.0f, seed + 4);
+  Linear lin;
+  lin.init(w.data(), N, K, c.bias ? b.data() : nullptr, c.ep, c.act, ct);
+  REQUIRE(lin.compute_type() == ct);
+  std::vector<float> y = y0;
+  lin.forward(x.data(), M, y.data(), c.ep == Epilogue::ActivateMul ? aux.data() : nullptr);
+
+  // What each scheme rounds: bf16 rounds x and w (relative 2^-9 each); int8 rounds w to
+  // within scale_w/2 and x to within scale_x/2 (weights_format.md §8).
+  std::vector<float> wscale(static_cast<size_t>(N)), xscale(static_cast<size_t>(M));
+  std::vector<int8_t> qw(w.size()), qx(x.size());
+  quantize_per_channel(w.data(), N, K, qw.data(), wscale.data());
+  quantize_rows(x.data(), M, K, qx.data(), xscale.data());
+  const double bf = std::ldexp(1.0, -8);
+  for (int64_t m = 0; m < M; ++m) {
+    for (int64_t n = 0; n < N; ++n) {
+      double dot = 0, mag = 0, qerr = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        const double xv = x[m * K + k], wv = w[n * K + k];
+        dot += xv * wv;
+        mag += std::fabs(xv * wv);
+        qerr += std::fabs(xv) * wscale[n] / 2 + xscale[m] / 2 * std::fabs(wv) + xscale[m] * wscale[n] / 4;
+      }
+      double err = 2.0 * K * kU * mag;  // float accumulation
+      if (ct == ComputeType::BF16) err += (bf + bf * bf) * mag * 1.01;
+      if (ct == ComputeType::I8) err += qerr * 1.01 + 4 * kU * (mag + qerr);
+      double pre = dot + (c.bias ? b[n] : 0.0);
+      double ref = 0, bound = err;
+      switch (c.ep) {
+        case Epilogue::None: ref = pre; break;
+        case Epilogue::Activation: ref = act_ref(pre, c.act); bound = 1.2 * err; break;
+        case Epilogue::Accumulate: ref = y0[m * N + n] + pre; break;
+        case Epilogue::ActivateMul:
+          ref = act_ref(pre, c.act) * aux[m * N + n];
+          bound = 1.2 * err * std::fabs(aux[m * N + n]);
+          break;
+      }
+      bound += 8 * kU * (std::fabs(ref) + std::fabs(pre) + 1.0) + 1e-6;  // epilogue arithmetic
+      const double got = y[m * N + n];
+      INFO("compute " << compute_type_name(ct) << " m=" << m << " n=" << n << " ref=" << ref << " got=" << got
+                      << " bound=" << bound);
+      REQUIRE(std::fabs(got - ref) <= bound);
+    }
+  }
+}
+
+std::string fixtures_root() {
+  if (const char* env = std::getenv("ATTEND_FIXTURES"); env && *env) return env;
+  const std::vector<std::string> candidates = {
+      "../shared/fixtures",
+      (fs::path(__FILE__).parent_path() / ".." / ".." / ".." / "shared" / "fixtures").string()};
+  for (const auto& c : candidates)
+    if (fs::is_directory(fs::path(c) / "models")) return c;
+  return candidates.front();
+}
+
+bool have_fixture(const fs::path& p) {
+  if (fs::exists(p)) return true;
+  const char* ci = std::getenv("CI");
+  if (ci && std::string(ci) == "true") FAIL("fixtures not found: " << p.string());
+  WARN("fixtures not found: " << p.string() << " (set ATTEND_FIXTURES); skipping");
+  return false;
+}
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/attend-q-XXXXXX";
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    REQUIRE(::mkdtemp(buf.data()) != nullptr);
+    path = buf.data();
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("quantize: per-channel int8 round trip is within half a step", "[quantize]") {
+  const int64_t out = 7, in = 33;
+  auto w = random_values(static_cast<size_t>(out * in), -3.0f, 3.0f, 11);
+  for (int64_t i = 0; i < in; ++i) w[static_cast<size_t>(2 * in + i)] = 0.0f;  // an all-zero channel
+  w[5] = 1e-30f;                                                               // a tiny value
+  std::vector<int8_t> q(w.size());
+  std::vector<float> scale(static_cast<size_t>(out)), back(w.size());
+  quantize_per_channel(w.data(), out, in, q.data(), scale.data());
+  dequantize_per_channel(q.data(), scale.data(), out, in, back.data());
+  for (int64_t o = 0; o < out; ++o) {
+    float amax = 0;
+    int qmax = 0;
+    for (int64_t i = 0; i < in; ++i) {
+      amax = std::max(amax, std::fabs(w[static_cast<size_t>(o * in + i)]));
+      qmax = std::max(qmax, std::abs(static_cast<int>(q[static_cast<size_t>(o * in + i)])));
+    }
+    if (amax == 0) {
+      CHECK(scale[static_cast<size_t>(o)] == 1.0f);
+      CHECK(qmax == 0);
+    } else {
+      CHECK(scale[static_cast<size_t>(o)] == Approx(amax / 127.0f).epsilon(1e-6));
+      CHECK(qmax == 127);  // the largest magnitude maps to ±127 exactly
+    }
+    for (int64_t i = 0; i < in; ++i) {
+      const size_t k = static_cast<size_t>(o * in + i);
+      CHECK(q[k] >= -127);
+      CHECK(std::fabs(back[k] - w[k]) <= scale[static_cast<size_t>(o)] * 0.5f * (1 + 1e-5f));
+    }
+  }
+  // Re-quantizing dequantized weights gives back the same integers (int8 file -> int8 compute).
+  std::vector<int8_t> q2(w.size());
+  std::vector<float> scale2(static_cast<size_t>(out));
+  quantize_per_channel(back.data(), out, in, q2.data(), scale2.data());
+  CHECK(q2 == q);
+}
+
+TEST_CASE("quantize: per-row activations use the same symmetric rule", "[quantize]") {
+  const int64_t rows = 5, cols = 70;
+  auto x = random_values(static_cast<size_t>(rows * cols), -10.0f, 10.0f, 5);
+  std::vector<int8_t> q(x.size()), qc(x.size());
+  std::vector<float> s(static_cast<size_t>(rows)), sc(static_cast<size_t>(rows));
+  quantize_rows(x.data(), rows, cols, q.data(), s.data());
+  quantize_per_channel(x.data(), rows, cols, qc.data(), sc.data());
+  CHECK(q == qc);
+  CHECK(s == sc);
+  for (size_t k = 0; k < x.size(); ++k) {
+    const float back = static_cast<float>(q[k]) * s[k / static_cast<size_t>(cols)];
+    CHECK(std::fabs(back - x[k]) <= s[k / static_cast<size_t>(cols)] * 0.5f * (1 + 1e-5f));
+  }
+}
+
+TEST_CASE("quantize: bf16 rounding matches the scalar reference", "[quantize]") {
+  std::vector<float> v = random_values(1000, -1e5f, 1e5f, 3);
+  const float specials[] = {0.0f, -0.0f, 1.0f, 1.00390625f /* tie */, 1.01171875f, INFINITY, -INFINITY, NAN,
+                            3.4e38f, 1e-40f};
+  v.insert(v.end(), std::begin(specials), std::end(specials));
+  std::vector<uint16_t> out(v.size());
+  to_bf16(v.data(), v.size(), out.data());
+  for (size_t i = 0; i < v.size(); ++i) {
+    INFO("value " << v[i]);
+    CHECK(out[i] == float_to_bf16(v[i]));
+  }
+}
+
+TEST_CASE("Linear: fp32, bf16 and int8 against a double reference", "[quantize][linear]") {
+  const Case cases[] = {{Epilogue::None, Activation::Relu, true},        {Epilogue::None, Activation::Relu, false},
+                        {Epilogue::Activation, Activation::Relu, true},  {Epilogue::Activation, Activation::Gelu, true},
+                        {Epilogue::Activation, Activation::Swish, false}, {Epilogue::Accumulate, Activation::Relu, true},
+                        {Epilogue::ActivateMul, Activation::GeluTanh, false}};
+  const CpuCaps caps = cpu_caps();
+  std::vector<ComputeType> types = {ComputeType::F32};
+  if (resolve_compute_type("bf16", "", caps).type == ComputeType::BF16) types.push_back(ComputeType::BF16);
+  if (resolve_compute_type("int8", "", caps).type == ComputeType::I8) types.push_back(ComputeType::I8);
+  uint32_t seed = 100;
+  for (ComputeType ct : types) {
+    for (const Case& c : cases) {
+      for (int64_t M : {1, 3, 17}) check_linear(ct, c, M, 48, 40, seed++);
+    }
+  }
+}
+
+TEST_CASE("Linear: int8 equals the integer product of the quantized operands", "[quantize][linear]") {
+  if (resolve_compute_type("int8", "", cpu_caps()).type != ComputeType::I8) {
+    WARN("this CPU has no int8 matmul; skipping");
+    return;
+  }
+  const int64_t M = 6, K = 64, N = 24;
+  auto w = random_values(static_cast<size_t>(N * K), -1.0f, 1.0f, 21);
+  auto x = random_values(static_cast<size_t>(M * K), -1.0f, 1.0f, 22);
+  auto b = random_values(static_cast<size_t>(N), -1.0f, 1.0f, 23);
+  Linear lin;
+  lin.init(w.data(), N, K, b.data(), Epilogue::None, Activation::Relu, ComputeType::I8);
+  std::vector<float> y(static_cast<size_t>(M * N));
+  lin.forward(x.data(), M, y.data());
+  std::vector<int8_t> qw(w.size()), qx(x.size());
+  std::vector<float> sw(static_cast<size_t>(N)), sx(static_cast<size_t>(M));
+  quantize_per_channel(w.data(), N, K, qw.data(), sw.data());
+  quantize_rows(x.data(), M, K, qx.data(), sx.data());
+  for (int64_t m = 0; m < M; ++m) {
+    for (int64_t n = 0; n < N; ++n) {
+      int64_t acc = 0;
+      for (int64_t k = 0; k < K; ++k) acc += int64_t{qx[m * K + k]} * qw[n * K + k];
+      // |acc| < 2^24: exact in float; three float roundings follow (x scale_w, x scale_x, + b)
+      const double ref = static_cast<double>(acc) * sw[n] * sx[m] + b[n];
+      const double mag = std::fabs(static_cast<double>(acc) * sw[n] * sx[m]) + std::fabs(b[n]);
+      CHECK(std::fabs(y[m * N + n] - ref) <= 4 * kU * mag + 1e-7);
+    }
+  }
+}
+
+TEST_CASE("Linear: the primitive cache stays bounded over many row counts", "[quantize][linear]") {
+  const int64_t K = 16, N = 8;
+  auto w = random_values(static_cast<size_t>(N * K), -1.0f, 1.0f, 31);
+  auto x = random_values(static_cast<size_t>(40 * K), -1.0f, 1.0f, 32);
+  Linear lin;
+  lin.init(w.data(), N, K, nullptr, Epilogue::None, Activation::Relu, ComputeType::F32);
+  std::vector<float> first(static_cast<size_t>(N)), y(static_cast<size_t>(40 * N));
+  lin.forward(x.data(), 1, first.data());
+  for (int64_t M = 1; M <= 40; ++M) {
+    lin.forward(x.data(), M, y.data());
+    CHECK(lin.cached_shapes() <= Linear::kMaxCachedShapes);
+  }
+  CHECK(lin.cached_shapes() == Linear::kMaxCachedShapes);
+  std::vector<float> again(static_cast<size_t>(N));
+  lin.forward(x.data(), 1, again.data());  // evicted long ago: rebuilt, same result
+  CHECK(again == first);
+}
+
+TEST_CASE("compute type: resolution and fallbacks", "[quantize]") {
+  CpuCaps none;
+  none.isa = "pre-avx2";
+  CpuCaps vnni;
+  vnni.avx2 = vnni.avx512 = vnni.vnni = true;
+  vnni.isa = "avx512_core_vnni";
+  CpuCaps avx2;
+  avx2.avx2 = true;
+  avx2.isa = "avx2";
+  CHECK(resolve_compute_type("default", "none", vnni).type == ComputeType::F32);
+  CHECK(resolve_compute_type("", "int8", vnni).type == ComputeType::I8);
+  CHECK(resolve_compute_type("default", "bf16", vnni).type == ComputeType::BF16);
+  CHECK(resolve_compute_type("default", "fp16", vnni).type == ComputeType::F32);
+  CHECK(resolve_compute_type("auto", "none", vnni).type == ComputeType::I8);
+  CHECK(resolve_compute_type("auto", "none", avx2).type == ComputeType::F32);
+  CHECK(resolve_compute_type("auto", "none", none).type == ComputeType::F32);
+  auto r = resolve_compute_type("int8", "none", none);
+  CHECK(r.type == ComputeType::F32);
+  CHECK(r.note.find("int8 needs") != std::string::npos);
+  r = resolve_compute_type("bf16", "none", avx2);
+  CHECK(r.type == ComputeType::F32);
+  CHECK(r.note.find("bf16 needs") != std::string::npos);
+  CHECK(resolve_compute_type("int8", "none", avx2).type == ComputeType::I8);
+  CHECK_THROWS_WITH(resolve_compute_type("int4", "none", vnni), Catch::Contains("unknown compute type 'int4'"));
+}
+
+TEST_CASE("convert --quantize int8: file layout, validation and every compute type", "[quantize][fixtures]") {
+  const fs::path dir = fs::path(fixtures_root()) / "models" / "marian";
+  if (!have_fixture(dir / "config.json")) return;
+  TempDir tmp;
+  const std::string f32_path = (tmp.path / "m.attend").string(), q_path = (tmp.path / "m.int8.attend").string();
+  ConvertOptions plain;
+  convert_model(dir.string(), f32_path, plain);
+  ConvertOptions qo;
+  qo.quantize = "int8";
+  convert_model(dir.string(), q_path, qo);
+
+  ModelFileContents c = read_model_file(q_path);
+  CHECK(c.model["quantization"]["weights"] == "int8");
+  const HostTensor& qt = c.tensors.at("encoder.layers.0.self_attn.q.weight");
+  CHECK(qt.dtype == DType::I8);
+  const HostTensor& st = c.tensors.at("encoder.layers.0.self_attn.q.weight.scale");
+  CHECK(st.dtype == DType::F32);
+  CHECK(st.shape == std::vector<int64_t>{qt.shape[0]});
+  CHECK(c.tensors.at("encoder.embed_tokens.weight").dtype != DType::I8);  // embeddings stay float
+
+  // Every compute type runs the int8 file; fp32 compute on it equals fp32 compute on a float
+  // file holding the dequantized weights (same numbers), and the fp32 file under int8 compute
+  // gives what the int8 file gives under int8 compute (quantization at load is the same rule).
+  const std::vector<std::vector<int32_t>> ids = {{5, 6, 7, 8, 0}, {9, 10, 0}};
+  TranslateOptions to;
+  to.generation.num_beams = 2;
+  to.generation.max_new_tokens = 6;
+  std::vector<std::vector<int32_t>> by_type;
+  for (const char* ct : {"fp32", "bf16", "int8", "auto", "default"}) {
+    LoadOptions lo;
+    lo.compute_type = ct;
+    auto m = Model::load(q_path, lo);
+    auto res = m->generate(ids, to);
+    REQUIRE(res.size() == 2);
+    CHECK(!res[0].hypotheses.at(0).ids.empty());
+    if (std::string(ct) == "default") CHECK(m->info().compute_type == (cpu_caps().avx2 ? "int8" : "fp32"));
+    if (std::string(ct) == "int8" || std::string(ct) == "default") by_type.push_back(res[0].hypotheses[0].ids);
+  }
+  CHECK(by_type[0] == by_type[1]);
+  {
+    LoadOptions lo;
+    lo.compute_type = "int8";
+    auto from_float = Model::load(f32_path, lo)->generate(ids, to);
+    auto from_int8 = Model::load(q_path, lo)->generate(ids, to);
+    CHECK(from_float[0].hypotheses[0].ids == from_int8[0].hypotheses[0].ids);
+    CHECK(from_float[1].hypotheses[0].ids == from_int8[1].hypotheses[0].ids);
+  }
+
+  // Untrusted input: a scale that is not a finite positive number, or a missing scale tensor.
+  auto rewrite = [&](const std::string& out, bool drop_scale) {
+    TensorMap t = c.tensors;
+    const std::string sname = "decoder.layers.0.ffn.wo.weight.scale";
+    if (drop_scale) {
+      t.erase(sname);
+    } else {
+      std::vector<float> s = t.at(sname).to_f32();
+      s[3] = -1.0f;
+      t[sname] = make_f32_tensor(t.at(sname).shape, s);
+    }
+    nlohmann::json model = c.model;
+    std::map<std::string, std::string> aliases;
+    if (model.contains("aliases")) aliases = model["aliases"].get<std::map<std::string, std::string>>();
+    model.erase("aliases");
+    for (const auto& [from, to_name] : aliases) t.erase(from);
+    write_model_file(out, model, t, aliases, c.tokenizer_files);
+  };
+  const std::string bad1 = (tmp.path / "bad1.attend").string(), bad2 = (tmp.path / "bad2.attend").string();
+  rewrite(bad1, false);
+  rewrite(bad2, true);
+  CHECK_THROWS_WITH(Model::load(bad1), Catch::Contains("decoder.layers.0.ffn.wo.weight.scale") &&
+                                           Catch::Contains("not a finite positive number"));
+  CHECK_THROWS_WITH(Model::load(bad2), Catch::Contains("has no scale tensor 'decoder.layers.0.ffn.wo.weight.scale'"));
+
+  // bf16 / fp16 quantization store every float tensor in that type and record it.
+  ConvertOptions bo;
+  bo.quantize = "bf16";
+  const std::string b_path = (tmp.path / "m.bf16.attend").string();
+  convert_model(dir.string(), b_path, bo);
+  ModelFileContents bc = read_model_file(b_path);
+  CHECK(bc.model["quantization"]["weights"] == "bf16");
+  CHECK(bc.tensors.at("encoder.layers.0.self_attn.q.weight").dtype == DType::BF16);
+  ConvertOptions clash;
+  clash.quantize = "fp16";
+  clash.dtype = "bf16";
+  CHECK_THROWS_WITH(convert_model(dir.string(), (tmp.path / "x.attend").string(), clash),
+                    Catch::Contains("cannot be combined"));
+}
