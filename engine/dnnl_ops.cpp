@@ -301,28 +301,43 @@ void LayerNorm::init(const float* gamma, const float* beta, int64_t dim, float e
   std::copy(beta, beta + dim, static_cast<float*>(beta_.get_data_handle()));
 }
 
-const dnnl::layer_normalization_forward& LayerNorm::primitive_for(int64_t M) const {
+std::shared_ptr<const LayerNorm::Entry> LayerNorm::primitive_for(int64_t M) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = cache_.find(M);
-  if (it != cache_.end()) return *it->second;
+  if (it != cache_.end()) return it->second;
   memory::desc md({M, dim_}, dt::f32, tag::ab);
   dnnl::layer_normalization_forward::desc d(dnnl::prop_kind::forward_inference, md, eps_,
                                             dnnl::normalization_flags::use_scale |
                                                 dnnl::normalization_flags::use_shift);
-  dnnl::layer_normalization_forward::primitive_desc pd(d, cpu_engine());
-  auto prim = std::make_unique<dnnl::layer_normalization_forward>(pd);
-  return *cache_.emplace(M, std::move(prim)).first->second;
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  dnnl::layer_normalization_forward::primitive_desc pd(d, attr, cpu_engine());
+  auto entry = std::make_shared<Entry>(Entry{dnnl::layer_normalization_forward(pd), pd.scratchpad_desc().get_size()});
+  // Row counts vary with batch composition; keep the cache bounded (a caller still running an
+  // evicted primitive holds its own reference).
+  constexpr size_t kMaxCached = 16;
+  if (cache_.size() >= kMaxCached) cache_.erase(cache_.begin());
+  cache_.emplace(M, entry);
+  return entry;
 }
 
 void LayerNorm::forward(const float* x, int64_t M, float* y) const {
   if (M <= 0) return;
-  const auto& prim = primitive_for(M);
+  const auto entry = primitive_for(M);
   auto& eng = cpu_engine();
   memory::desc md({M, dim_}, dt::f32, tag::ab);
   memory src(md, eng, const_cast<float*>(x));
   memory dst(md, eng, y);
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCALE, gamma_}, {DNNL_ARG_SHIFT, beta_}};
+  if (entry->scratch_bytes > 0) {
+    auto& buf = thread_buffers().scratch;
+    memory scratch(memory::desc({static_cast<int64_t>(entry->scratch_bytes)}, dt::u8, tag::a), eng,
+                   grow(buf, entry->scratch_bytes));
+    args.emplace(DNNL_ARG_SCRATCHPAD, scratch);
+  }
   auto& s = thread_stream();
-  prim.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCALE, gamma_}, {DNNL_ARG_SHIFT, beta_}});
+  entry->prim.execute(s, args);
   s.wait();
 }
 

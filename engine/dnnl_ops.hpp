@@ -86,12 +86,19 @@ class LayerNorm {
   void forward(const float* x, int64_t M, float* y) const;
 
  private:
-  const dnnl::layer_normalization_forward& primitive_for(int64_t M) const;
+  // A primitive for one row count and the scratchpad size it needs. Scratchpads are user-owned
+  // (per calling thread): with oneDNN's library-owned scratchpad, two threads running the same
+  // primitive would share its mean/variance buffer.
+  struct Entry {
+    dnnl::layer_normalization_forward prim;
+    size_t scratch_bytes = 0;
+  };
+  std::shared_ptr<const Entry> primitive_for(int64_t M) const;
   int64_t dim_ = 0;
   float eps_ = 1e-5f;
   dnnl::memory gamma_, beta_;
   mutable std::mutex mu_;
-  mutable std::unordered_map<int64_t, std::unique_ptr<dnnl::layer_normalization_forward>> cache_;
+  mutable std::unordered_map<int64_t, std::shared_ptr<const Entry>> cache_;  // bounded, see .cpp
 };
 
 // T5's RMS norm (no mean subtraction, no bias): y = x / sqrt(mean(x²) + eps) * w. oneDNN 2.6
