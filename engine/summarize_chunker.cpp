@@ -7,11 +7,7 @@
 #include <string>
 
 #include "attend/error.hpp"
-
-#if __has_include("tokenizer/sentence_splitter.hpp")
 #include "tokenizer/sentence_splitter.hpp"
-#define ATTEND_HAVE_SENTENCE_SPLITTER 1
-#endif
 
 namespace attend {
 namespace {
@@ -66,41 +62,6 @@ std::vector<TextSpan> byte_pieces(std::string_view text, TextSpan s, size_t max_
   return out;
 }
 
-#ifndef ATTEND_HAVE_SENTENCE_SPLITTER
-// Stand-in until tokenizer/sentence_splitter.hpp is available: a sentence ends at . ! ? (plus
-// closing quotes/brackets) followed by whitespace, or at a CJK full stop / exclamation /
-// question mark.
-std::vector<TextSpan> simple_sentence_spans(std::string_view p) {
-  std::vector<TextSpan> out;
-  size_t start = 0;
-  auto close = [&](size_t end) {
-    TextSpan s = trim(p, {start, end});
-    if (s.size() > 0) out.push_back(s);
-    start = end;
-  };
-  for (size_t i = 0; i < p.size();) {
-    const char c = p[i];
-    if (c == '.' || c == '!' || c == '?') {
-      size_t j = i + 1;
-      while (j < p.size() && (p[j] == '.' || p[j] == '!' || p[j] == '?' || p[j] == '"' || p[j] == '\'' ||
-                              p[j] == ')' || p[j] == ']'))
-        ++j;
-      if (j == p.size() || is_space(p[j])) close(j);
-      i = j;
-      continue;
-    }
-    if (p.compare(i, 3, "\xE3\x80\x82") == 0 || p.compare(i, 3, "\xEF\xBC\x81") == 0 ||
-        p.compare(i, 3, "\xEF\xBC\x9F") == 0) {
-      close(i + 3);
-      i += 3;
-      continue;
-    }
-    ++i;
-  }
-  close(p.size());
-  return out;
-}
-#endif
 
 struct Unit {
   TextSpan span;
@@ -215,13 +176,9 @@ class Splitter {
 }  // namespace
 
 std::vector<TextSpan> summarize_sentence_spans(std::string_view paragraph) {
-#ifdef ATTEND_HAVE_SENTENCE_SPLITTER
   std::vector<TextSpan> out;
   for (const auto& s : text::split_sentences(paragraph)) out.push_back({s.begin, s.end});
   return out;
-#else
-  return simple_sentence_spans(paragraph);
-#endif
 }
 
 std::vector<TextSpan> paragraph_spans(std::string_view text) {

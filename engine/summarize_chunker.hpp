@@ -16,7 +16,8 @@ struct TextSpan {
 };
 
 // Sentence spans of one paragraph (byte ranges relative to `paragraph`, whitespace between
-// sentences excluded). The one place that decides which sentence splitter summarize uses.
+// sentences excluded): tokenizer/sentence_splitter.hpp's rule-based splitter (abbreviations such
+// as "Dr." or "e.g." do not split). The one place that decides which splitter summarize uses.
 std::vector<TextSpan> summarize_sentence_spans(std::string_view paragraph);
 
 // Paragraph spans of `text`: runs of text separated by blank lines (whitespace-only lines),

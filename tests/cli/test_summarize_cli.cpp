@@ -585,3 +585,36 @@ TEST_CASE("summarize: progress as log lines or a bar on stderr, never on stdout"
   ProcessResult none = run_attend(args);
   CHECK(none.err == "summarize: 4 done, 0 skipped (output exists), 0 failed\n");
 }
+
+TEST_CASE("summarize: folders are read recursively in sorted order, --glob filters them", "[cli][summarize]") {
+  const std::string model = fixture_model("t5_text");
+  if (model.empty()) return;
+  const auto texts = all_input_texts(load_cases(model));
+  TempDir tmp;
+  const fs::path in = tmp / "in";
+  write_file(in / "b.txt", texts[0]);
+  write_file(in / "a.md", texts[1]);
+  write_file(in / "sub" / "c.txt", texts[2]);
+  write_file(tmp / "other" / "b.txt", texts[3]);
+  auto paths = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"summarize", "-m", model, in.string(), "--format", "jsonl", "--max-length", "5"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ProcessResult r = run_attend(args);
+    REQUIRE(r.exit_code == 0);
+    std::vector<std::string> out;
+    for (auto& j : parse_jsonl(r.out)) out.push_back(j.at("path"));
+    return out;
+  };
+  const std::string base = in.string() + "/";
+  CHECK(paths({}) == std::vector<std::string>{base + "a.md", base + "b.txt", base + "sub/c.txt"});
+  CHECK(paths({"--glob", "*.txt"}) == std::vector<std::string>{base + "b.txt", base + "sub/c.txt"});
+  CHECK(paths({"--glob", "sub/*"}) == std::vector<std::string>{base + "sub/c.txt"});
+
+  // Two inputs that would share an output file: the second fails, the first is written.
+  ProcessResult r = run_attend({"summarize", "-m", model, (in / "b.txt").string(), (tmp / "other" / "b.txt").string(),
+                                "--out-dir", (tmp / "out").string(), "--max-length", "5"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("failed: " + (tmp / "other" / "b.txt").string() + ": output " + (tmp / "out" / "b.txt.summary.txt").string() +
+                   " would overwrite the summary of " + (in / "b.txt").string()) != std::string::npos);
+  CHECK(fs::exists(tmp / "out" / "b.txt.summary.txt"));
+}

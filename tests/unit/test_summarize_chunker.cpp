@@ -158,6 +158,8 @@ TEST_CASE("summarize chunker: paragraph and sentence spans", "[summarize]") {
   CHECK(p.substr(sents[0].begin, sents[0].end - sents[0].begin) == "Eat fish?");
   CHECK(p.substr(sents[1].begin, sents[1].end - sents[1].begin) == "\"Go home.\"");
   CHECK(p.substr(sents[2].begin, sents[2].end - sents[2].begin) == "It rains");
+  // The document splitter's abbreviation rules apply: "Dr." and "e.g." end no sentence.
+  CHECK(attend::summarize_sentence_spans("Dr. Smith came, e.g. on Monday. He left.").size() == 2);
 }
 
 TEST_CASE("summarize chunker: a piece that alone exceeds the limit is halved until it fits", "[summarize]") {
