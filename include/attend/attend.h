@@ -10,11 +10,10 @@
      matching attend_*_free, which accept NULL. Strings and arrays returned by accessors belong to
      the object they come from and live as long as it does.
    - A model is immutable once loaded. Each call computes on the calling thread (OpenMP/oneDNN
-     threads: attend_set_num_threads applies to the calling thread). Known issue: attend_translate
-     calls on one model from several threads at once can give results that differ from serial
-     calls; concurrent callers should use an attend_translator, which batches the requests of
-     many threads together on one worker thread (see attend_translator_new) and whose results
-     equal serial calls.
+     threads: attend_set_num_threads applies to the calling thread). attend_translate calls on one
+     model from several threads at once are safe and give the serial results; to batch the
+     requests of many threads together, use an attend_translator (one worker thread, see
+     attend_translator_new), whose results also equal serial calls.
    - Strings are UTF-8, NUL-terminated. */
 #ifndef ATTEND_ATTEND_H
 #define ATTEND_ATTEND_H

@@ -6,11 +6,10 @@
 //
 // Threading: a loaded Model is immutable (weights are shared, never copied). Each call computes
 // on the calling thread with that thread's OpenMP/oneDNN thread pool (set_num_threads /
-// LoadOptions::threads apply to the thread that calls them). KNOWN ISSUE: direct translate()
-// calls from several threads at once run, but `attend bench-concurrent` found their results can
-// differ from serial calls (a data race in the compute layer, under investigation). For
-// concurrent callers use attend::Translator (attend/translator.hpp): it decodes on one compute
-// thread and its results equal serial calls (tested with 16 threads).
+// LoadOptions::threads apply to the thread that calls them). Direct calls from several threads
+// at once are safe and give exactly the serial results (tested with 16 threads), each decoding
+// only its own inputs. To batch concurrent callers together use attend::Translator
+// (attend/translator.hpp): it decodes on one compute thread; its results equal serial calls.
 #pragma once
 #include <atomic>
 #include <cstddef>

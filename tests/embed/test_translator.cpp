@@ -233,3 +233,39 @@ TEST_CASE("translator: an input the model rejects fails only its own request", "
   CHECK(text == m->translate({embed_test::sentences()[10]}, greedy).at(0).hypotheses.at(0).text);
 }
 
+
+TEST_CASE("model: 16 threads calling Model::translate directly get the single-threaded results",
+          "[embed][concurrency]") {
+  // One Model shared by 16 threads without a Translator: each call computes on its own thread
+  // (per-thread oneDNN scratchpads and buffers), so results equal serial calls exactly.
+  auto m = embed_test::model();
+  const auto& s = embed_test::sentences();
+  const int threads = 16;
+  auto inputs_of = [&](int t) {
+    return std::vector<std::string>{s[static_cast<size_t>(t) % s.size()], s[static_cast<size_t>(t + 3) % s.size()]};
+  };
+  std::vector<std::vector<attend::TranslationResult>> want(threads), got(threads);
+  for (int t = 0; t < threads; ++t) want[t] = m->translate(inputs_of(t), options_kind(t % 3));
+  std::vector<std::string> errors(threads);
+  Gate gate;
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      attend::set_num_threads(1);
+      gate.wait();
+      try {
+        got[t] = m->translate(inputs_of(t), options_kind(t % 3));
+      } catch (const std::exception& e) {
+        errors[t] = e.what();
+      }
+    });
+  }
+  gate.open();
+  for (auto& th : pool) th.join();
+  for (int t = 0; t < threads; ++t) {
+    INFO("thread " << t);
+    CHECK(errors[t].empty());
+    REQUIRE(got[t].size() == want[t].size());
+    for (size_t i = 0; i < got[t].size(); ++i) check_same(got[t][i], want[t][i]);
+  }
+}
