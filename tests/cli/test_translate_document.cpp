@@ -155,7 +155,7 @@ TEST_CASE("translate --document keeps the layout and equals sentence-by-sentence
   CHECK(read_file(s / "doc.de") == r.out);
 }
 
-TEST_CASE("translate FILE... --out-dir: batching across files equals one at a time; skip and --overwrite", "[cli]") {
+TEST_CASE("translate FILE... --out-dir: batching across files equals one at a time, skip and --overwrite", "[cli]") {
   const auto src = multi30k_sentences(18);
   if (src.empty()) return;
   REQUIRE(src.size() == 18);
