@@ -23,6 +23,10 @@ size_t stable_length(const std::string& text) {
     end = py_rstrip(text.substr(0, end)).size();
     // A space that clean_up_tokenization could still remove (" n" + "'t", " '" + "s", ...).
     end -= cleanup_pending_suffix(text.substr(0, end));
+    // A final "'" may come from " ' " -> "'" having taken the trailing space; a next token such
+    // as "." gives that space to the earlier rule " ." instead ("a ' ." -> "a '."), so the "'"
+    // (and the space that may come back before it) is not final yet.
+    if (end > 0 && text[end - 1] == '\'') --end;
     if (end == before) return end;
   }
 }

@@ -214,6 +214,10 @@ int run_document_files(const TranslateArgs& a) {
 
 int run_translate(const TranslateArgs& a) {
   if (a.format != "text" && a.format != "jsonl") throw attend::Error("--format must be text or jsonl");
+  const bool documents = a.document || a.format == "jsonl" || !a.files.empty();
+  if (documents && (a.n_best > 1 || a.with_scores)) {
+    throw attend::Error("--n-best and --scores apply to line-by-line translation, not to documents");
+  }
   if (!a.files.empty()) {
     if (a.out_dir.empty()) throw attend::Error("input files need --out-dir DIR (one output per input file)");
     if (!a.input.empty() || !a.output.empty()) throw attend::Error("use either FILE... --out-dir or -i/-o, not both");

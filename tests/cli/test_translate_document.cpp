@@ -155,7 +155,7 @@ TEST_CASE("translate --document keeps the layout and equals sentence-by-sentence
   CHECK(read_file(s / "doc.de") == r.out);
 }
 
-TEST_CASE("translate FILE... --out-dir: batching across files equals one at a time; skip and --overwrite", "[cli]") {
+TEST_CASE("translate FILE... --out-dir: batching across files equals one at a time, skip and --overwrite", "[cli]") {
   const auto src = multi30k_sentences(18);
   if (src.empty()) return;
   REQUIRE(src.size() == 18);
@@ -302,4 +302,6 @@ TEST_CASE("translate --out-dir: an unwritable output directory fails each file w
   // Usage errors.
   CHECK(attend(s, "translate a.txt").err.find("need --out-dir") != std::string::npos);
   CHECK(attend(s, "translate --out-dir o").err.find("--out-dir needs input files") != std::string::npos);
+  CHECK(attend(s, "translate --document -i a.txt --n-best 2").err.find("--n-best and --scores apply to line") !=
+        std::string::npos);
 }

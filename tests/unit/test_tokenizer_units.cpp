@@ -247,6 +247,20 @@ TEST_CASE("IncrementalDecoder holds back incomplete UTF-8 and undecided spaces",
     out += dec.finish();
     CHECK(out == tok->decode(dec.ids()));
   }
+  SECTION("a trailing \"'\" made by \" ' \" -> \"'\" is held: \" .\" comes first in the rules (found by fuzzing)") {
+    IncrementalDecoder dec(*tok);
+    std::string out;
+    for (char c : std::string("h ' .")) out += dec.push(t.byte(static_cast<uint8_t>(c)));
+    CHECK(out == "h '.");  // decode("h ' .") applies " ." before " ' "
+    out += dec.finish();
+    CHECK(out == tok->decode(dec.ids()));
+    IncrementalDecoder dec2(*tok);
+    out.clear();
+    for (char c : std::string("h ' x")) out += dec2.push(t.byte(static_cast<uint8_t>(c)));
+    out += dec2.finish();
+    CHECK(out == "h'x");
+    CHECK(out == tok->decode(dec2.ids()));
+  }
   SECTION("finish flushes an invalid tail and trailing spaces") {
     IncrementalDecoder dec(*tok);
     std::string out = dec.push(t.id("hello"));
