@@ -823,7 +823,7 @@ TEST_CASE("beam: forced BOS step adds 0, Marian pad suppression renormalises", "
   CHECK(r2[0][0].score == Approx((lnP(S, A) - renorm + lnP(A, E) - renorm) / 2).epsilon(1e-5));
 }
 
-TEST_CASE("beam: finished inputs' rows are dropped; batch equals single", "[search][beam]") {
+TEST_CASE("beam: finished inputs' rows are dropped, batch equals single", "[search][beam]") {
   // Input 1 never emits EOS and runs to the limit; input 0 is the bigram model.
   LogitFn fn = [](int input, const Ids& h, float* out) {
     bigram(input, h, out);
