@@ -54,7 +54,7 @@ out=$("$tmp/cpp/minimal" "$MODEL" "$SENTENCE") || fail "examples/cpp: run failed
 echo "$out"
 [ "$(echo "$out" | sed -n 1p | cut -f2)" = "$EXPECTED" ] || fail "examples/cpp: best translation differs from '$EXPECTED'"
 [ "$(echo "$out" | sed -n 3p)" = "$EXPECTED" ] || fail "examples/cpp: Translator result differs from '$EXPECTED'"
-ldd "$tmp/cpp/minimal" | grep -q "$prefix" || fail "examples/cpp is not linked to the installed libattend"
+ldd "$tmp/cpp/minimal" | grep "$prefix" > /dev/null || fail "examples/cpp is not linked to the installed libattend"
 
 # C example: pkg-config through CMake.
 cmake -S "$SRC/examples/c" -B "$tmp/c" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS="$EXTRA" \
@@ -64,7 +64,7 @@ out=$("$tmp/c/minimal" "$MODEL" "$SENTENCE" 2> "$tmp/c-stream.txt") || { cat "$t
 echo "$out"
 [ "$(echo "$out" | cut -f2)" = "$EXPECTED" ] || fail "examples/c: translation differs from '$EXPECTED'"
 grep -q '(done)' "$tmp/c-stream.txt" || fail "examples/c: no streamed output"
-ldd "$tmp/c/minimal" | grep -q "$prefix" || fail "examples/c is not linked to the installed libattend"
+ldd "$tmp/c/minimal" | grep "$prefix" > /dev/null || fail "examples/c is not linked to the installed libattend"
 
 # C example by hand: the pkg-config flags alone.
 libdir=$(pkg-config --variable=libdir attend)
