@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -54,6 +55,27 @@ class Gate {
   bool open_ = false;
 };
 
+// Starts `threads` threads that wait at one gate, then each runs body(t); an exception's message
+// lands in the returned errors[t] ("" when the thread succeeded).
+std::vector<std::string> run_together(int threads, const std::function<void(int)>& body) {
+  std::vector<std::string> errors(static_cast<size_t>(threads));
+  Gate gate;
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      gate.wait();
+      try {
+        body(t);
+      } catch (const std::exception& e) {
+        errors[static_cast<size_t>(t)] = e.what();
+      }
+    });
+  }
+  gate.open();
+  for (auto& th : pool) th.join();
+  return errors;
+}
+
 }  // namespace
 
 TEST_CASE("translator: 16 threads get exactly the single-threaded results", "[embed][translator]") {
@@ -78,21 +100,9 @@ TEST_CASE("translator: 16 threads get exactly the single-threaded results", "[em
   to.max_queued = 64;
   attend::Translator translator(m, to);
   std::vector<std::vector<std::vector<attend::TranslationResult>>> got(threads);
-  std::vector<std::string> errors(threads);
-  Gate gate;
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      gate.wait();
-      try {
-        for (int k = 0; k < per_thread; ++k) got[t].push_back(translator.translate(request_inputs(t, k), options_kind((t + k) % 3)));
-      } catch (const std::exception& e) {
-        errors[t] = e.what();
-      }
-    });
-  }
-  gate.open();
-  for (auto& th : pool) th.join();
+  const auto errors = run_together(threads, [&](int t) {
+    for (int k = 0; k < per_thread; ++k) got[t].push_back(translator.translate(request_inputs(t, k), options_kind((t + k) % 3)));
+  });
   for (int t = 0; t < threads; ++t) {
     INFO("thread " << t);
     CHECK(errors[t].empty());
@@ -246,22 +256,10 @@ TEST_CASE("model: 16 threads calling Model::translate directly get the single-th
   };
   std::vector<std::vector<attend::TranslationResult>> want(threads), got(threads);
   for (int t = 0; t < threads; ++t) want[t] = m->translate(inputs_of(t), options_kind(t % 3));
-  std::vector<std::string> errors(threads);
-  Gate gate;
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      attend::set_num_threads(1);
-      gate.wait();
-      try {
-        got[t] = m->translate(inputs_of(t), options_kind(t % 3));
-      } catch (const std::exception& e) {
-        errors[t] = e.what();
-      }
-    });
-  }
-  gate.open();
-  for (auto& th : pool) th.join();
+  const auto errors = run_together(threads, [&](int t) {
+    attend::set_num_threads(1);
+    got[t] = m->translate(inputs_of(t), options_kind(t % 3));
+  });
   for (int t = 0; t < threads; ++t) {
     INFO("thread " << t);
     CHECK(errors[t].empty());
