@@ -1,17 +1,13 @@
 // engine/attention.cpp — fused attention core for one query row and all heads. The dot
 // products and the weighted sum are SIMD loops compiled for several ISAs and picked at load
-// time (target_clones), so a generic build runs AVX-512 where the CPU has it.
+// time (target_clones); the softmax's exp is engine/simd's (AVX-512 picked at run time).
 #include "engine/attention.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define ATTEND_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define ATTEND_MULTIVERSION
-#endif
+#include "engine/simd.hpp"
 
 namespace attend {
 
@@ -30,7 +26,10 @@ void attend_row(const float* q, const KeyValueView& kv, const ScoreBias& bias, i
     const float* bh = bias.data ? bias.data + h * bias.head_stride : nullptr;
     float mx = -std::numeric_limits<float>::infinity();
     for (int j = 0; j < n; ++j) {
-      if (kv.mask && kv.mask[j] == 0) continue;
+      if (kv.mask && kv.mask[j] == 0) {
+        scratch[j] = -std::numeric_limits<float>::infinity();  // exp -> 0
+        continue;
+      }
       const float* kj = kv.k + offset(j) + hoff;
       float s = 0.0f;
 #pragma omp simd reduction(+ : s)
@@ -40,16 +39,12 @@ void attend_row(const float* q, const KeyValueView& kv, const ScoreBias& bias, i
       scratch[j] = s;
       mx = std::max(mx, s);
     }
-    float sum = 0.0f;
-    for (int j = 0; j < n; ++j) {
-      if (kv.mask && kv.mask[j] == 0) continue;
-      const float e = std::exp(scratch[j] - mx);
-      scratch[j] = e;
-      sum += e;
-    }
     float* out = ctx + hoff;
     std::fill(out, out + head_dim, 0.0f);
-    if (sum <= 0.0f) continue;  // every key masked: HF would average them; cannot occur for real rows
+    // every key masked: HF would average them; cannot occur for real rows
+    if (mx == -std::numeric_limits<float>::infinity()) continue;
+    const float sum = simd::exp_shifted_sum(scratch, n, mx);  // scratch[j] = exp(s_j - mx)
+    if (!(sum > 0.0f)) continue;
     const float inv = 1.0f / sum;
     for (int j = 0; j < n; ++j) {
       if (kv.mask && kv.mask[j] == 0) continue;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <omp.h>
+
 #include "attend/error.hpp"
 #include "engine/logits_processors.hpp"
 #include "engine/search.hpp"
@@ -177,7 +179,9 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
   const int32_t pad = config.pad_token_id;
   const bool suppress_pad = config.beam_suppress_pad_before_log_softmax && pad >= 0 && pad < vocab;
   const size_t V = static_cast<size_t>(vocab);
-  LogitsProcessorList processors(config, vocab);
+  // one processor list per thread (they own scratch); rows are processed in parallel
+  std::vector<LogitsProcessorList> thread_processors(static_cast<size_t>(std::max(1, omp_get_max_threads())),
+                                                     LogitsProcessorList(config, vocab));
 
   std::vector<InputState> states;
   states.reserve(static_cast<size_t>(batch));
@@ -211,6 +215,9 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
   std::vector<Candidate> per_beam(static_cast<size_t>(nb) * static_cast<size_t>(k2));
   std::vector<Candidate> merged;
   merged.reserve(per_beam.size());
+  // per row (input-major, beam-minor) its top 2*nb candidates and how many there are
+  std::vector<Candidate> row_cands(static_cast<size_t>(batch) * static_cast<size_t>(nb) * static_cast<size_t>(k2));
+  std::vector<int> row_count(static_cast<size_t>(batch) * static_cast<size_t>(nb), 0);
   std::vector<int> parent(static_cast<size_t>(nb));
   std::vector<int32_t> no_tokens(static_cast<size_t>(batch), -1);
   std::vector<uint8_t> finished(static_cast<size_t>(batch), 0);
@@ -224,14 +231,25 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
       throw Error("beam search: model has " + std::to_string(model.num_rows()) + " rows, expected " +
                   std::to_string(tokens.size()));
     float* logits = model.step(tokens);
-    // log_softmax of every row first, in parallel (rows are independent; the processors that
-    // follow keep per-call state and run serially below, in the same per-row order as before).
+    // Per row, in parallel (rows are independent): log_softmax, the logits processors, and once
+    // every input has num_beams rows, the row's top 2*nb candidates (beam score added).
     const int64_t nrows = static_cast<int64_t>(live.size()) * rows_per_input;
+    const bool per_row_top_k = rows_per_input == nb;
 #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < nrows; ++r) {
       float* row = logits + static_cast<size_t>(r) * V;
       if (suppress_pad) row[pad] = -std::numeric_limits<float>::infinity();
       logits::log_softmax(row, vocab);
+      const size_t li = static_cast<size_t>(r / rows_per_input);
+      const int j = static_cast<int>(r % rows_per_input);
+      const InputState& st = states[static_cast<size_t>(live[li])];
+      LogitsProcessorList& processors = thread_processors[static_cast<size_t>(omp_get_thread_num())];
+      processors.apply(st.beam_ids[static_cast<size_t>(j)], row);
+      if (per_row_top_k) {
+        row_count[static_cast<size_t>(r)] = top_k_row(row, vocab, st.beam_scores[static_cast<size_t>(j)], k2,
+                                                      static_cast<int64_t>(j) * vocab,
+                                                      row_cands.data() + static_cast<size_t>(r) * k2);
+      }
     }
     src.clear();
     tokens.clear();
@@ -240,27 +258,30 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
       const int b = live[li];
       InputState& st = states[static_cast<size_t>(b)];
       float* rows = logits + li * static_cast<size_t>(rows_per_input) * V;
-      for (int j = 0; j < rows_per_input; ++j) {
-        float* row = rows + static_cast<size_t>(j) * V;
-        processors.apply(st.beam_ids[static_cast<size_t>(j)], row);
-      }
 
       // Candidates: per beam its top 2*nb, then the top 2*nb of their union.
       merged.clear();
-      float shared_max = 0.0f;
-      if (rows_per_input == 1) shared_max = *std::max_element(rows, rows + V);
-      for (int k = 0; k < nb; ++k) {
-        const float base = st.beam_scores[static_cast<size_t>(k)];
-        const float* row = rows + (rows_per_input == 1 ? 0 : static_cast<size_t>(k) * V);
-        // First step: beam k > 0 shares beam 0's row with a far lower base; skip it when even its
-        // best candidate cannot reach the current 2*nb-th (float addition is monotone).
-        if (rows_per_input == 1 && k > 0 && static_cast<int>(merged.size()) >= k2) {
-          std::nth_element(merged.begin(), merged.begin() + (k2 - 1), merged.end(), better);
-          if (merged[static_cast<size_t>(k2 - 1)].score > base + shared_max) continue;
+      if (per_row_top_k) {
+        for (int k = 0; k < nb; ++k) {
+          const size_t r = li * static_cast<size_t>(nb) + static_cast<size_t>(k);
+          const Candidate* c = row_cands.data() + r * k2;
+          merged.insert(merged.end(), c, c + row_count[r]);
         }
-        Candidate* out = per_beam.data() + static_cast<size_t>(k) * static_cast<size_t>(k2);
-        const int n = top_k_row(row, vocab, base, k2, static_cast<int64_t>(k) * vocab, out);
-        merged.insert(merged.end(), out, out + n);
+      } else {
+        // First step: every beam shares beam 0's row, beam k > 0 with a far lower base; skip it
+        // when even its best candidate cannot reach the current 2*nb-th (float addition is
+        // monotone).
+        const float shared_max = *std::max_element(rows, rows + V);
+        for (int k = 0; k < nb; ++k) {
+          const float base = st.beam_scores[static_cast<size_t>(k)];
+          if (k > 0 && static_cast<int>(merged.size()) >= k2) {
+            std::nth_element(merged.begin(), merged.begin() + (k2 - 1), merged.end(), better);
+            if (merged[static_cast<size_t>(k2 - 1)].score > base + shared_max) continue;
+          }
+          Candidate* out = per_beam.data() + static_cast<size_t>(k) * static_cast<size_t>(k2);
+          const int n = top_k_row(rows, vocab, base, k2, static_cast<int64_t>(k) * vocab, out);
+          merged.insert(merged.end(), out, out + n);
+        }
       }
       const int ncand = std::min<int>(k2, static_cast<int>(merged.size()));
       std::partial_sort(merged.begin(), merged.begin() + ncand, merged.end(), better);

@@ -7,6 +7,7 @@
 
 #include "attend/error.hpp"
 #include "engine/quantize.hpp"
+#include "engine/simd.hpp"
 
 namespace attend {
 
@@ -76,29 +77,27 @@ float activate(float v, Activation a) {
 }
 
 // int8 epilogue for one row: r = row_scale * acc + bias, then the layer's epilogue into y.
+// None, Accumulate and ReLU run engine/simd's vector loops; other activations a scalar loop.
 void int8_epilogue_row(const float* acc, float rs, const float* bias, int64_t n, Epilogue ep, Activation act,
                        const float* aux, float* y) {
+  const bool relu = act == Activation::Relu;
   switch (ep) {
-    case Epilogue::None:
-      if (bias) {
-        for (int64_t j = 0; j < n; ++j) y[j] = acc[j] * rs + bias[j];
-      } else {
-        for (int64_t j = 0; j < n; ++j) y[j] = acc[j] * rs;
-      }
-      break;
+    case Epilogue::None: simd::scale_bias(acc, rs, bias, n, false, y); return;
+    case Epilogue::Accumulate: simd::scale_bias_add(acc, rs, bias, n, y); return;
     case Epilogue::Activation:
-      for (int64_t j = 0; j < n; ++j) y[j] = activate(acc[j] * rs + (bias ? bias[j] : 0.0f), act);
-      break;
-    case Epilogue::Accumulate:
-      if (bias) {
-        for (int64_t j = 0; j < n; ++j) y[j] += acc[j] * rs + bias[j];
+      if (relu) {
+        simd::scale_bias(acc, rs, bias, n, true, y);
       } else {
-        for (int64_t j = 0; j < n; ++j) y[j] += acc[j] * rs;
+        for (int64_t j = 0; j < n; ++j) y[j] = activate(acc[j] * rs + (bias ? bias[j] : 0.0f), act);
       }
-      break;
+      return;
     case Epilogue::ActivateMul:
-      for (int64_t j = 0; j < n; ++j) y[j] = activate(acc[j] * rs + (bias ? bias[j] : 0.0f), act) * aux[j];
-      break;
+      if (relu) {
+        simd::scale_bias_relu_mul(acc, rs, bias, aux, n, y);
+      } else {
+        for (int64_t j = 0; j < n; ++j) y[j] = activate(acc[j] * rs + (bias ? bias[j] : 0.0f), act) * aux[j];
+      }
+      return;
   }
 }
 

@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "attend/error.hpp"
+#include "engine/simd.hpp"
 
 namespace attend {
 namespace logits {
@@ -66,11 +67,6 @@ void force_token(int32_t token, float* scores, int vocab) {
 
 namespace {
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define ATTEND_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define ATTEND_MULTIVERSION
-#endif
 
 // exp(d) for d <= 0 in double, branch-free so the loop vectorizes: 2^n * p(r) with
 // n = round(d / ln 2), r = d - n ln 2 (two-part ln 2), p the degree-13 Taylor polynomial on

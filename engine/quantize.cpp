@@ -1,6 +1,5 @@
 // engine/quantize.cpp — per-channel / per-row symmetric int8 quantization and bf16 rounding.
-// The hot loops are compiled for several ISAs and picked at load time (target_clones), so a
-// generic x86-64 build still runs AVX-512 code where the CPU has it.
+// The row loops are engine/simd's (AVX-512 picked at run time, a portable loop elsewhere).
 #include "engine/quantize.hpp"
 
 #include <algorithm>
@@ -8,35 +7,11 @@
 #include <cstring>
 
 #include "engine/half.hpp"
+#include "engine/simd.hpp"
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define ATTEND_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define ATTEND_MULTIVERSION
-#endif
 
 namespace attend {
 namespace {
-
-ATTEND_MULTIVERSION
-float abs_max(const float* x, int64_t n) {
-  float m = 0.0f;
-#pragma omp simd reduction(max : m)
-  for (int64_t i = 0; i < n; ++i) m = std::max(m, std::fabs(x[i]));
-  return m;
-}
-
-ATTEND_MULTIVERSION
-void quantize_row(const float* x, int64_t n, float inv_scale, int8_t* q) {
-#pragma omp simd
-  for (int64_t i = 0; i < n; ++i) {
-    // |x * inv_scale| <= 127: adding and removing 1.5 * 2^23 rounds to nearest even, like
-    // nearbyint, but vectorizes
-    float v = (x[i] * inv_scale + 12582912.0f) - 12582912.0f;
-    v = std::min(127.0f, std::max(-127.0f, v));
-    q[i] = static_cast<int8_t>(v);
-  }
-}
 
 // scale and reciprocal for a row whose largest magnitude is `amax`
 void row_scale(float amax, float* scale, float* inv) {
@@ -55,8 +30,8 @@ void quantize_per_channel(const float* w, int64_t out, int64_t in, int8_t* q, fl
 #pragma omp parallel for schedule(static)
   for (int64_t o = 0; o < out; ++o) {
     float inv;
-    row_scale(abs_max(w + o * in, in), &scale[o], &inv);
-    quantize_row(w + o * in, in, inv, q + o * in);
+    row_scale(simd::abs_max(w + o * in, in), &scale[o], &inv);
+    simd::quantize(w + o * in, in, inv, q + o * in);
   }
 }
 
@@ -72,8 +47,8 @@ void quantize_rows(const float* x, int64_t rows, int64_t cols, int8_t* q, float*
 #pragma omp parallel for schedule(static) if (rows * cols > 16384)
   for (int64_t r = 0; r < rows; ++r) {
     float inv;
-    row_scale(abs_max(x + r * cols, cols), &scale[r], &inv);
-    quantize_row(x + r * cols, cols, inv, q + r * cols);
+    row_scale(simd::abs_max(x + r * cols, cols), &scale[r], &inv);
+    simd::quantize(x + r * cols, cols, inv, q + r * cols);
   }
 }
 
