@@ -4,6 +4,7 @@
 // skips masked keys (transformers adds finfo.min, which gives them weight exactly 0) and
 // never materialises a mask tensor.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 namespace attend {
@@ -30,8 +31,12 @@ struct ScoreBias {
 };
 
 // One query row: ctx[h*head_dim + d] = sum_j softmax_j(scale * q_h . k_jh + bias_hj) v_jh[d].
-// `scratch` needs `kv.length` floats.
+// Keys and values are read once each, whole (all heads), in position order. `scratch` needs
+// attend_row_scratch(heads, kv.length) floats.
 void attend_row(const float* q, const KeyValueView& kv, const ScoreBias& bias, int heads, int head_dim,
                 float scale, float* ctx, float* scratch);
+inline size_t attend_row_scratch(int heads, int length) {
+  return static_cast<size_t>(heads) * (static_cast<size_t>(length) + 1);
+}
 
 }  // namespace attend

@@ -14,6 +14,7 @@
 #include "attend/error.hpp"
 #include "engine/logits_processors.hpp"
 #include "engine/search.hpp"
+#include "engine/simd.hpp"
 
 namespace attend {
 namespace {
@@ -30,12 +31,16 @@ inline bool better(const Candidate& a, const Candidate& b) {
 }
 
 // Top-k of base + row[v] over v, best first, ties by lower v. One pass with a small sorted
-// buffer: most entries are rejected by one comparison with the current k-th best.
+// buffer; once it is full, simd::first_above skips every entry that does not beat the current
+// k-th best (most of the row).
 int top_k_row(const float* row, int vocab, float base, int k, int64_t flat_offset, Candidate* out) {
   int n = 0;
-  for (int v = 0; v < vocab; ++v) {
+  for (int v = 0; v < vocab;) {
+    if (n == k) {
+      v = static_cast<int>(simd::first_above(row, v, vocab, base, out[n - 1].score));
+      if (v == vocab) break;
+    }
     const float s = base + row[v];
-    if (n == k && !(s > out[n - 1].score)) continue;
     int pos = n < k ? n : k - 1;  // slot that gets freed / filled
     while (pos > 0 && out[pos - 1].score < s) {
       out[pos] = out[pos - 1];
@@ -43,6 +48,7 @@ int top_k_row(const float* row, int vocab, float base, int k, int64_t flat_offse
     }
     out[pos] = Candidate{s, flat_offset + v};
     if (n < k) ++n;
+    ++v;
   }
   return n;
 }

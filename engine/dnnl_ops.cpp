@@ -77,23 +77,24 @@ float activate(float v, Activation a) {
 }
 
 // int8 epilogue for one row: r = row_scale * acc + bias, then the layer's epilogue into y.
-// None, Accumulate and ReLU run engine/simd's vector loops; other activations a scalar loop.
+// No activation, ReLU and Swish run engine/simd's vector loops; GELU variants a scalar loop.
 void int8_epilogue_row(const float* acc, float rs, const float* bias, int64_t n, Epilogue ep, Activation act,
                        const float* aux, float* y) {
-  const bool relu = act == Activation::Relu;
+  const bool vec = act == Activation::Relu || act == Activation::Swish;
+  const simd::Act vact = act == Activation::Relu ? simd::Act::Relu : simd::Act::Swish;
   switch (ep) {
-    case Epilogue::None: simd::scale_bias(acc, rs, bias, n, false, y); return;
+    case Epilogue::None: simd::scale_bias(acc, rs, bias, n, simd::Act::None, y); return;
     case Epilogue::Accumulate: simd::scale_bias_add(acc, rs, bias, n, y); return;
     case Epilogue::Activation:
-      if (relu) {
-        simd::scale_bias(acc, rs, bias, n, true, y);
+      if (vec) {
+        simd::scale_bias(acc, rs, bias, n, vact, y);
       } else {
         for (int64_t j = 0; j < n; ++j) y[j] = activate(acc[j] * rs + (bias ? bias[j] : 0.0f), act);
       }
       return;
     case Epilogue::ActivateMul:
-      if (relu) {
-        simd::scale_bias_relu_mul(acc, rs, bias, aux, n, y);
+      if (vec) {
+        simd::scale_bias_act_mul(acc, rs, bias, aux, n, vact, y);
       } else {
         for (int64_t j = 0; j < n; ++j) y[j] = activate(acc[j] * rs + (bias ? bias[j] : 0.0f), act) * aux[j];
       }

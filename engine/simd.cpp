@@ -1,9 +1,10 @@
 // engine/simd.cpp — AVX-512 and portable versions of the decode's element-wise hot loops
-// (int8 activation quantization, int8 matmul epilogues, the attention softmax's exp), with the
+// (int8 activation quantization, int8 matmul epilogues with ReLU/Swish, the attention softmax's exp), with the
 // AVX-512 one chosen at run time. See simd.hpp for what each computes.
 #include "engine/simd.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #if defined(__GNUC__) && defined(__x86_64__)
@@ -15,15 +16,21 @@
 namespace attend {
 namespace simd {
 
+namespace {
+std::atomic<bool> g_avx512_enabled{true};
+}  // namespace
+
 bool has_avx512() {
 #if defined(ATTEND_X86)
-  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+  static const bool cpu = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-  return yes;
+  return cpu && g_avx512_enabled.load(std::memory_order_relaxed);
 #else
   return false;
 #endif
 }
+
+bool set_avx512_enabled(bool enabled) { return g_avx512_enabled.exchange(enabled); }
 
 namespace {
 
@@ -51,22 +58,32 @@ void quantize_ref(const float* x, int64_t n, float inv, int8_t* q) {
   }
 }
 
-void scale_bias_ref(const float* acc, float rs, const float* bias, int64_t n, bool relu, float* y) {
-  for (int64_t j = 0; j < n; ++j) {
-    float v = acc[j] * rs + (bias ? bias[j] : 0.0f);
-    y[j] = relu && !(v > 0.0f) ? 0.0f : v;
+inline float act_ref(float v, Act act) {
+  switch (act) {
+    case Act::None: return v;
+    case Act::Relu: return v > 0.0f ? v : 0.0f;
+    case Act::Swish: return v / (1.0f + std::exp(-v));
   }
+  return v;
+}
+
+void scale_bias_ref(const float* acc, float rs, const float* bias, int64_t n, Act act, float* y) {
+  for (int64_t j = 0; j < n; ++j) y[j] = act_ref(acc[j] * rs + (bias ? bias[j] : 0.0f), act);
 }
 
 void scale_bias_add_ref(const float* acc, float rs, const float* bias, int64_t n, float* y) {
   for (int64_t j = 0; j < n; ++j) y[j] += acc[j] * rs + (bias ? bias[j] : 0.0f);
 }
 
-void scale_bias_relu_mul_ref(const float* acc, float rs, const float* bias, const float* aux, int64_t n, float* y) {
-  for (int64_t j = 0; j < n; ++j) {
-    const float v = acc[j] * rs + (bias ? bias[j] : 0.0f);
-    y[j] = (v > 0.0f ? v : 0.0f) * aux[j];
-  }
+void scale_bias_act_mul_ref(const float* acc, float rs, const float* bias, const float* aux, int64_t n, Act act,
+                            float* y) {
+  for (int64_t j = 0; j < n; ++j) y[j] = act_ref(acc[j] * rs + (bias ? bias[j] : 0.0f), act) * aux[j];
+}
+
+int64_t first_above_ref(const float* x, int64_t from, int64_t n, float base, float threshold) {
+  for (int64_t i = from; i < n; ++i)
+    if (base + x[i] > threshold) return i;
+  return n;
 }
 
 float exp_shifted_sum_ref(float* x, int n, float mx) {
@@ -115,43 +132,12 @@ ATTEND_AVX512 void quantize_avx512(const float* x, int64_t n, float inv, int8_t*
   }
 }
 
-ATTEND_AVX512 void scale_bias_avx512(const float* acc, float rs, const float* bias, int64_t n, bool relu, float* y) {
-  const __m512 vrs = _mm512_set1_ps(rs), zero = _mm512_setzero_ps();
-  for (int64_t j = 0; j < n; j += 16) {
-    const __mmask16 k = tail_mask(n - j);
-    const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + j) : zero;
-    __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, acc + j), vrs, b);
-    if (relu) v = _mm512_max_ps(v, zero);
-    _mm512_mask_storeu_ps(y + j, k, v);
-  }
-}
-
-ATTEND_AVX512 void scale_bias_add_avx512(const float* acc, float rs, const float* bias, int64_t n, float* y) {
-  const __m512 vrs = _mm512_set1_ps(rs), zero = _mm512_setzero_ps();
-  for (int64_t j = 0; j < n; j += 16) {
-    const __mmask16 k = tail_mask(n - j);
-    const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + j) : zero;
-    const __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, acc + j), vrs, b);
-    _mm512_mask_storeu_ps(y + j, k, _mm512_add_ps(_mm512_maskz_loadu_ps(k, y + j), v));
-  }
-}
-
-ATTEND_AVX512 void scale_bias_relu_mul_avx512(const float* acc, float rs, const float* bias, const float* aux, int64_t n,
-                                              float* y) {
-  const __m512 vrs = _mm512_set1_ps(rs), zero = _mm512_setzero_ps();
-  for (int64_t j = 0; j < n; j += 16) {
-    const __mmask16 k = tail_mask(n - j);
-    const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + j) : zero;
-    const __m512 v = _mm512_max_ps(_mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, acc + j), vrs, b), zero);
-    _mm512_mask_storeu_ps(y + j, k, _mm512_mul_ps(v, _mm512_maskz_loadu_ps(k, aux + j)));
-  }
-}
-
 // exp(d) for d <= 0: 2^n * p(r), n = round(d log2 e), r = d - n ln 2 (two-part ln 2), p Cephes'
-// expf polynomial (|r| <= ln2/2, ~1 ulp); d < -87.3 (incl. -inf) gives 0.
-ATTEND_AVX512 inline __m512 exp_nonpositive_ps(__m512 d) {
+// expf polynomial (|r| <= ln2/2, ~1 ulp); d < -87.3 (incl. -inf) gives 0, d > 88.7 gives
+// FLT_MAX-ish (only Swish uses positive arguments, where that saturates correctly).
+ATTEND_AVX512 inline __m512 exp_ps(__m512 d) {
   const __mmask16 tiny = _mm512_cmp_ps_mask(d, _mm512_set1_ps(-87.3f), _CMP_LT_OQ);
-  d = _mm512_max_ps(d, _mm512_set1_ps(-87.3f));
+  d = _mm512_min_ps(_mm512_max_ps(d, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.7f));
   const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(d, _mm512_set1_ps(1.44269504088896341f)),
                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), d);
@@ -167,17 +153,71 @@ ATTEND_AVX512 inline __m512 exp_nonpositive_ps(__m512 d) {
   return _mm512_mask_mov_ps(e, tiny, _mm512_setzero_ps());
 }
 
+ATTEND_AVX512 inline __m512 act_avx512(__m512 v, Act act) {
+  switch (act) {
+    case Act::None: return v;
+    case Act::Relu: return _mm512_max_ps(v, _mm512_setzero_ps());
+    case Act::Swish: {
+      const __m512 one = _mm512_set1_ps(1.0f);
+      return _mm512_div_ps(v, _mm512_add_ps(one, exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), v))));
+    }
+  }
+  return v;
+}
+
+ATTEND_AVX512 void scale_bias_avx512(const float* acc, float rs, const float* bias, int64_t n, Act act, float* y) {
+  const __m512 vrs = _mm512_set1_ps(rs), zero = _mm512_setzero_ps();
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 k = tail_mask(n - j);
+    const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + j) : zero;
+    const __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, acc + j), vrs, b);
+    _mm512_mask_storeu_ps(y + j, k, act_avx512(v, act));
+  }
+}
+
+ATTEND_AVX512 void scale_bias_add_avx512(const float* acc, float rs, const float* bias, int64_t n, float* y) {
+  const __m512 vrs = _mm512_set1_ps(rs), zero = _mm512_setzero_ps();
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 k = tail_mask(n - j);
+    const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + j) : zero;
+    const __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, acc + j), vrs, b);
+    _mm512_mask_storeu_ps(y + j, k, _mm512_add_ps(_mm512_maskz_loadu_ps(k, y + j), v));
+  }
+}
+
+ATTEND_AVX512 void scale_bias_act_mul_avx512(const float* acc, float rs, const float* bias, const float* aux, int64_t n,
+                                             Act act, float* y) {
+  const __m512 vrs = _mm512_set1_ps(rs), zero = _mm512_setzero_ps();
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 k = tail_mask(n - j);
+    const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + j) : zero;
+    const __m512 v = act_avx512(_mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, acc + j), vrs, b), act);
+    _mm512_mask_storeu_ps(y + j, k, _mm512_mul_ps(v, _mm512_maskz_loadu_ps(k, aux + j)));
+  }
+}
+
 ATTEND_AVX512 float exp_shifted_sum_avx512(float* x, int n, float mx) {
   const __m512 vmx = _mm512_set1_ps(mx);
   __m512 acc = _mm512_setzero_ps();
   for (int i = 0; i < n; i += 16) {
     const __mmask16 k = tail_mask(n - i);
-    const __m512 e = exp_nonpositive_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vmx));
+    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vmx));
     _mm512_mask_storeu_ps(x + i, k, e);
     acc = _mm512_mask_add_ps(acc, k, acc, e);
   }
   return _mm512_reduce_add_ps(acc);
 }
+ATTEND_AVX512 int64_t first_above_avx512(const float* x, int64_t from, int64_t n, float base, float threshold) {
+  const __m512 vb = _mm512_set1_ps(base), vt = _mm512_set1_ps(threshold);
+  for (int64_t i = from; i < n; i += 16) {
+    const __mmask16 k = tail_mask(n - i);
+    const __m512 s = _mm512_add_ps(vb, _mm512_maskz_loadu_ps(k, x + i));
+    const __mmask16 hit = _mm512_mask_cmp_ps_mask(k, s, vt, _CMP_GT_OQ);
+    if (hit) return i + __builtin_ctz(static_cast<unsigned>(hit));
+  }
+  return n;
+}
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -194,16 +234,19 @@ ATTEND_AVX512 float exp_shifted_sum_avx512(float* x, int n, float mx) {
 
 float abs_max(const float* x, int64_t n) { ATTEND_DISPATCH(abs_max, x, n); }
 void quantize(const float* x, int64_t n, float inv, int8_t* q) { ATTEND_DISPATCH(quantize, x, n, inv, q); }
-void scale_bias(const float* acc, float rs, const float* bias, int64_t n, bool relu, float* y) {
-  ATTEND_DISPATCH(scale_bias, acc, rs, bias, n, relu, y);
+void scale_bias(const float* acc, float rs, const float* bias, int64_t n, Act act, float* y) {
+  ATTEND_DISPATCH(scale_bias, acc, rs, bias, n, act, y);
 }
 void scale_bias_add(const float* acc, float rs, const float* bias, int64_t n, float* y) {
   ATTEND_DISPATCH(scale_bias_add, acc, rs, bias, n, y);
 }
-void scale_bias_relu_mul(const float* acc, float rs, const float* bias, const float* aux, int64_t n, float* y) {
-  ATTEND_DISPATCH(scale_bias_relu_mul, acc, rs, bias, aux, n, y);
+void scale_bias_act_mul(const float* acc, float rs, const float* bias, const float* aux, int64_t n, Act act, float* y) {
+  ATTEND_DISPATCH(scale_bias_act_mul, acc, rs, bias, aux, n, act, y);
 }
 float exp_shifted_sum(float* x, int n, float mx) { ATTEND_DISPATCH(exp_shifted_sum, x, n, mx); }
+int64_t first_above(const float* x, int64_t from, int64_t n, float base, float threshold) {
+  ATTEND_DISPATCH(first_above, x, from, n, base, threshold);
+}
 
 }  // namespace simd
 }  // namespace attend

@@ -344,7 +344,7 @@ std::shared_ptr<const EncoderOutput> Transformer::encode(const std::vector<std::
   const float scale = s.attention_scaling ? 1.0f / std::sqrt(static_cast<float>(dh)) : 1.0f;
   const int64_t ffn = s.encoder_ffn_dim;
   std::vector<float> norm_buf(N * d), qkv(N * 3 * inner), ctx(N * inner), h1(N * ffn),
-      h2(s.gated_ffn ? N * ffn : 0), scratch(static_cast<size_t>(max_threads()) * S);
+      h2(s.gated_ffn ? N * ffn : 0), scratch(static_cast<size_t>(max_threads()) * attend_row_scratch(H, S));
   for (const EncoderLayer& L : enc_layers_) {
     const float* src = x.data();
     if (s.pre_norm) {
@@ -367,7 +367,7 @@ std::shared_ptr<const EncoderOutput> Transformer::encode(const std::vector<std::
         sb.head_stride = static_cast<int64_t>(S) * S;
       }
       attend_row(qkv.data() + r * 3 * inner, kv, sb, H, dh, scale, ctx.data() + r * inner,
-                 scratch.data() + static_cast<size_t>(omp_get_thread_num()) * S);
+                 scratch.data() + static_cast<size_t>(omp_get_thread_num()) * attend_row_scratch(H, S));
     }
     L.self_attn.out.forward(ctx.data(), N, x.data());
     if (!s.pre_norm) L.self_attn.norm.forward(x.data(), N, x.data());
@@ -455,8 +455,8 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
   ctx_.resize(R * inner);
   h1_.resize(R * ffn);
   h2_.resize(s.gated_ffn ? R * ffn : 0);
-  att_scratch_.resize(static_cast<size_t>(nthreads) * std::max(S, t + 1));
-  const size_t scratch_len = static_cast<size_t>(std::max(S, t + 1));
+  const size_t scratch_len = attend_row_scratch(H, std::max(S, t + 1));
+  att_scratch_.resize(static_cast<size_t>(nthreads) * scratch_len);
 
   std::vector<int32_t>& positions = positions_;
   positions.resize(R);

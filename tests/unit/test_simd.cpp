@@ -1,0 +1,167 @@
+// tests/unit/test_simd.cpp — engine/simd's loops (AVX-512 and portable) against their scalar
+// definitions: int8 quantization, matmul epilogues, the softmax exp and the top-k skip scan.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "engine/simd.hpp"
+
+namespace {
+
+using attend::simd::Act;
+
+// Runs `body` once with the portable loops and, where the CPU has it, once with AVX-512.
+template <class F>
+void for_each_path(F body) {
+  const bool before = attend::simd::set_avx512_enabled(false);
+  {
+    INFO("portable loops");
+    body();
+  }
+  attend::simd::set_avx512_enabled(true);
+  if (attend::simd::has_avx512()) {
+    INFO("AVX-512 loops");
+    body();
+  }
+  attend::simd::set_avx512_enabled(before);
+}
+
+std::vector<float> random_row(size_t n, unsigned seed, float scale = 3.0f) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(gen);
+  return v;
+}
+
+float swish(float v) { return v / (1.0f + std::exp(-v)); }
+
+}  // namespace
+
+TEST_CASE("simd: quantize rounds half to even, clamps to +-127 and maps NaN to 0") {
+  for_each_path([] {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    // inv = 1: the inputs are the products; 37 entries to cover a 16-lane tail
+    std::vector<float> x = {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 126.5f, 127.4f, 300.0f, -1e9f,
+                            nan, 0.49999997f, -0.0f, 3.0f, -3.0f};
+    std::vector<int8_t> expect = {0, 2, 2, 0, -2, -2, 126, 127, 127, -127, 0, 0, 0, 3, -3};
+    while (x.size() < 37) {
+      const float v = static_cast<float>(x.size()) - 20.25f;
+      x.push_back(v);
+      expect.push_back(static_cast<int8_t>(std::nearbyint(v)));
+    }
+    std::vector<int8_t> q(x.size(), 99);
+    attend::simd::quantize(x.data(), static_cast<int64_t>(x.size()), 1.0f, q.data());
+    for (size_t i = 0; i < x.size(); ++i) {
+      INFO("i = " << i << ", x = " << x[i]);
+      CHECK(static_cast<int>(q[i]) == static_cast<int>(expect[i]));
+    }
+    // a scale: round(x * inv), product rounded to float first
+    const std::vector<float> r = random_row(53, 7);
+    std::vector<int8_t> q2(r.size());
+    const float inv = 127.0f / 9.0f;
+    attend::simd::quantize(r.data(), static_cast<int64_t>(r.size()), inv, q2.data());
+    for (size_t i = 0; i < r.size(); ++i) {
+      float p = std::nearbyint(r[i] * inv);
+      p = std::min(127.0f, std::max(-127.0f, p));
+      CHECK(static_cast<int>(q2[i]) == static_cast<int>(p));
+    }
+  });
+}
+
+TEST_CASE("simd: abs_max over every tail length ignores NaN") {
+  for_each_path([] {
+    std::vector<float> x = random_row(41, 3);
+    x[5] = std::numeric_limits<float>::quiet_NaN();
+    for (int64_t n = 0; n <= 41; ++n) {
+      float expect = 0.0f;
+      for (int64_t i = 0; i < n; ++i)
+        if (std::fabs(x[static_cast<size_t>(i)]) > expect) expect = std::fabs(x[static_cast<size_t>(i)]);
+      INFO("n = " << n);
+      CHECK(attend::simd::abs_max(x.data(), n) == expect);
+    }
+  });
+}
+
+TEST_CASE("simd: int8 epilogues compute act(acc * rs + bias) into, onto and times the output") {
+  for_each_path([] {
+    const int64_t n = 45;
+    const std::vector<float> acc = random_row(n, 11, 400.0f), bias = random_row(n, 12), aux = random_row(n, 13);
+    const float rs = 0.0125f;
+    for (Act act : {Act::None, Act::Relu, Act::Swish}) {
+      for (bool with_bias : {false, true}) {
+        const float* b = with_bias ? bias.data() : nullptr;
+        std::vector<float> y(n), ym(n), ya = aux;
+        attend::simd::scale_bias(acc.data(), rs, b, n, act, y.data());
+        attend::simd::scale_bias_act_mul(acc.data(), rs, b, aux.data(), n, act, ym.data());
+        attend::simd::scale_bias_add(acc.data(), rs, b, n, ya.data());
+        for (int64_t j = 0; j < n; ++j) {
+          const size_t i = static_cast<size_t>(j);
+          const float v = acc[i] * rs + (b ? b[i] : 0.0f);
+          const float a = act == Act::None ? v : act == Act::Relu ? std::max(v, 0.0f) : swish(v);
+          INFO("act " << static_cast<int>(act) << " bias " << with_bias << " j " << j << " v " << v);
+          CHECK(y[i] == Approx(a).epsilon(1e-5).margin(1e-6));
+          CHECK(ym[i] == Approx(a * aux[i]).epsilon(1e-5).margin(1e-6));
+          CHECK(ya[i] == Approx(aux[i] + v).epsilon(1e-6).margin(1e-6));
+        }
+      }
+    }
+    // Swish saturates without NaN at large magnitudes
+    const float big[2] = {-200.0f, 200.0f};
+    float out[2];
+    attend::simd::scale_bias(big, 1.0f, nullptr, 2, Act::Swish, out);
+    CHECK(out[0] == Approx(0.0f).margin(1e-30));
+    CHECK(out[1] == Approx(200.0f));
+  });
+}
+
+TEST_CASE("simd: exp_shifted_sum stores exp(x - max), -inf as 0, and returns the sum") {
+  for_each_path([] {
+    for (int n : {1, 7, 16, 33, 100}) {
+      std::vector<float> x = random_row(static_cast<size_t>(n), static_cast<unsigned>(n), 5.0f);
+      if (n > 3) x[2] = -std::numeric_limits<float>::infinity();
+      float mx = -std::numeric_limits<float>::infinity();
+      for (float v : x) mx = std::max(mx, v);
+      std::vector<float> e = x;
+      const float sum = attend::simd::exp_shifted_sum(e.data(), n, mx);
+      double expect_sum = 0.0;
+      for (int i = 0; i < n; ++i) {
+        const float want = std::exp(x[static_cast<size_t>(i)] - mx);
+        expect_sum += want;
+        INFO("n " << n << " i " << i);
+        CHECK(e[static_cast<size_t>(i)] == Approx(want).epsilon(3e-7).margin(1e-38));
+      }
+      CHECK(sum == Approx(expect_sum).epsilon(2e-6));
+    }
+  });
+}
+
+TEST_CASE("simd: first_above finds the first entry whose base + x beats the threshold") {
+  for_each_path([] {
+    const std::vector<float> x = random_row(1000, 5);
+    for (float base : {0.0f, -12.5f, 3.25f}) {
+      // fixed thresholds, and thresholds equal to an entry's own sum (which must not count)
+      std::vector<float> thresholds = {-1e9f, 2.0f, 7.0f, 9.5f, 1e9f};
+      for (size_t i : {0, 3, 16, 400}) thresholds.push_back(base + x[i]);
+      std::vector<float> flat = x;
+      for (float& v : flat) v = 1.0f;  // every sum equal to the threshold: nothing is above
+      CHECK(attend::simd::first_above(flat.data(), 0, 1000, base, base + 1.0f) == 1000);
+      for (float threshold : thresholds) {
+        for (int64_t from : {0, 1, 15, 16, 17, 500, 999, 1000}) {
+          int64_t expect = 1000;
+          for (int64_t i = from; i < 1000; ++i)
+            if (base + x[static_cast<size_t>(i)] > threshold) {
+              expect = i;
+              break;
+            }
+          INFO("base " << base << " threshold " << threshold << " from " << from);
+          CHECK(attend::simd::first_above(x.data(), from, 1000, base, threshold) == expect);
+        }
+      }
+    }
+  });
+}
