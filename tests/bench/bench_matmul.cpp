@@ -1,0 +1,117 @@
+// tests/bench/bench_matmul.cpp — the matmul floor of one decoder step: times every Linear layer
+// of a decoder step (6 layers: q|k|v, self-attention output, cross-attention query and output,
+// FFN in and out, then the LM head) through engine/dnnl_ops' Linear, exactly as the decode runs
+// them, with random weights of a reference shape. Prints the median time per step of each
+// layer kind and the throughput the step's matmuls alone would allow (no attention, softmax,
+// beam search or threading overhead): the ceiling the rest of the decode is measured against.
+//
+//   attend-bench-matmul [--shape opus-mt|t5-small] [--rows 128] [--beam 4]
+//                       [--compute-type fp32|bf16|int8] [--threads 2] [--repeat 50]
+//
+// rows = batch × beam (128 = beam 4 × batch 32); one step yields rows / beam target tokens.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <omp.h>
+
+#include "engine/compute_type.hpp"
+#include "engine/dnnl_ops.hpp"
+
+namespace {
+
+struct Layer {
+  const char* name;
+  int64_t in, out;
+  attend::Epilogue ep;
+  int per_step;  // how many of this kind run per step (one per decoder layer; 1 for the LM head)
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+int usage(const char* msg) {
+  std::fprintf(stderr,
+               "attend-bench-matmul: %s\nusage: attend-bench-matmul [--shape opus-mt|t5-small] [--rows N] "
+               "[--beam N] [--compute-type fp32|bf16|int8] [--threads N] [--repeat N]\n",
+               msg);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string shape = "opus-mt", ct_name = "int8";
+  int rows = 128, beam = 4, threads = 2, repeat = 50;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (i + 1 >= argc) return usage(("missing value after " + a).c_str());
+    const char* v = argv[++i];
+    if (a == "--shape") shape = v;
+    else if (a == "--compute-type") ct_name = v;
+    else if (a == "--rows") rows = std::atoi(v);
+    else if (a == "--beam") beam = std::atoi(v);
+    else if (a == "--threads") threads = std::atoi(v);
+    else if (a == "--repeat") repeat = std::atoi(v);
+    else return usage(("unknown option " + a).c_str());
+  }
+  if (rows <= 0 || beam <= 0 || threads <= 0 || repeat <= 0) return usage("numbers must be positive");
+  int64_t vocab = 0;
+  if (shape == "opus-mt") vocab = 54688;
+  else if (shape == "t5-small") vocab = 32128;
+  else return usage(("unknown shape " + shape).c_str());
+  attend::ComputeType ct;
+  if (ct_name == "fp32") ct = attend::ComputeType::F32;
+  else if (ct_name == "bf16") ct = attend::ComputeType::BF16;
+  else if (ct_name == "int8") ct = attend::ComputeType::I8;
+  else return usage(("unknown compute type " + ct_name).c_str());
+  omp_set_num_threads(threads);
+
+  const int64_t d = 512, ffn = 2048, layers = 6;
+  const std::vector<Layer> kinds = {
+      {"self q|k|v      512x1536", d, 3 * d, attend::Epilogue::None, static_cast<int>(layers)},
+      {"self out        512x512 ", d, d, attend::Epilogue::Accumulate, static_cast<int>(layers)},
+      {"cross q         512x512 ", d, d, attend::Epilogue::None, static_cast<int>(layers)},
+      {"cross out       512x512 ", d, d, attend::Epilogue::Accumulate, static_cast<int>(layers)},
+      {"ffn in         512x2048 ", d, ffn, attend::Epilogue::Activation, static_cast<int>(layers)},
+      {"ffn out        2048x512 ", ffn, d, attend::Epilogue::Accumulate, static_cast<int>(layers)},
+      {"lm head", d, vocab, attend::Epilogue::None, 1},
+  };
+  std::mt19937 gen(1);
+  std::normal_distribution<float> dist(0.0f, 0.05f);
+  std::printf("shape %s, rows %d (beam %d: %d target tokens per step), compute type %s, %d threads, %d repeats\n",
+              shape.c_str(), rows, beam, rows / beam, ct_name.c_str(), threads, repeat);
+  double step_ms = 0.0;
+  for (const Layer& k : kinds) {
+    std::vector<float> w(static_cast<size_t>(k.in * k.out)), bias(static_cast<size_t>(k.out));
+    for (float& x : w) x = dist(gen);
+    for (float& x : bias) x = dist(gen);
+    attend::Linear lin;
+    lin.init(w.data(), k.out, k.in, bias.data(), k.ep, attend::Activation::Swish, ct);
+    std::vector<float> x(static_cast<size_t>(rows * k.in)), y(static_cast<size_t>(rows * k.out), 0.0f);
+    for (float& v : x) v = dist(gen) * 20.0f;
+    lin.forward(x.data(), rows, y.data());  // primitive creation, first touch
+    std::vector<double> ms;
+    for (int r = 0; r < repeat; ++r) {
+      const auto t0 = std::chrono::steady_clock::now();
+      lin.forward(x.data(), rows, y.data());
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    const double med = median(ms);
+    const double gops = 2.0 * rows * k.in * k.out / (med * 1e6);
+    std::printf("  %-26s %8.3f ms  x%-2d = %8.3f ms per step  (%6.1f GOP/s)\n", k.name, med, k.per_step,
+                med * k.per_step, gops);
+    step_ms += med * k.per_step;
+  }
+  const double tokens_per_step = static_cast<double>(rows) / beam;
+  std::printf("matmuls per step: %.3f ms -> at most %.1f target tokens/s from the matmuls alone\n", step_ms,
+              tokens_per_step * 1000.0 / step_ms);
+  return 0;
+}
