@@ -397,24 +397,25 @@ DecoderState::DecoderState(const Transformer& model, std::shared_ptr<const Encod
 
 int DecoderState::vocab_size() const { return m_.spec_.vocab_size; }
 
-// Cache layout per layer: [cap_t][cap_rows][inner] (time-major), so that growing the time
-// capacity only appends; slots_ is [cap_rows][cap_t]: the slot (row index at that time) that
-// holds position j of row r. Growing the row capacity (beam expansion) re-lays out the t_ used
-// positions once.
+// Cache layout per layer: [cap_rows][cap_t][inner] (slot-major): position j of row r lives in
+// slot slots_[r * cap_t + j] at [slot][j]. The beams of an input share most of their ancestors,
+// so a row's keys mostly come from a few slots, each contiguous along time (cache and TLB
+// friendly). Growing the row capacity only appends slots; growing the time capacity re-lays out
+// the t_ used positions of every slot once.
 void DecoderState::ensure_capacity(int rows, int t) {
   if (rows <= cap_rows_ && t <= cap_t_) return;
   const int new_rows = std::max(rows, cap_rows_);
   int new_t = cap_t_;
   if (t > cap_t_) new_t = std::max(t, cap_t_ + std::max(16, cap_t_ / 2));
   const int64_t inner = m_.inner_;
-  if (new_rows != cap_rows_) {
+  if (new_t != cap_t_) {
     for (size_t l = 0; l < k_cache_.size(); ++l) {
       for (auto* cache : {&k_cache_[l], &v_cache_[l]}) {
         std::vector<float> grown(static_cast<size_t>(new_rows) * new_t * inner);
-        for (int j = 0; j < t_; ++j) {
-          std::memcpy(grown.data() + static_cast<size_t>(j) * new_rows * inner,
-                      cache->data() + static_cast<size_t>(j) * cap_rows_ * inner,
-                      sizeof(float) * static_cast<size_t>(cap_rows_) * inner);
+        for (int slot = 0; slot < cap_rows_; ++slot) {
+          std::memcpy(grown.data() + static_cast<size_t>(slot) * new_t * inner,
+                      cache->data() + static_cast<size_t>(slot) * cap_t_ * inner,
+                      sizeof(float) * static_cast<size_t>(t_) * inner);
         }
         cache->swap(grown);
       }
@@ -496,20 +497,20 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
     L.self_attn.q.forward(src, R, qkv_.data());
     float* kc = k_cache_[l].data();
     float* vc = v_cache_[l].data();
-    const int64_t pos_stride = static_cast<int64_t>(cap_rows_) * inner;
+    const int64_t slot_stride = static_cast<int64_t>(cap_t_) * inner;
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < R; ++r) {
       const float* row = qkv_.data() + static_cast<int64_t>(r) * 3 * inner;
-      const size_t at = static_cast<size_t>(t) * pos_stride + static_cast<size_t>(r) * inner;
+      const size_t at = static_cast<size_t>(r) * slot_stride + static_cast<size_t>(t) * inner;  // own slot r
       std::memcpy(kc + at, row + inner, sizeof(float) * inner);
       std::memcpy(vc + at, row + 2 * inner, sizeof(float) * inner);
       const int32_t* slots = slots_.data() + static_cast<size_t>(r) * cap_t_;
       KeyValueView kv;
       kv.k = kc;
       kv.v = vc;
-      kv.stride = pos_stride;
+      kv.stride = inner;
       kv.slots = slots;
-      kv.slot_stride = inner;
+      kv.slot_stride = slot_stride;
       kv.length = t + 1;
       ScoreBias sb;
       if (!rel_bias_.empty() && s.positions == PositionKind::RelativeBuckets) {
