@@ -184,6 +184,7 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
   const int max_len = config.resolved_max_length();
   const int32_t pad = config.pad_token_id;
   const bool suppress_pad = config.beam_suppress_pad_before_log_softmax && pad >= 0 && pad < vocab;
+  const bool exact = model.exact_scores();
   const size_t V = static_cast<size_t>(vocab);
   // one processor list per thread (they own scratch); rows are processed in parallel
   std::vector<LogitsProcessorList> thread_processors(static_cast<size_t>(std::max(1, omp_get_max_threads())),
@@ -245,7 +246,11 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
     for (int64_t r = 0; r < nrows; ++r) {
       float* row = logits + static_cast<size_t>(r) * V;
       if (suppress_pad) row[pad] = -std::numeric_limits<float>::infinity();
-      logits::log_softmax(row, vocab);
+      if (exact) {
+        logits::log_softmax(row, vocab);
+      } else {
+        logits::log_softmax_fast(row, vocab);
+      }
       const size_t li = static_cast<size_t>(r / rows_per_input);
       const int j = static_cast<int>(r % rows_per_input);
       const InputState& st = states[static_cast<size_t>(live[li])];

@@ -180,6 +180,18 @@ void log_softmax(float* x, int n) {
   subtract(x, n, mx, lse);
 }
 
+void log_softmax_fast(float* x, int n) {
+  if (n <= 0) return;
+  const float mx = max_of(x, n);
+  if (mx == kNegInf) return;
+  if (std::isnan(mx)) {
+    for (int i = 0; i < n; ++i) x[i] = std::numeric_limits<float>::quiet_NaN();
+    return;
+  }
+  const float lse = std::log(simd::sum_exp(x, n, mx));
+  subtract(x, n, mx, lse);
+}
+
 }  // namespace logits
 
 LogitsProcessorList::LogitsProcessorList(const GenerationConfig& config, int vocab_size)

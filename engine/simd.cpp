@@ -80,6 +80,12 @@ void scale_bias_act_mul_ref(const float* acc, float rs, const float* bias, const
   for (int64_t j = 0; j < n; ++j) y[j] = act_ref(acc[j] * rs + (bias ? bias[j] : 0.0f), act) * aux[j];
 }
 
+float sum_exp_ref(const float* x, int64_t n, float mx) {
+  double sum = 0.0;  // one running sum: float would drift by ~1e-4 over a 50k vocabulary
+  for (int64_t i = 0; i < n; ++i) sum += std::exp(x[i] - mx);
+  return static_cast<float>(sum);
+}
+
 int64_t first_above_ref(const float* x, int64_t from, int64_t n, float base, float threshold) {
   for (int64_t i = from; i < n; ++i)
     if (base + x[i] > threshold) return i;
@@ -207,6 +213,17 @@ ATTEND_AVX512 float exp_shifted_sum_avx512(float* x, int n, float mx) {
   }
   return _mm512_reduce_add_ps(acc);
 }
+ATTEND_AVX512 float sum_exp_avx512(const float* x, int64_t n, float mx) {
+  const __m512 vmx = _mm512_set1_ps(mx);
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = tail_mask(n - i);
+    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vmx));
+    acc = _mm512_mask_add_ps(acc, k, acc, e);
+  }
+  return _mm512_reduce_add_ps(acc);
+}
+
 ATTEND_AVX512 int64_t first_above_avx512(const float* x, int64_t from, int64_t n, float base, float threshold) {
   const __m512 vb = _mm512_set1_ps(base), vt = _mm512_set1_ps(threshold);
   for (int64_t i = from; i < n; i += 16) {
@@ -244,6 +261,7 @@ void scale_bias_act_mul(const float* acc, float rs, const float* bias, const flo
   ATTEND_DISPATCH(scale_bias_act_mul, acc, rs, bias, aux, n, act, y);
 }
 float exp_shifted_sum(float* x, int n, float mx) { ATTEND_DISPATCH(exp_shifted_sum, x, n, mx); }
+float sum_exp(const float* x, int64_t n, float mx) { ATTEND_DISPATCH(sum_exp, x, n, mx); }
 int64_t first_above(const float* x, int64_t from, int64_t n, float base, float threshold) {
   ATTEND_DISPATCH(first_above, x, from, n, base, threshold);
 }

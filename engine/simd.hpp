@@ -43,6 +43,11 @@ void scale_bias_act_mul(const float* acc, float rs, const float* bias, const flo
 // index order per lane). Accurate to ~2 ulp; x[i] - mx must be <= 0 (or -inf -> 0).
 float exp_shifted_sum(float* x, int n, float mx);
 
+// sum_i exp(x[i] - mx) in float (16 partial sums), x unchanged; x[i] - mx <= 0 (-inf -> 0).
+// For reduced-precision decoding, where the logits are approximate anyway (the exact
+// log_softmax of logits_processors sums in double).
+float sum_exp(const float* x, int64_t n, float mx);
+
 // The first i in [from, n) with base + x[i] > threshold (the sum rounded to float, as a scalar
 // loop computes it), or n if there is none. Top-k scans use it to skip rejected entries.
 int64_t first_above(const float* x, int64_t from, int64_t n, float base, float threshold);

@@ -98,6 +98,7 @@ class DecoderState : public StepModel {
   int num_rows() const override { return rows_; }
   float* step(const std::vector<int32_t>& tokens) override;
   void select_rows(const std::vector<int32_t>& src) override;
+  bool exact_scores() const override { return m_.compute_type() == ComputeType::F32; }
   // Optional: after each step, append the embedding output and every layer's output
   // ([rows, d] each, decoder_layers + 1 entries) to `sink` (teacher-forced tensor checks).
   void record_layers(std::vector<std::vector<float>>* sink) { record_ = sink; }

@@ -1,5 +1,6 @@
 // tests/unit/test_simd.cpp — engine/simd's loops (AVX-512 and portable) against their scalar
-// definitions: int8 quantization, matmul epilogues, the softmax exp and the top-k skip scan.
+// definitions: int8 quantization, matmul epilogues, the softmax exp, the top-k skip scan and the
+// float log_softmax of reduced-precision decoding.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -8,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "engine/logits_processors.hpp"
 #include "engine/simd.hpp"
 
 namespace {
@@ -160,6 +162,32 @@ TEST_CASE("simd: first_above finds the first entry whose base + x beats the thre
             }
           INFO("base " << base << " threshold " << threshold << " from " << from);
           CHECK(attend::simd::first_above(x.data(), from, 1000, base, threshold) == expect);
+        }
+      }
+    }
+  });
+}
+
+TEST_CASE("simd: sum_exp and log_softmax_fast agree with the exact log_softmax") {
+  for_each_path([] {
+    for (int n : {1, 5, 16, 17, 1000, 54688}) {
+      std::vector<float> x = random_row(static_cast<size_t>(n), static_cast<unsigned>(n) + 100, 4.0f);
+      if (n > 3) x[1] = -std::numeric_limits<float>::infinity();
+      float mx = -std::numeric_limits<float>::infinity();
+      for (float v : x) mx = std::max(mx, v);
+      double expect = 0.0;
+      for (float v : x) expect += std::exp(static_cast<double>(v) - mx);
+      INFO("n " << n);
+      CHECK(attend::simd::sum_exp(x.data(), n, mx) == Approx(expect).epsilon(1e-5));
+      std::vector<float> exact = x, fast = x;
+      attend::logits::log_softmax(exact.data(), n);
+      attend::logits::log_softmax_fast(fast.data(), n);
+      for (int i = 0; i < n; ++i) {
+        const size_t k = static_cast<size_t>(i);
+        if (std::isinf(exact[k])) {
+          CHECK(std::isinf(fast[k]));
+        } else {
+          REQUIRE(fast[k] == Approx(exact[k]).margin(1e-5));
         }
       }
     }
