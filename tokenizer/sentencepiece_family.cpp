@@ -275,7 +275,8 @@ class MultilingualSpmTokenizer : public SpmFamilyTokenizer {
   std::vector<int32_t> encode_with_languages(const std::string& text, const std::string& src_lang,
                                              const std::string& tgt_lang) const override {
     check_languages(src_lang, tgt_lang);
-    return add_language(text_ids(text, Side::Source), language_id_of(src_lang.empty() ? src_lang_ : src_lang, Side::Source));
+    const std::string& code = src_lang.empty() ? src_lang_ : src_lang;
+    return add_language(text_ids(text, Side::Source), language_id_of(code, Side::Source));
   }
   std::optional<int32_t> target_language_id() const override {
     if (tgt_lang_.empty()) return std::nullopt;

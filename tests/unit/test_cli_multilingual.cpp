@@ -215,7 +215,8 @@ TEST_CASE("library: src_lang/tgt_lang are per call and leave no trace on the sha
       const auto after = used->translate(texts, plain);
       const auto expected = fresh->translate(texts, plain);
       REQUIRE(after.size() == expected.size());
-      for (size_t i = 0; i < after.size(); ++i) CHECK(after[i].hypotheses.at(0).ids == expected[i].hypotheses.at(0).ids);
+      for (size_t i = 0; i < after.size(); ++i)
+        CHECK(after[i].hypotheses.at(0).ids == expected[i].hypotheses.at(0).ids);
       const std::string doc = texts[0] + " " + texts[1];
       CHECK(used->translate_documents({doc}, plain).at(0).text == fresh->translate_documents({doc}, plain).at(0).text);
 
