@@ -124,9 +124,9 @@ std::vector<std::vector<int32_t>> Model::Impl::encode_inputs(const std::vector<s
   if (!tokenizer) throw Error(label + ": this model has no tokenizer; use generate() with token ids");
   std::vector<std::vector<int32_t>> ids;
   ids.reserve(inputs.size());
-  std::lock_guard<std::mutex> lock(tokenizer_mu);
-  if (!options.src_lang.empty() || !options.tgt_lang.empty()) tokenizer->set_languages(options.src_lang, options.tgt_lang);
-  for (const auto& text : inputs) ids.push_back(tokenizer->encode(options.input_prefix + text));
+  tokenizer->check_languages(options.src_lang, options.tgt_lang);  // also when there are no inputs
+  for (const auto& text : inputs)
+    ids.push_back(tokenizer->encode_with_languages(options.input_prefix + text, options.src_lang, options.tgt_lang));
   return ids;
 }
 
@@ -212,9 +212,7 @@ std::shared_ptr<const Model> Model::load(const std::string& path, const LoadOpti
 
 std::vector<int32_t> Model::tokenize(const std::string& text, const std::string& src_lang) const {
   if (!impl_->tokenizer) throw Error(impl_->label + ": this model has no tokenizer; pass token ids");
-  std::lock_guard<std::mutex> lock(impl_->tokenizer_mu);
-  if (!src_lang.empty()) impl_->tokenizer->set_languages(src_lang, "");
-  return impl_->tokenizer->encode(text);
+  return impl_->tokenizer->encode_with_languages(text, src_lang, "");
 }
 
 std::string Model::detokenize(const std::vector<int32_t>& ids) const {

@@ -2,7 +2,6 @@
 // rule-based splitter), every sentence of every document translated in shared batches, the
 // translations put back into the documents' original layout.
 #include <algorithm>
-#include <mutex>
 #include <string_view>
 
 #include "attend/attend.hpp"
@@ -71,9 +70,10 @@ size_t count_replacement_chars(const std::string& s) {
 
 // Cuts `text` (no leading/trailing whitespace) into pieces whose encodings fit `limit` tokens:
 // at the whitespace nearest the middle, else at the code point boundary nearest the middle.
-void cut_to_fit(const Tokenizer& tok, const std::string& prefix, const std::string& text, size_t limit,
+// Encoded with the options' input prefix and languages.
+void cut_to_fit(const Tokenizer& tok, const TranslateOptions& options, const std::string& text, size_t limit,
                 std::vector<std::string>& pieces, std::vector<std::vector<int32_t>>& ids) {
-  std::vector<int32_t> enc = tok.encode(prefix + text);
+  std::vector<int32_t> enc = tok.encode_with_languages(options.input_prefix + text, options.src_lang, options.tgt_lang);
   if (enc.size() <= limit || text.size() <= 4) {
     pieces.push_back(text);
     ids.push_back(std::move(enc));
@@ -96,8 +96,8 @@ void cut_to_fit(const Tokenizer& tok, const std::string& prefix, const std::stri
     left = text.substr(0, cut);
     right = text.substr(cut);
   }
-  cut_to_fit(tok, prefix, left, limit, pieces, ids);
-  cut_to_fit(tok, prefix, right, limit, pieces, ids);
+  cut_to_fit(tok, options, left, limit, pieces, ids);
+  cut_to_fit(tok, options, right, limit, pieces, ids);
 }
 
 }  // namespace
@@ -118,27 +118,22 @@ std::vector<DocumentTranslation> Model::translate_documents(const std::vector<st
   std::vector<std::string> pieces;
   std::vector<std::vector<int32_t>> ids;
   std::vector<std::vector<size_t>> first_piece(documents.size());
-  {
-    std::lock_guard<std::mutex> lock(impl_->tokenizer_mu);
-    if (!options.src_lang.empty() || !options.tgt_lang.empty()) {
-      impl_->tokenizer->set_languages(options.src_lang, options.tgt_lang);
+  impl_->tokenizer->check_languages(options.src_lang, options.tgt_lang);  // also when there are no sentences
+  for (size_t d = 0; d < documents.size(); ++d) {
+    if (is_valid_utf8(documents[d])) {
+      cleaned[d] = documents[d];
+    } else {
+      cleaned[d] = utf8_decode_replace(documents[d]);
+      results[d].invalid_utf8 = count_replacement_chars(cleaned[d]) - count_replacement_chars(documents[d]);
     }
-    for (size_t d = 0; d < documents.size(); ++d) {
-      if (is_valid_utf8(documents[d])) {
-        cleaned[d] = documents[d];
-      } else {
-        cleaned[d] = utf8_decode_replace(documents[d]);
-        results[d].invalid_utf8 = count_replacement_chars(cleaned[d]) - count_replacement_chars(documents[d]);
-      }
-      spans[d] = document_sentences(cleaned[d]);
-      results[d].sentences = spans[d].size();
-      for (const text::Span& s : spans[d]) {
-        first_piece[d].push_back(pieces.size());
-        const std::string sentence = collapse_whitespace(std::string_view(cleaned[d]).substr(s.begin, s.end - s.begin));
-        cut_to_fit(*impl_->tokenizer, options.input_prefix, sentence, limit, pieces, ids);
-      }
+    spans[d] = document_sentences(cleaned[d]);
+    results[d].sentences = spans[d].size();
+    for (const text::Span& s : spans[d]) {
       first_piece[d].push_back(pieces.size());
+      const std::string sentence = collapse_whitespace(std::string_view(cleaned[d]).substr(s.begin, s.end - s.begin));
+      cut_to_fit(*impl_->tokenizer, options, sentence, limit, pieces, ids);
     }
+    first_piece[d].push_back(pieces.size());
   }
   std::vector<TranslationResult> translated;
   if (!ids.empty()) translated = generate(ids, options);

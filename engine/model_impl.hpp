@@ -3,7 +3,6 @@
 // generation defaults, and the request path ids → encoder → search → ids.
 #pragma once
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -22,8 +21,9 @@ struct ATTEND_HIDDEN Model::Impl {  // hidden: not part of libattend.so's export
   nlohmann::json doc;                       // the "attend.model" document
   ArchSpec spec;
   std::unique_ptr<Transformer> net;
-  std::unique_ptr<Tokenizer> tokenizer;     // null when the model has no tokenizer files
-  mutable std::mutex tokenizer_mu;          // set_languages mutates the tokenizer
+  // Null when the model has no tokenizer files. Never changed after loading (callers pass their
+  // languages per call), so concurrent calls share it without a lock.
+  std::unique_ptr<const Tokenizer> tokenizer;
   GenerationConfig defaults;
 
   // Builds from an "attend.model" document and Attend-named tensors.

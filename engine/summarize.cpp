@@ -131,13 +131,10 @@ SummarizeSettings resolve_settings(const Model::Impl& m, const SummarizeOptions&
   if (s.max_input_tokens > model_max)
     throw Error("max_input_tokens " + std::to_string(s.max_input_tokens) + " exceeds the model's maximum source length " +
                 std::to_string(model_max));
-  {
-    std::lock_guard<std::mutex> lock(m.tokenizer_mu);
-    const size_t overhead = m.tokenizer->encode(s.prefix).size();
-    if (s.max_input_tokens <= overhead)
-      throw Error("an input limit of " + std::to_string(s.max_input_tokens) +
-                  " tokens leaves no room for text (the prefix and special tokens take " + std::to_string(overhead) + ")");
-  }
+  const size_t overhead = m.tokenizer->encode(s.prefix).size();
+  if (s.max_input_tokens <= overhead)
+    throw Error("an input limit of " + std::to_string(s.max_input_tokens) +
+                " tokens leaves no room for text (the prefix and special tokens take " + std::to_string(overhead) + ")");
   if (options.max_batch_size < 1) throw Error("max_batch_size must be >= 1");
   if (options.max_batch_tokens < 0) throw Error("max_batch_tokens must be >= 0");
   if (options.max_rounds < 1) throw Error("max_rounds must be >= 1");
@@ -196,7 +193,6 @@ class Summarizer {
 
  private:
   std::vector<int32_t> encode(std::string_view text) const {
-    std::lock_guard<std::mutex> lock(m_.tokenizer_mu);
     return m_.tokenizer->encode(s_.prefix + std::string(text));
   }
 

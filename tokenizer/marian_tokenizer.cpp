@@ -111,7 +111,7 @@ class MarianTokenizer final : public SlowTokenizer {
   }
   // The source language is implied by the model and ignored. A target code of a multilingual
   // model ("fra" or ">>fra<<") is put in front of every source text, as users of HF do by hand.
-  void set_languages(const std::string&, const std::string& tgt_lang) override {
+  void check_languages(const std::string&, const std::string& tgt_lang) const override {
     if (tgt_lang.empty()) return;
     if (supported_codes_.empty()) {
       if (tgt_lang == target_lang_) return;  // monolingual model: its own target language
@@ -123,13 +123,29 @@ class MarianTokenizer final : public SlowTokenizer {
       for (const auto& c : supported_codes_) list += (list.empty() ? "" : ", ") + c.second;
       throw Error("tokenizer (marian): unknown language code '" + tgt_lang + "'; valid codes: " + list);
     }
-    code_prefix_ = (tgt_lang.compare(0, 2, ">>") == 0) ? tgt_lang : ">>" + tgt_lang + "<<";
+  }
+  void set_languages(const std::string& src_lang, const std::string& tgt_lang) override {
+    check_languages(src_lang, tgt_lang);
+    code_prefix_ = code_prefix_for(tgt_lang);
+  }
+  std::vector<int32_t> encode_with_languages(const std::string& text, const std::string& src_lang,
+                                             const std::string& tgt_lang) const override {
+    check_languages(src_lang, tgt_lang);
+    return encode_side(with_code(text, code_prefix_for(tgt_lang)), Side::Source);
   }
 
  protected:
-  std::string with_code(const std::string& text) const {
-    if (code_prefix_.empty() || text.compare(0, 2, ">>") == 0) return text;
-    return code_prefix_ + " " + text;
+  // The ">>xx<<" token a (checked) target code puts in front of the text; the current one for "",
+  // none for a monolingual model's own target language.
+  std::string code_prefix_for(const std::string& tgt_lang) const {
+    if (tgt_lang.empty()) return code_prefix_;
+    if (supported_codes_.empty()) return "";
+    return (tgt_lang.compare(0, 2, ">>") == 0) ? tgt_lang : ">>" + tgt_lang + "<<";
+  }
+  std::string with_code(const std::string& text) const { return with_code(text, code_prefix_); }
+  static std::string with_code(const std::string& text, const std::string& code_prefix) {
+    if (code_prefix.empty() || text.compare(0, 2, ">>") == 0) return text;
+    return code_prefix + " " + text;
   }
 
   // _tokenize: remove_language_code + current_spm.encode

@@ -263,11 +263,20 @@ class PegasusTokenizer final : public SpmFamilyTokenizer {
 class MultilingualSpmTokenizer : public SpmFamilyTokenizer {
  public:
   std::vector<std::string> language_codes() const override { return codes_; }
-  void set_languages(const std::string& src_lang, const std::string& tgt_lang) override {
+  void check_languages(const std::string& src_lang, const std::string& tgt_lang) const override {
     if (!src_lang.empty() && !language_id(src_lang)) unknown_language(kind_, src_lang, codes_);
     if (!tgt_lang.empty() && !language_id(tgt_lang)) unknown_language(kind_, tgt_lang, codes_);
+  }
+  void set_languages(const std::string& src_lang, const std::string& tgt_lang) override {
+    check_languages(src_lang, tgt_lang);
     if (!src_lang.empty()) src_lang_ = src_lang;
     if (!tgt_lang.empty()) tgt_lang_ = tgt_lang;
+  }
+  std::vector<int32_t> encode_with_languages(const std::string& text, const std::string& src_lang,
+                                             const std::string& tgt_lang) const override {
+    check_languages(src_lang, tgt_lang);
+    const std::string& code = src_lang.empty() ? src_lang_ : src_lang;
+    return add_language(text_ids(text, Side::Source), language_id_of(code, Side::Source));
   }
   std::optional<int32_t> target_language_id() const override {
     if (tgt_lang_.empty()) return std::nullopt;
@@ -277,9 +286,14 @@ class MultilingualSpmTokenizer : public SpmFamilyTokenizer {
  protected:
   using SpmFamilyTokenizer::SpmFamilyTokenizer;
 
-  // Language code of the side being encoded; throws if that side has none.
-  int32_t side_language_id(Side side) const {
-    const std::string& code = side == Side::Source ? src_lang_ : tgt_lang_;
+  // build_inputs_with_special_tokens with the language token `lang` of the side being encoded.
+  virtual std::vector<int32_t> add_language(std::vector<int32_t> ids, int32_t lang) const = 0;
+  std::vector<int32_t> build_inputs(std::vector<int32_t> ids, Side side) const final {
+    return add_language(std::move(ids), language_id_of(side == Side::Source ? src_lang_ : tgt_lang_, side));
+  }
+
+  // Id of the language `code` for `side`; throws if the code is empty (that side has none).
+  int32_t language_id_of(const std::string& code, Side side) const {
     if (code.empty())
       throw Error("tokenizer (" + kind_ + "): no " + std::string(side == Side::Source ? "source" : "target") +
                   " language set (set_languages, or src_lang/tgt_lang in tokenizer_config.json)");
@@ -377,8 +391,7 @@ class FairseqSpmTokenizer final : public MultilingualSpmTokenizer {
     if (it != fairseq_ids_.end()) return it->second;
     return sp_.id_to_piece(id - 1);
   }
-  std::vector<int32_t> build_inputs(std::vector<int32_t> ids, Side side) const override {
-    const int32_t lang = side_language_id(side);
+  std::vector<int32_t> add_language(std::vector<int32_t> ids, int32_t lang) const override {
     if (legacy_) {  // NLLB legacy_behaviour: X </s> [lang]
       ids.push_back(eos_id_);
       ids.push_back(lang);
@@ -481,8 +494,8 @@ class M2M100Tokenizer final : public MultilingualSpmTokenizer {
     auto it = decoder_.find(id);
     return it != decoder_.end() ? it->second : unk_token_;
   }
-  std::vector<int32_t> build_inputs(std::vector<int32_t> ids, Side side) const override {
-    ids.insert(ids.begin(), side_language_id(side));
+  std::vector<int32_t> add_language(std::vector<int32_t> ids, int32_t lang) const override {
+    ids.insert(ids.begin(), lang);
     ids.push_back(eos_id_);
     return ids;
   }

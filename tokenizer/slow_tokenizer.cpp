@@ -43,13 +43,17 @@ std::vector<std::string> SlowTokenizer::tokenize_side(const std::string& text, S
   return out;
 }
 
-std::vector<int32_t> SlowTokenizer::encode_side(const std::string& text, Side side) const {
+std::vector<int32_t> SlowTokenizer::text_ids(const std::string& text, Side side) const {
   std::vector<int32_t> ids;
   for (const std::string& token : tokenize_side(text, side)) {
     auto added = added_encoder_.find(token);
     ids.push_back(added != added_encoder_.end() ? added->second : convert_token_to_id(token, side));
   }
-  return build_inputs(std::move(ids), side);
+  return ids;
+}
+
+std::vector<int32_t> SlowTokenizer::encode_side(const std::string& text, Side side) const {
+  return build_inputs(text_ids(text, side), side);
 }
 
 std::vector<int32_t> SlowTokenizer::build_inputs(std::vector<int32_t> ids, Side) const {

@@ -48,6 +48,8 @@ class SlowTokenizer : public Tokenizer {
   std::optional<int32_t> bos_id() const override { return bos_id_; }
 
   std::vector<int32_t> encode_side(const std::string& text, Side side) const;
+  // encode_side() without build_inputs(): the ids of the text alone.
+  std::vector<int32_t> text_ids(const std::string& text, Side side) const;
   std::vector<std::string> tokenize_side(const std::string& text, Side side) const;
   std::string decode_side(const std::vector<int32_t>& ids, bool skip_special_tokens, Side side) const;
 

@@ -11,10 +11,20 @@
 
 namespace attend {
 
-void Tokenizer::set_languages(const std::string& src_lang, const std::string& tgt_lang) {
+void Tokenizer::check_languages(const std::string& src_lang, const std::string& tgt_lang) const {
   if (src_lang.empty() && tgt_lang.empty()) return;
   throw Error("tokenizer (" + kind() + "): this tokenizer has no language codes (asked for source '" + src_lang +
               "', target '" + tgt_lang + "')");
+}
+
+void Tokenizer::set_languages(const std::string& src_lang, const std::string& tgt_lang) {
+  check_languages(src_lang, tgt_lang);
+}
+
+std::vector<int32_t> Tokenizer::encode_with_languages(const std::string& text, const std::string& src_lang,
+                                                      const std::string& tgt_lang) const {
+  check_languages(src_lang, tgt_lang);
+  return encode(text);
 }
 
 std::optional<int32_t> Tokenizer::language_id(const std::string&) const { return std::nullopt; }

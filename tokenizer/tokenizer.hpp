@@ -15,7 +15,8 @@ namespace attend {
 // "sentencepiece.bpe.model", "tokenizer_config.json", "special_tokens_map.json", ...).
 using TokenizerFiles = std::map<std::string, std::string>;
 
-// All methods are const and thread-safe except set_languages().
+// All methods are const and thread-safe except set_languages(). A tokenizer shared between callers
+// (a loaded Model's) is never changed: each call passes its languages to encode_with_languages().
 class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
@@ -62,6 +63,14 @@ class Tokenizer {
   // Sets source/target language. An empty string leaves that side unchanged. Throws
   // attend::Error listing the valid codes when a code is unknown (or the family has none).
   virtual void set_languages(const std::string& src_lang, const std::string& tgt_lang);
+  // The checks of set_languages() without changing anything.
+  virtual void check_languages(const std::string& src_lang, const std::string& tgt_lang) const;
+  // encode(text) with these languages for this call only; an empty code means the tokenizer's own
+  // (tokenizer_config.json's, or what set_languages() chose). Throws like set_languages().
+  // Multilingual SentencePiece families: the source language token; Marian: a target code
+  // ">>xx<<" put in front of the text.
+  virtual std::vector<int32_t> encode_with_languages(const std::string& text, const std::string& src_lang,
+                                                     const std::string& tgt_lang) const;
   // Id to force as BOS / use as decoder start, if a target language is set.
   virtual std::optional<int32_t> target_language_id() const { return std::nullopt; }
   // Id of a language code's token (mbart50/nllb: the code; m2m100: "__xx__"), nullopt if unknown.

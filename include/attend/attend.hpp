@@ -82,7 +82,8 @@ struct TranslateOptions {
   GenerationOptions generation;
   int max_batch_size = 32;          // inputs (or tokens, see batch_type) decoded together
   BatchType batch_type = BatchType::Examples;  // inputs are sorted by length before batching
-  std::string src_lang, tgt_lang;   // multilingual models: codes as their tokenizer spells them
+  std::string src_lang, tgt_lang;   // multilingual models: codes as their tokenizer spells them;
+                                    // this call only ("": the tokenizer's configured default)
   std::string input_prefix;         // prepended to every input text (e.g. T5's "summarize: ")
   StreamCallback on_stream;         // optional: tokens/text as they are decided
   CancelToken cancel;               // optional: cancel() from any thread stops the call
@@ -200,7 +201,8 @@ class ATTEND_API Model {
   // The settings summarize() would use, as JSON text: {"prefix": ..., "max_input_tokens": ...,
   // "generation": {...}} (resolved generation config).
   std::string summarize_settings(const SummarizeOptions& options = {}) const;
-  // Tokenize / detokenize with the model's own tokenizer (throws if it has none).
+  // Tokenize / detokenize with the model's own tokenizer (throws if it has none); src_lang as
+  // in TranslateOptions, for this call only.
   std::vector<int32_t> tokenize(const std::string& text, const std::string& src_lang = "") const;
   std::string detokenize(const std::vector<int32_t>& ids) const;
 

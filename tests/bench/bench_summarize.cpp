@@ -27,7 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attend/attend.hpp"
-#include "../cli/run_process.hpp"
+#include "tests/support/child_process.hpp"
 
 namespace fs = std::filesystem;
 
@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
     child_args.insert(child_args.end(), extra.begin(), extra.end());
     double cpu0 = children_cpu_seconds();
     t0 = std::chrono::steady_clock::now();
-    auto c = attend_test::run_process(child_args);
+    auto c = attend_test::run_command(child_args);
     batch_whole_s.push_back(seconds_since(t0));
     batch_cpu.push_back(children_cpu_seconds() - cpu0);
     if (c.exit_code != 0) {
@@ -151,13 +151,13 @@ int main(int argc, char** argv) {
       ref = std::move(res);
     }
 
-    std::vector<std::string> args = {attend_test::attend_binary(), "summarize", "-m", model_dir, (dir / "in").string(),
+    std::vector<std::string> args = {attend_test::attend_cli(), "summarize", "-m", model_dir, (dir / "in").string(),
                                      "--out-dir", (dir / "out").string(), "--overwrite", "--threads",
                                      std::to_string(threads), "--progress", "none"};
     args.insert(args.end(), extra.begin(), extra.end());
     t0 = std::chrono::steady_clock::now();
     cpu0 = children_cpu_seconds();
-    auto p = attend_test::run_process(args);
+    auto p = attend_test::run_command(args);
     files_s.push_back(seconds_since(t0));
     files_cpu.push_back(children_cpu_seconds() - cpu0);
     if (p.exit_code != 0) {

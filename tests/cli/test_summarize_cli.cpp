@@ -24,12 +24,12 @@
 #include <nlohmann/json.hpp>
 
 #include "attend/attend.hpp"
-#include "run_process.hpp"
+#include "tests/support/child_process.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using attend_test::ProcessOptions;
-using attend_test::ProcessResult;
+using attend_test::CommandOptions;
+using attend_test::CommandResult;
 
 namespace {
 
@@ -96,10 +96,10 @@ std::string read_file(const fs::path& p) {
 
 // One compute thread: the fixture models are tiny, and OpenMP's busy-waiting threads make
 // runs on a loaded machine many times slower.
-ProcessResult run_attend(std::vector<std::string> args, const ProcessOptions& opt = {}) {
-  args.insert(args.begin(), attend_test::attend_binary());
+CommandResult run_attend(std::vector<std::string> args, const CommandOptions& opt = {}) {
+  args.insert(args.begin(), attend_test::attend_cli());
   args.insert(args.end(), {"--threads", "1"});
-  ProcessResult r = attend_test::run_process(args, opt);
+  CommandResult r = attend_test::run_command(args, opt);
   INFO("stderr: " << r.err);
   return r;
 }
@@ -168,7 +168,7 @@ TEST_CASE("summarize t5_text: task_specific_params summary equals transformers'"
   const std::string expected = c.at("expected").at("decoded_text").at(0);
 
   // No settings given: the prefix and generation settings come from config.json.
-  ProcessResult r = run_attend({"summarize", "-m", model, (tmp / "article.txt").string(), "--format", "jsonl"});
+  CommandResult r = run_attend({"summarize", "-m", model, (tmp / "article.txt").string(), "--format", "jsonl"});
   REQUIRE(r.exit_code == 0);
   auto lines = parse_jsonl(r.out);
   REQUIRE(lines.size() == 1);
@@ -204,7 +204,7 @@ TEST_CASE("summarize: fixture cases with explicit settings equal transformers' (
       for (size_t i = 0; i < inputs.size(); ++i) write_file(tmp / "in" / name_of(i), inputs[i].get<std::string>());
       std::vector<std::string> args = {"summarize", "-m", model, (tmp / "in").string(), "--format", "jsonl"};
       for (auto& o : options_for(c.at("effective_generation_config"))) args.push_back(o);
-      ProcessResult r = run_attend(args);
+      CommandResult r = run_attend(args);
       REQUIRE(r.exit_code == 0);
       auto lines = parse_jsonl(r.out);
       REQUIRE(lines.size() == inputs.size());
@@ -223,7 +223,7 @@ TEST_CASE("summarize bart_text: generation defaults summary equals transformers'
   const json& c = find_case(cases, "config_defaults");
   TempDir tmp;
   write_file(tmp / "a.txt", c.at("input_text").at(0).get<std::string>());
-  ProcessResult r = run_attend({"summarize", "-m", model, (tmp / "a.txt").string(), "--out-dir", (tmp / "out").string(),
+  CommandResult r = run_attend({"summarize", "-m", model, (tmp / "a.txt").string(), "--out-dir", (tmp / "out").string(),
                             "--format", "jsonl"});
   REQUIRE(r.exit_code == 0);
   auto lines = parse_jsonl(read_file(tmp / "out" / "summaries.jsonl"));
@@ -251,7 +251,7 @@ TEST_CASE("summarize: batching across files gives the outputs of one file at a t
   for (size_t i = 0; i < 12; ++i) {
     std::vector<std::string> one = {"summarize", "-m", model, (tmp / "in" / name_of(i)).string(), "--batch-size", "1"};
     one.insert(one.end(), common.begin(), common.end());
-    ProcessResult r = run_attend(one);
+    CommandResult r = run_attend(one);
     REQUIRE(r.exit_code == 0);
     CHECK(read_file(tmp / "batched" / (name_of(i) + ".summary.txt")) == r.out);
     CHECK(read_file(tmp / "budget" / (name_of(i) + ".summary.txt")) == r.out);
@@ -266,15 +266,15 @@ TEST_CASE("summarize: a run killed with SIGKILL resumes to the uninterrupted out
   const size_t n = std::min<size_t>(texts.size(), 40);
   for (size_t i = 0; i < n; ++i) write_file(tmp / "in" / "sub" / name_of(i), texts[i]);
   auto args_for = [&](const fs::path& out) {
-    return std::vector<std::string>{attend_test::attend_binary(), "summarize", "-m", model, (tmp / "in").string(),
+    return std::vector<std::string>{attend_test::attend_cli(), "summarize", "-m", model, (tmp / "in").string(),
                                     "--out-dir", out.string(), "--batch-size", "1", "--threads", "1"};
   };
   // Reference: uninterrupted.
-  ProcessResult ref = attend_test::run_process(args_for(tmp / "ref"));
+  CommandResult ref = attend_test::run_command(args_for(tmp / "ref"));
   REQUIRE(ref.exit_code == 0);
 
   const fs::path out = tmp / "out";
-  const pid_t pid = attend_test::start_process(args_for(out));
+  attend_test::BackgroundCommand run(args_for(out));
   // Kill as soon as a few summaries are complete (well before the end).
   size_t seen = 0;
   for (int i = 0; i < 6000 && seen < 3; ++i) {
@@ -285,9 +285,8 @@ TEST_CASE("summarize: a run killed with SIGKILL resumes to the uninterrupted out
       if (e.path().string().size() > 12 && e.path().string().rfind(".summary.txt") == e.path().string().size() - 12)
         ++seen;
   }
-  REQUIRE(::kill(pid, SIGKILL) == 0);
-  const int status = attend_test::wait_process(pid);
-  REQUIRE(WIFSIGNALED(status));
+  REQUIRE(run.kill(SIGKILL));
+  REQUIRE(run.wait().signal == SIGKILL);
   size_t before = 0;
   for (auto& [rel, content] : tree(out))
     if (rel.find(".tmp.") == std::string::npos) {
@@ -297,7 +296,7 @@ TEST_CASE("summarize: a run killed with SIGKILL resumes to the uninterrupted out
   REQUIRE(before >= 3);
   REQUIRE(before < n);  // the kill happened mid-run
 
-  ProcessResult again = attend_test::run_process(args_for(out));
+  CommandResult again = attend_test::run_command(args_for(out));
   INFO(again.err);
   REQUIRE(again.exit_code == 0);
   CHECK(again.err.find(std::to_string(n - before) + " done, " + std::to_string(before) + " skipped") !=
@@ -308,13 +307,13 @@ TEST_CASE("summarize: a run killed with SIGKILL resumes to the uninterrupted out
   // --overwrite redoes everything; without it a changed output is left alone.
   const fs::path first = out / "sub" / (name_of(0) + ".summary.txt");
   write_file(first, "edited\n");
-  ProcessResult skip = attend_test::run_process(args_for(out));
+  CommandResult skip = attend_test::run_command(args_for(out));
   REQUIRE(skip.exit_code == 0);
   CHECK(skip.err.find("0 done, " + std::to_string(n) + " skipped") != std::string::npos);
   CHECK(read_file(first) == "edited\n");
   auto ow = args_for(out);
   ow.push_back("--overwrite");
-  ProcessResult redo = attend_test::run_process(ow);
+  CommandResult redo = attend_test::run_command(ow);
   REQUIRE(redo.exit_code == 0);
   CHECK(redo.err.find(std::to_string(n) + " done, 0 skipped") != std::string::npos);
   CHECK(tree(out) == tree(tmp / "ref"));
@@ -328,7 +327,7 @@ TEST_CASE("summarize: JSONL journal survives a truncated line and ends in input 
   for (size_t i = 0; i < 5; ++i) write_file(tmp / "in" / name_of(i), texts[i]);
   const std::vector<std::string> base = {"summarize", "-m", model, (tmp / "in").string(), "--format", "jsonl",
                                          "--max-length", "30"};
-  ProcessResult ref = run_attend(base);  // stdout, input order
+  CommandResult ref = run_attend(base);  // stdout, input order
   REQUIRE(ref.exit_code == 0);
   const auto expected = parse_jsonl(ref.out);
   REQUIRE(expected.size() == 5);
@@ -337,7 +336,7 @@ TEST_CASE("summarize: JSONL journal survives a truncated line and ends in input 
   write_file(tmp / "out" / "summaries.jsonl", journal);
   auto args = base;
   args.insert(args.end(), {"--out-dir", (tmp / "out").string()});
-  ProcessResult r = run_attend(args);
+  CommandResult r = run_attend(args);
   REQUIRE(r.exit_code == 0);
   CHECK(r.err.find("dropped 1 incomplete line") != std::string::npos);
   CHECK(r.err.find("3 done, 2 skipped") != std::string::npos);
@@ -377,7 +376,7 @@ TEST_CASE("summarize: long documents are chunked at paragraphs and summarized in
     std::vector<std::string> args = {"summarize", "-m", model, file.string(), "--format", "jsonl"};
     args.insert(args.end(), settings.begin(), settings.end());
     args.insert(args.end(), extra.begin(), extra.end());
-    ProcessResult r = run_attend(args);
+    CommandResult r = run_attend(args);
     REQUIRE(r.exit_code == 0);
     return parse_jsonl(r.out).at(0);
   };
@@ -432,7 +431,7 @@ TEST_CASE("summarize: bad inputs fail per file, the others go on", "[cli][summar
   std::vector<std::string> args = {"summarize", "-m", model, in.string(), (tmp / "missing.txt").string(),
                                    "--out-dir", (tmp / "out").string()};
   args.insert(args.end(), settings.begin(), settings.end());
-  ProcessResult r = run_attend(args);
+  CommandResult r = run_attend(args);
   CHECK(r.exit_code == 1);
   CHECK(r.signal == 0);
   const std::string base = in.string() + "/";
@@ -450,14 +449,14 @@ TEST_CASE("summarize: bad inputs fail per file, the others go on", "[cli][summar
   // The repaired text gives the same summary as the same text written with U+FFFD.
   std::vector<std::string> rep = {"summarize", "-m", model, (tmp / "repaired" / "latin1.txt").string()};
   rep.insert(rep.end(), settings.begin(), settings.end());
-  ProcessResult rr = run_attend(rep);
+  CommandResult rr = run_attend(rep);
   REQUIRE(rr.exit_code == 0);
   CHECK(read_file(tmp / "out" / "latin1.txt.summary.txt") == rr.out);
   // The good file equals its summary alone; the rerun skips what is done and fails the rest again.
   std::vector<std::string> good = {"summarize", "-m", model, (in / "good.txt").string()};
   good.insert(good.end(), settings.begin(), settings.end());
   CHECK(read_file(tmp / "out" / "good.txt.summary.txt") == run_attend(good).out);
-  ProcessResult again = run_attend(args);
+  CommandResult again = run_attend(args);
   CHECK(again.exit_code == 1);
   CHECK(again.err.find("summarize: 0 done, 4 skipped (output exists), 4 failed") != std::string::npos);
 }
@@ -480,9 +479,9 @@ TEST_CASE("summarize: unreadable inputs and unwritable output folders fail per f
   fs::permissions(out / "c", fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
                                  fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
   fs::permissions(out, fs::perms::all);
-  ProcessOptions unprivileged;
+  CommandOptions unprivileged;
   unprivileged.drop_privileges = true;  // root ignores permission bits
-  ProcessResult r = run_attend({"summarize", "-m", model, in.string(), "--out-dir", out.string(), "--max-length", "20"},
+  CommandResult r = run_attend({"summarize", "-m", model, in.string(), "--out-dir", out.string(), "--max-length", "20"},
                            unprivileged);
   INFO(r.err);
   CHECK(r.exit_code == 1);
@@ -512,9 +511,9 @@ TEST_CASE("summarize: a full disk fails the files that do not fit, the others ar
   std::sort(sorted.begin(), sorted.end());
   REQUIRE(sorted.front() < sorted.back());
   const uintmax_t limit = sorted.front();  // only the smallest summaries fit
-  ProcessOptions full;
+  CommandOptions full;
   full.file_size_limit = static_cast<long long>(limit);
-  ProcessResult r = run_attend(args, full);
+  CommandResult r = run_attend(args, full);
   INFO(r.err);
   CHECK(r.signal == 0);  // SIGXFSZ does not kill it
   CHECK(r.exit_code == 1);
@@ -540,7 +539,7 @@ TEST_CASE("summarize: bad settings and arguments are clear errors", "[cli][summa
   if (model.empty()) return;
   TempDir tmp;
   write_file(tmp / "a.txt", "Some text.");
-  ProcessResult r = run_attend({"summarize", "-m", model, (tmp / "a.txt").string(), "--max-input-tokens", "2"});
+  CommandResult r = run_attend({"summarize", "-m", model, (tmp / "a.txt").string(), "--max-input-tokens", "2"});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("leaves no room for text") != std::string::npos);
   r = run_attend({"summarize", "-m", model, (tmp / "a.txt").string(), "--max-input-tokens", "100000"});
@@ -564,7 +563,7 @@ TEST_CASE("summarize: progress as log lines or a bar on stderr, never on stdout"
                                          "--max-length", "10"};
   auto args = base;
   args.insert(args.end(), {"--progress", "log", "--log-interval", "0.000001"});
-  ProcessResult log = run_attend(args);
+  CommandResult log = run_attend(args);
   REQUIRE(log.exit_code == 0);
   CHECK(log.err.find("summarize: 1/4 files, ") != std::string::npos);
   CHECK(log.err.find(" tok/s, elapsed 0:0") != std::string::npos);
@@ -572,7 +571,7 @@ TEST_CASE("summarize: progress as log lines or a bar on stderr, never on stdout"
   CHECK(log.err.find("summarize: 4/4 files, ") != std::string::npos);
   args = base;
   args.insert(args.end(), {"--progress", "bar"});
-  ProcessResult bar = run_attend(args);
+  CommandResult bar = run_attend(args);
   REQUIRE(bar.exit_code == 0);
   CHECK(bar.err.find("\r\033[K[........................] 0/4 files, ") != std::string::npos);  // redrawn in place
   CHECK(bar.err.find("\r\033[K[########################] 4/4 files, ") != std::string::npos);
@@ -582,7 +581,7 @@ TEST_CASE("summarize: progress as log lines or a bar on stderr, never on stdout"
   CHECK(lines == 4);
   args = base;
   args.insert(args.end(), {"--progress", "none"});
-  ProcessResult none = run_attend(args);
+  CommandResult none = run_attend(args);
   CHECK(none.err == "summarize: 4 done, 0 skipped (output exists), 0 failed\n");
 }
 
@@ -599,7 +598,7 @@ TEST_CASE("summarize: folders are read recursively in sorted order, --glob filte
   auto paths = [&](std::vector<std::string> extra) {
     std::vector<std::string> args = {"summarize", "-m", model, in.string(), "--format", "jsonl", "--max-length", "5"};
     args.insert(args.end(), extra.begin(), extra.end());
-    ProcessResult r = run_attend(args);
+    CommandResult r = run_attend(args);
     REQUIRE(r.exit_code == 0);
     std::vector<std::string> out;
     for (auto& j : parse_jsonl(r.out)) out.push_back(j.at("path"));
@@ -611,7 +610,7 @@ TEST_CASE("summarize: folders are read recursively in sorted order, --glob filte
   CHECK(paths({"--glob", "sub/*"}) == std::vector<std::string>{base + "sub/c.txt"});
 
   // Two inputs that would share an output file: the second fails, the first is written.
-  ProcessResult r = run_attend({"summarize", "-m", model, (in / "b.txt").string(), (tmp / "other" / "b.txt").string(),
+  CommandResult r = run_attend({"summarize", "-m", model, (in / "b.txt").string(), (tmp / "other" / "b.txt").string(),
                                 "--out-dir", (tmp / "out").string(), "--max-length", "5"});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("failed: " + (tmp / "other" / "b.txt").string() + ": output " + (tmp / "out" / "b.txt.summary.txt").string() +

@@ -15,18 +15,14 @@
 #include <string>
 #include <vector>
 
-namespace fs = std::filesystem;
+#include "tests/support/child_process.hpp"
 
-#ifndef ATTEND_BINARY
-#error "ATTEND_BINARY must name the attend executable"
-#endif
+namespace fs = std::filesystem;
+using attend_test::CommandOptions;
+using attend_test::CommandResult;
+using attend_test::run_command;
 
 namespace {
-
-struct Run {
-  int rc = -1;
-  std::string out, err;
-};
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -39,12 +35,6 @@ void write_file(const fs::path& p, const std::string& s) {
   fs::create_directories(p.parent_path());
   std::ofstream out(p, std::ios::binary);
   out << s;
-}
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
 }
 
 // A scratch directory under the build tree, removed at the end of the test case.
@@ -64,18 +54,15 @@ struct Scratch {
   fs::path operator/(const std::string& name) const { return dir / name; }
 };
 
-// Runs `attend ARGS` (a shell fragment) with stdout/stderr captured.
-Run attend(const Scratch& s, const std::string& args) {
-  const fs::path out = s / ".stdout", err = s / ".stderr";
+// Runs `attend ARGS` in the scratch directory with `stdin_text` on its standard input.
+CommandResult attend(const Scratch& s, std::vector<std::string> args, const std::string& stdin_text = "") {
+  args.insert(args.begin(), attend_test::attend_cli());
+  CommandOptions options;
+  options.stdin_text = stdin_text;
+  options.cwd = s.dir.string();
   // One thread: the tests run next to other jobs, where OpenMP's spinning threads are slow.
-  const std::string cmd = "cd " + quote(s.dir.string()) + " && OMP_NUM_THREADS=1 " + quote(ATTEND_BINARY) + " " + args + " >" +
-                          quote(out.string()) + " 2>" + quote(err.string());
-  const int status = std::system(cmd.c_str());
-  Run r;
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = read_file(out);
-  r.err = read_file(err);
-  return r;
+  options.env = {{"OMP_NUM_THREADS", "1"}};
+  return run_command(args, options);
 }
 
 std::string shared_root() {
@@ -112,8 +99,8 @@ std::vector<std::string> translate_lines(const Scratch& s, const std::vector<std
   std::string text;
   for (const auto& x : sentences) text += x + "\n";
   write_file(s / "lines.en", text);
-  const Run r = attend(s, "translate -i lines.en");
-  REQUIRE(r.rc == 0);
+  const CommandResult r = attend(s, {"translate", "-i", "lines.en"});
+  REQUIRE(r.exit_code == 0);
   std::vector<std::string> out;
   std::istringstream in(r.out);
   std::string line;
@@ -143,15 +130,15 @@ TEST_CASE("translate --document keeps the layout and equals sentence-by-sentence
   Scratch s;
   const auto expected_sentences = translate_lines(s, src);
   write_file(s / "doc.en", layout(src));
-  const Run r = attend(s, "translate --document -i doc.en");
+  const CommandResult r = attend(s, {"translate", "--document", "-i", "doc.en"});
   INFO(r.err);
-  REQUIRE(r.rc == 0);
+  REQUIRE(r.exit_code == 0);
   CHECK(r.out == layout(expected_sentences));
   // stdin/stdout and -o give the same bytes
-  const Run piped = attend(s, "translate --document < doc.en");
-  CHECK(piped.rc == 0);
+  const CommandResult piped = attend(s, {"translate", "--document"}, read_file(s / "doc.en"));
+  CHECK(piped.exit_code == 0);
   CHECK(piped.out == r.out);
-  REQUIRE(attend(s, "translate --document -i doc.en -o doc.de").rc == 0);
+  REQUIRE(attend(s, {"translate", "--document", "-i", "doc.en", "-o", "doc.de"}).exit_code == 0);
   CHECK(read_file(s / "doc.de") == r.out);
 }
 
@@ -166,16 +153,16 @@ TEST_CASE("translate FILE... --out-dir: batching across files equals one at a ti
   write_file(s / "in/a.txt", docs[0]);
   write_file(s / "in/sub/b.txt", docs[1]);
   write_file(s / "c.txt", docs[2]);
-  const Run all = attend(s, "translate in c.txt --out-dir out --batch-size 64");
+  const CommandResult all = attend(s, {"translate", "in", "c.txt", "--out-dir", "out", "--batch-size", "64"});
   INFO(all.err);
-  REQUIRE(all.rc == 0);
+  REQUIRE(all.exit_code == 0);
   CHECK(all.err.find("3 file(s) translated (18 sentences), 0 skipped") != std::string::npos);
   const std::vector<std::pair<std::string, std::string>> pairs = {
       {"in/a.txt", "out/a.txt.translated.txt"}, {"in/sub/b.txt", "out/sub/b.txt.translated.txt"},
       {"c.txt", "out/c.txt.translated.txt"}};
   for (const auto& [in, out] : pairs) {
-    const Run one = attend(s, "translate --document -i " + in);
-    REQUIRE(one.rc == 0);
+    const CommandResult one = attend(s, {"translate", "--document", "-i", in});
+    REQUIRE(one.exit_code == 0);
     CHECK(read_file(s / out) == one.out);
   }
   // No temporary files left behind.
@@ -184,13 +171,14 @@ TEST_CASE("translate FILE... --out-dir: batching across files equals one at a ti
 
   // A second run skips the complete outputs; --overwrite redoes them.
   write_file(s / "out/c.txt.translated.txt", "stale");
-  const Run again = attend(s, "translate in c.txt --out-dir out");
-  CHECK(again.rc == 0);
+  const CommandResult again = attend(s, {"translate", "in", "c.txt", "--out-dir", "out"});
+  CHECK(again.exit_code == 0);
   CHECK(again.err.find("0 file(s) translated (0 sentences), 3 skipped") != std::string::npos);
   CHECK(read_file(s / "out/c.txt.translated.txt") == "stale");
-  const Run redo = attend(s, "translate c.txt --out-dir out --overwrite --suffix .translated.txt");
-  CHECK(redo.rc == 0);
-  CHECK(read_file(s / "out/c.txt.translated.txt") == attend(s, "translate --document -i c.txt").out);
+  const CommandResult redo =
+      attend(s, {"translate", "c.txt", "--out-dir", "out", "--overwrite", "--suffix", ".translated.txt"});
+  CHECK(redo.exit_code == 0);
+  CHECK(read_file(s / "out/c.txt.translated.txt") == attend(s, {"translate", "--document", "-i", "c.txt"}).out);
 }
 
 TEST_CASE("translate --format jsonl writes the same ids back with each record's document translation", "[cli]") {
@@ -207,29 +195,29 @@ TEST_CASE("translate --format jsonl writes the same ids back with each record's 
   const std::string expected = "{\"id\": 7, \"translation\": \"" + tr[0] + " " + tr[1] + "\"}\n" +
                                "{\"id\": \"doc-b\", \"translation\": \"" + tr[2] + "\\n\\n" + tr[3] + "\"}\n" +
                                "{\"id\": {\"k\":[1,2]}, \"translation\": \"" + tr[4] + "  " + tr[5] + "\"}\n";
-  const Run r = attend(s, "translate --format jsonl -i in.jsonl");
+  const CommandResult r = attend(s, {"translate", "--format", "jsonl", "-i", "in.jsonl"});
   INFO(r.err);
-  REQUIRE(r.rc == 0);
+  REQUIRE(r.exit_code == 0);
   CHECK(r.out == expected);
-  const Run files = attend(s, "translate in.jsonl --format jsonl --out-dir out");
-  REQUIRE(files.rc == 0);
+  const CommandResult files = attend(s, {"translate", "in.jsonl", "--format", "jsonl", "--out-dir", "out"});
+  REQUIRE(files.exit_code == 0);
   CHECK(read_file(s / "out/in.jsonl.translated.jsonl") == expected);
 
   // A bad line: error naming file and line, nothing written.
   write_file(s / "bad.jsonl", "{\"id\": 1, \"text\": \"A dog runs.\"}\n\n{\"id\": 2, text: 3}\n");
-  const Run bad = attend(s, "translate --format jsonl -i bad.jsonl -o bad.out");
-  CHECK(bad.rc == 1);
+  const CommandResult bad = attend(s, {"translate", "--format", "jsonl", "-i", "bad.jsonl", "-o", "bad.out"});
+  CHECK(bad.exit_code == 1);
   CHECK(bad.err.find("bad.jsonl:3: invalid JSON") != std::string::npos);
   CHECK_FALSE(fs::exists(s / "bad.out"));
   write_file(s / "noid.jsonl", "{\"text\": \"A dog runs.\"}\n");
-  CHECK(attend(s, "translate --format jsonl -i noid.jsonl").err.find("noid.jsonl:1: missing field \"id\"") !=
-        std::string::npos);
+  CHECK(attend(s, {"translate", "--format", "jsonl", "-i", "noid.jsonl"})
+            .err.find("noid.jsonl:1: missing field \"id\"") != std::string::npos);
   write_file(s / "notext.jsonl", "{\"id\": 1, \"text\": 5}\n");
-  CHECK(attend(s, "translate --format jsonl -i notext.jsonl").err.find("notext.jsonl:1: field \"text\" must be a string") !=
-        std::string::npos);
+  CHECK(attend(s, {"translate", "--format", "jsonl", "-i", "notext.jsonl"})
+            .err.find("notext.jsonl:1: field \"text\" must be a string") != std::string::npos);
   write_file(s / "array.jsonl", "[1, 2]\n");
-  CHECK(attend(s, "translate --format jsonl -i array.jsonl").err.find("array.jsonl:1: expected a JSON object") !=
-        std::string::npos);
+  CHECK(attend(s, {"translate", "--format", "jsonl", "-i", "array.jsonl"})
+            .err.find("array.jsonl:1: expected a JSON object") != std::string::npos);
 }
 
 TEST_CASE("translate --out-dir: every bad input fails on its own, the other files go on", "[cli]") {
@@ -247,9 +235,9 @@ TEST_CASE("translate --out-dir: every bad input fails on its own, the other file
   write_file(s / "in/unreadable.txt", src[0] + "\n");
   ::chmod((s / "in/unreadable.txt").c_str(), 0);
   const bool can_deny_read = ::access((s / "in/unreadable.txt").c_str(), R_OK) != 0;  // not as root
-  const Run r = attend(s, "translate in missing.txt --out-dir out");
+  const CommandResult r = attend(s, {"translate", "in", "missing.txt", "--out-dir", "out"});
   INFO(r.err);
-  CHECK(r.rc == 1);
+  CHECK(r.exit_code == 1);
   CHECK(r.err.find("in/empty.txt: empty input") != std::string::npos);
   CHECK(r.err.find("in/blank.txt: empty input") != std::string::npos);
   CHECK(r.err.find("in/binary.dat: binary file (NUL byte at offset 4)") != std::string::npos);
@@ -274,17 +262,17 @@ TEST_CASE("translate --out-dir: every bad input fails on its own, the other file
   std::string long_sentence;
   for (int i = 0; i < 90; ++i) long_sentence += "a man walks with a dog in the park and ";
   write_file(s / "longok.txt", long_sentence + "smiles.\n");
-  const Run longok = attend(s, "translate --document -i longok.txt --max-line-length 0");
-  CHECK(longok.rc == 0);
+  const CommandResult longok = attend(s, {"translate", "--document", "-i", "longok.txt", "--max-line-length", "0"});
+  CHECK(longok.exit_code == 0);
   CHECK(longok.out.size() > 100);
 
   // stdin: empty input is an error, not an empty success.
   write_file(s / "zero.txt", "");
-  const Run zero = attend(s, "translate --document < zero.txt");
-  CHECK(zero.rc == 1);
+  const CommandResult zero = attend(s, {"translate", "--document"}, read_file(s / "zero.txt"));
+  CHECK(zero.exit_code == 1);
   CHECK(zero.err.find("stdin: empty input") != std::string::npos);
   // A folder argument where a file is expected by -i.
-  CHECK(attend(s, "translate --document -i in").err.find("in: is a directory") != std::string::npos);
+  CHECK(attend(s, {"translate", "--document", "-i", "in"}).err.find("in: is a directory") != std::string::npos);
 }
 
 TEST_CASE("translate --out-dir: an unwritable output directory fails each file with a clear error", "[cli]") {
@@ -294,14 +282,14 @@ TEST_CASE("translate --out-dir: an unwritable output directory fails each file w
   write_file(s / "a.txt", src[0] + "\n");
   write_file(s / "b.txt", src[1] + "\n");
   write_file(s / "out", "a file where the output folder should be");
-  const Run r = attend(s, "translate a.txt b.txt --out-dir out");
-  CHECK(r.rc == 1);
+  const CommandResult r = attend(s, {"translate", "a.txt", "b.txt", "--out-dir", "out"});
+  CHECK(r.exit_code == 1);
   CHECK(r.err.find("a.txt: out: cannot create output directory") != std::string::npos);
   CHECK(r.err.find("b.txt: out: cannot create output directory") != std::string::npos);
   CHECK(r.err.find("2 failed") != std::string::npos);
   // Usage errors.
-  CHECK(attend(s, "translate a.txt").err.find("need --out-dir") != std::string::npos);
-  CHECK(attend(s, "translate --out-dir o").err.find("--out-dir needs input files") != std::string::npos);
-  CHECK(attend(s, "translate --document -i a.txt --n-best 2").err.find("--n-best and --scores apply to line") !=
-        std::string::npos);
+  CHECK(attend(s, {"translate", "a.txt"}).err.find("need --out-dir") != std::string::npos);
+  CHECK(attend(s, {"translate", "--out-dir", "o"}).err.find("--out-dir needs input files") != std::string::npos);
+  CHECK(attend(s, {"translate", "--document", "-i", "a.txt", "--n-best", "2"})
+            .err.find("--n-best and --scores apply to line") != std::string::npos);
 }

@@ -1,10 +1,12 @@
 // tests/support/test_support.hpp — helpers shared by the Catch2 tests: where the shared fixtures
-// are (and what to do when they are absent), temporary directories, whole-file I/O and running
-// the `attend` command line as a child process.
+// are (and what to do when they are absent), temporary directories, whole-file I/O, and (from
+// child_process.hpp) running the `attend` command line as a child process.
 #pragma once
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include "tests/support/child_process.hpp"
 
 namespace attend_test {
 
@@ -28,16 +30,5 @@ struct TempDir {
 
 std::string read_file(const std::string& path);  // whole file as bytes; "" if it cannot be read
 void write_file(const std::string& path, const std::string& bytes);  // REQUIREs success
-
-// Result of a child process: its exit code (-1 if it did not exit normally), stdout and stderr.
-struct CommandResult {
-  int exit_code = -1;
-  std::string out, err;
-};
-// Runs `argv` (argv[0] a path) with `stdin_text` on its standard input; waits for it.
-CommandResult run_command(const std::vector<std::string>& argv, const std::string& stdin_text = "");
-
-// Path of the `attend` executable under test (set by CMake as ATTEND_CLI_PATH).
-std::string attend_cli();
 
 }  // namespace attend_test

@@ -4,12 +4,14 @@
 // of the tokenizer exists). Checks the codes each family spells (en_XX, en, eng_Latn), that the
 // source is tokenized as transformers does (the tokenizer fixture's ids), that the target
 // language is forced as first generated token, that the CLI prints what the library returns, and
-// that an unknown code is a clear error listing the valid ones.
+// that an unknown code is a clear error listing the valid ones. And that languages given to one
+// library call do not change the shared model for the next call or for concurrent callers.
 #include <catch2/catch.hpp>
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -172,4 +174,65 @@ TEST_CASE("cli: --tgt-lang on a model without language codes is a clear error", 
   CHECK(r.out.empty());
   CHECK(r.err.find("'de'") != std::string::npos);
   CHECK(r.err.find("not multilingual") != std::string::npos);
+}
+
+TEST_CASE("library: src_lang/tgt_lang are per call and leave no trace on the shared model",
+          "[multilingual][languages][fixtures]") {
+  const std::string root = attend_test::fixtures_root();
+  if (!attend_test::fixtures_available(root + "/models") || !attend_test::fixtures_available(root + "/tokenizers")) return;
+  // other_src: a valid source code that is not the tokenizer's default source language.
+  struct Case {
+    std::string model, tokenizer, other_src, other_tgt;
+  };
+  const std::vector<Case> pairings = {{"mbart", "mbart50_spm", "ro_RO", "de_DE"}, {"m2m100", "m2m100_spm", "fr", "de"}};
+  for (const auto& p : pairings) {
+    SECTION(p.model + " + " + p.tokenizer) {
+      const std::string tok_dir = root + "/tokenizers/" + p.tokenizer;
+      const json cases = json::parse(attend_test::read_file(tok_dir + "/cases.json"));
+      attend_test::TempDir tmp("attend-lang-state");
+      const std::string ckpt = tmp.file("ckpt");
+      fs::create_directory(ckpt);
+      make_checkpoint(root + "/models/" + p.model, tok_dir,
+                      cases.at("special_tokens").at("len_tokenizer").get<int64_t>(), ckpt);
+      const std::vector<std::string> texts = {"A dog runs in the park.", "Two men are talking."};
+
+      auto used = attend::Model::load(ckpt);
+      auto fresh = attend::Model::load(ckpt);
+      attend::TranslateOptions plain;
+      plain.generation.num_beams = 2;
+      plain.generation.max_length = 10;
+      attend::TranslateOptions other = plain;
+      other.src_lang = p.other_src;
+      other.tgt_lang = p.other_tgt;
+
+      // The language matters (else this test could not fail): the source language token differs.
+      for (const auto& t : texts) REQUIRE(used->tokenize(t, p.other_src) != fresh->tokenize(t));
+
+      // Calls with languages, then the same calls without: the fresh model's results.
+      (void)used->translate(texts, other);
+      (void)used->translate_documents({texts[0] + " " + texts[1]}, other);
+      for (const auto& t : texts) CHECK(used->tokenize(t) == fresh->tokenize(t));
+      const auto after = used->translate(texts, plain);
+      const auto expected = fresh->translate(texts, plain);
+      REQUIRE(after.size() == expected.size());
+      for (size_t i = 0; i < after.size(); ++i)
+        CHECK(after[i].hypotheses.at(0).ids == expected[i].hypotheses.at(0).ids);
+      const std::string doc = texts[0] + " " + texts[1];
+      CHECK(used->translate_documents({doc}, plain).at(0).text == fresh->translate_documents({doc}, plain).at(0).text);
+
+      // Concurrent callers with and without a source language each get their own tokens.
+      const auto with_lang = used->tokenize(texts[0], p.other_src), without = fresh->tokenize(texts[0]);
+      std::vector<int> wrong(4, 0);
+      std::vector<std::thread> threads;
+      for (int k = 0; k < 4; ++k)
+        threads.emplace_back([&, k] {
+          for (int i = 0; i < 200; ++i) {
+            if (k % 2) wrong[k] += used->tokenize(texts[0], p.other_src) != with_lang;
+            else wrong[k] += used->tokenize(texts[0]) != without;
+          }
+        });
+      for (auto& t : threads) t.join();
+      CHECK(wrong == std::vector<int>(4, 0));
+    }
+  }
 }
