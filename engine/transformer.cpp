@@ -9,6 +9,7 @@
 
 #include "attend/error.hpp"
 #include "engine/attention.hpp"
+#include "engine/mapped_file.hpp"
 #include "engine/positions.hpp"
 #include "engine/quantize.hpp"
 
@@ -35,14 +36,34 @@ class WeightBinder {
       throw Error(label_ + ": tensor '" + name + "': expected shape " + want.shape_str() + ", found " +
                   t.shape_str());
     }
-    if (t.dtype == DType::I8) return get_int8(name, t);
+    if (t.dtype == DType::I8) {
+      std::vector<float> out = get_int8(name, t);
+      release_pages(t);
+      return out;
+    }
     if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16) {
       throw Error(label_ + ": tensor '" + name + "': unsupported dtype " + dtype_name(t.dtype));
     }
     if (t.nbytes != static_cast<size_t>(t.numel()) * dtype_size(t.dtype)) {
       throw Error(label_ + ": tensor '" + name + "': byte size does not match its shape");
     }
-    return t.to_f32();
+    std::vector<float> out = t.to_f32();
+    release_pages(t);  // copied: the mapped bytes need not stay resident
+    return out;
+  }
+
+  // Calls fn(float32 data of `name`): the mapped bytes in place when the file holds float32
+  // (no copy), else a converted copy; then drops the tensor's mapped pages (the caller has
+  // reordered/copied what it needs by then).
+  template <class Fn>
+  void with_f32(const std::string& name, const std::vector<int64_t>& shape, Fn fn) const {
+    if (const HostTensor* v = view_f32(name, shape)) {
+      fn(reinterpret_cast<const float*>(v->data));
+      release_pages(*v);
+      return;
+    }
+    const std::vector<float> copy = get(name, shape);
+    fn(copy.data());
   }
 
   // int8 weights (weights_format.md §8): I8 [out, in] plus F32 "<name>.scale" [out], every
@@ -108,10 +129,11 @@ void init_norm(Norm& norm, const WeightBinder& w, const ArchSpec& s, const std::
 
 void init_linear(Linear& lin, const WeightBinder& w, const ArchSpec& s, ComputeType ct, const std::string& name,
                  int64_t out, int64_t in, Epilogue ep, Activation act = Activation::Relu) {
-  auto weight = w.get(name + ".weight", {out, in});
   std::vector<float> bias;
   if (s.projection_bias) bias = w.get(name + ".bias", {out});
-  lin.init(weight.data(), out, in, bias.empty() ? nullptr : bias.data(), ep, act, ct);
+  w.with_f32(name + ".weight", {out, in}, [&](const float* weight) {
+    lin.init(weight, out, in, bias.empty() ? nullptr : bias.data(), ep, act, ct);
+  });
 }
 
 // q|k|v (self-attention) or k|v (cross-attention) stacked into one [n*inner, d] matrix so a
@@ -234,10 +256,11 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
     init_linear(L.cross_attn.out, w, s, ct, p + "cross_attn.o", d, inner_, Epilogue::Accumulate);
     init_ffn(L.ffn, w, s, ct, p, s.decoder_ffn_dim);
   }
-  auto lm = w.get("lm_head.weight", {s.vocab_size, d});
   std::vector<float> flb;
   if (s.final_logits_bias) flb = w.get("final_logits_bias", {s.vocab_size});
-  lm_head_.init(lm.data(), s.vocab_size, d, flb.empty() ? nullptr : flb.data(), Epilogue::None, Activation::Relu, ct);
+  w.with_f32("lm_head.weight", {s.vocab_size, d}, [&](const float* lm) {
+    lm_head_.init(lm, s.vocab_size, d, flb.empty() ? nullptr : flb.data(), Epilogue::None, Activation::Relu, ct);
+  });
 }
 
 void Transformer::embed(const int32_t* ids, int64_t n, const int32_t* positions, bool decoder, float* out) const {
