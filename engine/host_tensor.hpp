@@ -24,6 +24,10 @@ struct HostTensor {
   const uint8_t* data = nullptr;
   size_t nbytes = 0;
   std::shared_ptr<const void> keepalive;
+  // `data` lies in a read-only file mapping (a model file being loaded): once the bytes have
+  // been copied, release_pages(tensor) may drop them from the resident set; they are read back
+  // from the file if touched again. Never set for heap-owned bytes (dropping those loses them).
+  bool file_pages = false;
 
   int64_t numel() const;
   std::string shape_str() const;  // "[2, 3]"

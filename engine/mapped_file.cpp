@@ -62,4 +62,12 @@ void release_pages(const MappedFile& f) {
   ::madvise(const_cast<uint8_t*>(f.data()), f.size(), MADV_DONTNEED);  // best effort
 }
 
+void release_pages(const HostTensor& t) {
+  if (!t.file_pages || t.data == nullptr) return;
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(t.data) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(t.data) + t.nbytes) / page * page;
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);  // best effort
+}
+
 }  // namespace attend

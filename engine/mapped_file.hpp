@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include "engine/host_tensor.hpp"
+
 namespace attend {
 
 class MappedFile {
@@ -30,6 +32,8 @@ class MappedFile {
 // Drops the mapping's resident pages (madvise MADV_DONTNEED on the read-only mapping): the
 // contents stay valid and are read back from the page cache when touched again.
 void release_pages(const MappedFile& f);
+// The same for the whole pages inside one tensor's bytes, if it is file_pages (else nothing).
+void release_pages(const HostTensor& t);
 
 // Reads a whole (small) file into a string; throws attend::Error naming the path.
 std::string read_text_file(const std::string& path);

@@ -9,6 +9,7 @@
 
 #include "attend/error.hpp"
 #include "engine/attention.hpp"
+#include "engine/mapped_file.hpp"
 #include "engine/positions.hpp"
 #include "engine/quantize.hpp"
 
@@ -35,14 +36,34 @@ class WeightBinder {
       throw Error(label_ + ": tensor '" + name + "': expected shape " + want.shape_str() + ", found " +
                   t.shape_str());
     }
-    if (t.dtype == DType::I8) return get_int8(name, t);
+    if (t.dtype == DType::I8) {
+      std::vector<float> out = get_int8(name, t);
+      release_pages(t);
+      return out;
+    }
     if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16) {
       throw Error(label_ + ": tensor '" + name + "': unsupported dtype " + dtype_name(t.dtype));
     }
     if (t.nbytes != static_cast<size_t>(t.numel()) * dtype_size(t.dtype)) {
       throw Error(label_ + ": tensor '" + name + "': byte size does not match its shape");
     }
-    return t.to_f32();
+    std::vector<float> out = t.to_f32();
+    release_pages(t);  // copied: the mapped bytes need not stay resident
+    return out;
+  }
+
+  // Calls fn(float32 data of `name`): the mapped bytes in place when the file holds float32
+  // (no copy), else a converted copy; then drops the tensor's mapped pages (the caller has
+  // reordered/copied what it needs by then).
+  template <class Fn>
+  void with_f32(const std::string& name, const std::vector<int64_t>& shape, Fn fn) const {
+    if (const HostTensor* v = view_f32(name, shape)) {
+      fn(reinterpret_cast<const float*>(v->data));
+      release_pages(*v);
+      return;
+    }
+    const std::vector<float> copy = get(name, shape);
+    fn(copy.data());
   }
 
   // int8 weights (weights_format.md §8): I8 [out, in] plus F32 "<name>.scale" [out], every
@@ -108,10 +129,11 @@ void init_norm(Norm& norm, const WeightBinder& w, const ArchSpec& s, const std::
 
 void init_linear(Linear& lin, const WeightBinder& w, const ArchSpec& s, ComputeType ct, const std::string& name,
                  int64_t out, int64_t in, Epilogue ep, Activation act = Activation::Relu) {
-  auto weight = w.get(name + ".weight", {out, in});
   std::vector<float> bias;
   if (s.projection_bias) bias = w.get(name + ".bias", {out});
-  lin.init(weight.data(), out, in, bias.empty() ? nullptr : bias.data(), ep, act, ct);
+  w.with_f32(name + ".weight", {out, in}, [&](const float* weight) {
+    lin.init(weight, out, in, bias.empty() ? nullptr : bias.data(), ep, act, ct);
+  });
 }
 
 // q|k|v (self-attention) or k|v (cross-attention) stacked into one [n*inner, d] matrix so a
@@ -234,10 +256,11 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
     init_linear(L.cross_attn.out, w, s, ct, p + "cross_attn.o", d, inner_, Epilogue::Accumulate);
     init_ffn(L.ffn, w, s, ct, p, s.decoder_ffn_dim);
   }
-  auto lm = w.get("lm_head.weight", {s.vocab_size, d});
   std::vector<float> flb;
   if (s.final_logits_bias) flb = w.get("final_logits_bias", {s.vocab_size});
-  lm_head_.init(lm.data(), s.vocab_size, d, flb.empty() ? nullptr : flb.data(), Epilogue::None, Activation::Relu, ct);
+  w.with_f32("lm_head.weight", {s.vocab_size, d}, [&](const float* lm) {
+    lm_head_.init(lm, s.vocab_size, d, flb.empty() ? nullptr : flb.data(), Epilogue::None, Activation::Relu, ct);
+  });
 }
 
 void Transformer::embed(const int32_t* ids, int64_t n, const int32_t* positions, bool decoder, float* out) const {
@@ -400,40 +423,50 @@ int DecoderState::vocab_size() const { return m_.spec_.vocab_size; }
 // Cache layout per layer: [cap_rows][cap_t][inner] (slot-major): position j of row r lives in
 // slot slots_[r * cap_t + j] at [slot][j]. The beams of an input share most of their ancestors,
 // so a row's keys mostly come from a few slots, each contiguous along time (cache and TLB
-// friendly). Growing the row capacity only appends slots; growing the time capacity re-lays out
-// the t_ used positions of every slot once.
+// friendly). Growing either capacity copies the t_ used positions of every slot into an exactly
+// sized new buffer (no vector growth doubling its capacity). The buffers are not zero-filled:
+// positions are written by their step before any read, and the pages of positions not reached
+// yet are never touched (not resident).
 void DecoderState::ensure_capacity(int rows, int t) {
   if (rows <= cap_rows_ && t <= cap_t_) return;
   const int new_rows = std::max(rows, cap_rows_);
   int new_t = cap_t_;
   if (t > cap_t_) new_t = std::max(t, cap_t_ + std::max(16, cap_t_ / 2));
-  const int64_t inner = m_.inner_;
-  if (new_t != cap_t_) {
-    for (size_t l = 0; l < k_cache_.size(); ++l) {
-      for (auto* cache : {&k_cache_[l], &v_cache_[l]}) {
-        std::vector<float> grown(static_cast<size_t>(new_rows) * new_t * inner);
-        for (int slot = 0; slot < cap_rows_; ++slot) {
-          std::memcpy(grown.data() + static_cast<size_t>(slot) * new_t * inner,
-                      cache->data() + static_cast<size_t>(slot) * cap_t_ * inner,
-                      sizeof(float) * static_cast<size_t>(t_) * inner);
+  relayout(new_rows, new_t, false);
+}
+
+// Moves the used positions into buffers of new_rows x new_t. gather: new row i takes position j
+// from slot slots_[i][j] (rows left the batch: the live rows are packed); else slots stay.
+void DecoderState::relayout(int new_rows, int new_t, bool gather) {
+  const size_t inner = static_cast<size_t>(m_.inner_);
+  const size_t new_slot = static_cast<size_t>(new_t) * inner, old_slot = static_cast<size_t>(cap_t_) * inner;
+  const size_t floats = static_cast<size_t>(new_rows) * new_slot;
+  const int kept = std::min(cap_rows_, new_rows);
+  for (size_t l = 0; l < k_cache_.size(); ++l) {
+    for (auto* cache : {&k_cache_[l], &v_cache_[l]}) {
+      std::unique_ptr<float[]> fresh(floats ? new float[floats] : nullptr);  // uninitialized on purpose
+      for (int i = 0; i < kept && t_ > 0; ++i) {
+        float* to = fresh.get() + i * new_slot;
+        if (!gather) {
+          std::memcpy(to, cache->get() + i * old_slot, sizeof(float) * static_cast<size_t>(t_) * inner);
+          continue;
         }
-        cache->swap(grown);
+        for (int j = 0; j < t_; ++j) {
+          const size_t slot = static_cast<size_t>(slots_[static_cast<size_t>(i) * cap_t_ + j]);
+          std::memcpy(to + j * inner, cache->get() + slot * old_slot + j * inner, sizeof(float) * inner);
+        }
       }
-    }
-  } else {
-    for (size_t l = 0; l < k_cache_.size(); ++l) {
-      k_cache_[l].resize(static_cast<size_t>(new_rows) * new_t * inner);
-      v_cache_[l].resize(static_cast<size_t>(new_rows) * new_t * inner);
+      cache->swap(fresh);
     }
   }
   std::vector<int32_t> slots(static_cast<size_t>(new_rows) * new_t, 0);
-  for (int r = 0; r < std::min(cap_rows_, new_rows); ++r) {
-    std::copy(slots_.begin() + static_cast<std::ptrdiff_t>(r) * cap_t_,
-              slots_.begin() + static_cast<std::ptrdiff_t>(r) * cap_t_ + t_,
-              slots.begin() + static_cast<std::ptrdiff_t>(r) * new_t);
+  for (int r = 0; r < kept; ++r) {
+    auto to = slots.begin() + static_cast<std::ptrdiff_t>(r) * new_t;
+    if (gather) std::fill_n(to, t_, r);
+    else std::copy_n(slots_.begin() + static_cast<std::ptrdiff_t>(r) * cap_t_, t_, to);
   }
   slots_.swap(slots);
-  slots_tmp_.assign(slots_.size(), 0);
+  std::vector<int32_t>(slots_.size(), 0).swap(slots_tmp_);
   cap_rows_ = new_rows;
   cap_t_ = new_t;
 }
@@ -495,8 +528,8 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
       src = norm_.data();
     }
     L.self_attn.q.forward(src, R, qkv_.data());
-    float* kc = k_cache_[l].data();
-    float* vc = v_cache_[l].data();
+    float* kc = k_cache_[l].get();
+    float* vc = v_cache_[l].get();
     const int64_t slot_stride = static_cast<int64_t>(cap_t_) * inner;
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < R; ++r) {
@@ -585,6 +618,19 @@ void DecoderState::select_rows(const std::vector<int32_t>& src) {
   for (int i = 0; i < n; ++i) row_tmp_[i] = row_input_[src[i]];
   row_input_.swap(row_tmp_);
   rows_ = n;
+  // Finished inputs left the batch: once at most half the row capacity is live, the live rows
+  // move into a cache sized for them, so one long-running input does not keep (and grow) the
+  // cache of the whole batch until its last step.
+  if (2 * n <= cap_rows_) compact_rows();
+}
+
+// Gathers position j of live row i from slot slots_[i][j] into slot i of a cache with rows_
+// rows (same time capacity); every slot table becomes the identity.
+void DecoderState::compact_rows() { relayout(rows_, cap_t_, true); }
+
+size_t DecoderState::cache_floats() const {
+  return 2 * k_cache_.size() * static_cast<size_t>(cap_rows_) * static_cast<size_t>(cap_t_) *
+         static_cast<size_t>(m_.inner_);
 }
 
 }  // namespace attend

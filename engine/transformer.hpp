@@ -103,9 +103,17 @@ class DecoderState : public StepModel {
   // ([rows, d] each, decoder_layers + 1 entries) to `sink` (teacher-forced tensor checks).
   void record_layers(std::vector<std::vector<float>>* sink) { record_ = sink; }
   int position() const { return t_; }
+  // Self-attention cache capacity: rows and positions allocated, and the floats all layers'
+  // keys and values hold (= 2 * layers * row_capacity * time_capacity * inner). Kept within
+  // a factor of the live rows and positions (see ensure_capacity / compact_rows).
+  int row_capacity() const { return cap_rows_; }
+  int time_capacity() const { return cap_t_; }
+  size_t cache_floats() const;
 
  private:
   void ensure_capacity(int rows, int t);
+  void compact_rows();
+  void relayout(int new_rows, int new_t, bool gather);
 
   const Transformer& m_;
   std::shared_ptr<const EncoderOutput> enc_;
@@ -114,7 +122,7 @@ class DecoderState : public StepModel {
   int cap_rows_ = 0, cap_t_ = 0;
   std::vector<int32_t> row_input_;  // row -> encoder batch index
   std::vector<int32_t> row_nonpad_; // fairseq positions: count of non-pad tokens fed so far
-  std::vector<std::vector<float>> k_cache_, v_cache_;  // per layer [cap_t][cap_rows][inner]
+  std::vector<std::unique_ptr<float[]>> k_cache_, v_cache_;  // per layer [cap_rows][cap_t][inner]
   std::vector<int32_t> slots_, slots_tmp_;  // [cap_rows][cap_t]: slot holding row r's position j
   std::vector<int32_t> row_tmp_, positions_;
   std::vector<float> x_, norm_, qkv_, ctx_, h1_, h2_, logits_, att_scratch_, rel_bias_;

@@ -1,0 +1,179 @@
+// tests/unit/test_decoder_memory.cpp — memory bounds of the decoder and of model loading, without
+// measuring RSS: the self-attention cache shrinks to the live rows once finished inputs leave a
+// batch (and keeps its rows' keys/values: the logits match a decoder that only ever ran those
+// rows), its capacity follows the live rows and positions by a fixed formula, and dropping a
+// tensor's mapped pages keeps its bytes readable (heap tensors are never dropped).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/mapped_file.hpp"
+#include "engine/model_impl.hpp"
+#include "engine/transformer.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace {
+
+// Deterministic token ids in [1, vocab - 2] (0 is EOS, the last id the pad/start token).
+int32_t token_at(int row, int step, int vocab) {
+  return static_cast<int32_t>(1 + (static_cast<int64_t>(row) * 7919 + static_cast<int64_t>(step) * 104729) % (vocab - 2));
+}
+
+// The capacity promise: rows at most twice the live rows (after finished rows are compacted),
+// positions at most the growth step beyond the positions used.
+void check_capacity(const attend::DecoderState& st, int layers, int inner) {
+  const int rows = st.num_rows(), t = st.position();
+  CHECK(st.row_capacity() >= rows);
+  CHECK(st.row_capacity() < 2 * std::max(rows, 1));
+  CHECK(st.time_capacity() >= t);
+  CHECK(st.time_capacity() <= t + std::max(16, t / 2));
+  CHECK(st.cache_floats() == 2u * layers * static_cast<size_t>(st.row_capacity()) * st.time_capacity() * inner);
+}
+
+}  // namespace
+
+TEST_CASE("decoder cache shrinks to the live rows after a wide beam batch and keeps their history",
+          "[memory][decoder]") {
+  const auto impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, "fp32");
+  const attend::Transformer& net = *impl->net;
+  const attend::ArchSpec& s = net.spec();
+  const int vocab = s.vocab_size, inner = s.decoder_heads * s.head_dim, layers = s.decoder_layers;
+  const int32_t start = impl->defaults.decoder_start_token_id;
+
+  // 8 inputs of different lengths, right-padded.
+  const int B = 8, beams = 4;
+  std::vector<std::vector<int32_t>> ids(B), mask(B);
+  const int S = 20;
+  for (int b = 0; b < B; ++b) {
+    const int len = 6 + 2 * b;
+    for (int i = 0; i < S; ++i) {
+      ids[b].push_back(i < len - 1 ? token_at(b, 1000 + i, vocab) : i == len - 1 ? 0 : s.pad_token_id);
+      mask[b].push_back(i < len ? 1 : 0);
+    }
+  }
+  const auto enc = net.encode(ids, mask);
+
+  // Beam-search-like use: one row per input, expanded to 4 beams, reordered every step.
+  attend::DecoderState st(net, enc);
+  std::vector<std::vector<int32_t>> history(B, std::vector<int32_t>{start});  // per row
+  std::vector<int32_t> row_input(B);
+  for (int b = 0; b < B; ++b) row_input[b] = b;
+  st.step(std::vector<int32_t>(B, start));
+  std::vector<int32_t> src;
+  for (int b = 0; b < B; ++b)
+    for (int k = 0; k < beams; ++k) src.push_back(b);
+  auto reselect = [&](const std::vector<int32_t>& from) {
+    st.select_rows(from);
+    std::vector<std::vector<int32_t>> h;
+    std::vector<int32_t> ri;
+    for (int32_t r : from) h.push_back(history[r]), ri.push_back(row_input[r]);
+    history.swap(h);
+    row_input.swap(ri);
+  };
+  reselect(src);
+  REQUIRE(st.num_rows() == B * beams);
+  for (int step = 1; step < 12; ++step) {
+    std::vector<int32_t> tokens;
+    for (int r = 0; r < st.num_rows(); ++r) {
+      tokens.push_back(token_at(r, step, vocab));
+      history[r].push_back(tokens.back());
+    }
+    st.step(tokens);
+    check_capacity(st, layers, inner);
+    // reorder within each input's beams (parents shift by one), as beam search does
+    std::vector<int32_t> order;
+    for (int r = 0; r < st.num_rows(); ++r) order.push_back((r / beams) * beams + (r % beams + step) % beams);
+    reselect(order);
+  }
+  REQUIRE(st.row_capacity() == B * beams);
+
+  // All inputs but two finish: rows of inputs 2 and 5 (beams in reverse order) continue.
+  std::vector<int32_t> keep;
+  for (int b : {2, 5})
+    for (int k = beams - 1; k >= 0; --k) keep.push_back(b * beams + k);
+  reselect(keep);
+  CHECK(st.num_rows() == 8);
+  CHECK(st.row_capacity() == 8);  // compacted: 32 rows' cache no longer held
+  check_capacity(st, layers, inner);
+
+  // A long tail on the survivors: capacity follows the live rows and positions, and the logits
+  // equal those of a decoder that only ever ran these rows' histories.
+  const int tail = 100;
+  const float* logits = nullptr;
+  for (int step = 0; step < tail; ++step) {
+    std::vector<int32_t> tokens;
+    for (int r = 0; r < st.num_rows(); ++r) {
+      tokens.push_back(token_at(r + 50, step, vocab));
+      history[r].push_back(tokens.back());
+    }
+    logits = st.step(tokens);
+    check_capacity(st, layers, inner);
+    if (step == 40) {  // two more rows finish mid-tail
+      reselect({0, 1, 2, 4, 5, 6});
+      CHECK(st.row_capacity() == 8);  // 6 of 8 live: not worth a copy
+    }
+  }
+  const int rows = st.num_rows();
+  std::vector<float> got(logits, logits + static_cast<size_t>(rows) * vocab);
+
+  attend::DecoderState ref(net, enc);
+  ref.select_rows(row_input);  // before the first step: only maps rows to inputs
+  const float* want = nullptr;
+  const size_t len = history[0].size();
+  for (size_t j = 0; j < len; ++j) {
+    std::vector<int32_t> tokens;
+    for (int r = 0; r < rows; ++r) tokens.push_back(history[r][j]);
+    want = ref.step(tokens);
+  }
+  size_t mismatches = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (std::abs(got[i] - want[i]) > 1e-3f * (1.0f + std::abs(want[i]))) ++mismatches;
+  }
+  CHECK(mismatches == 0);
+}
+
+TEST_CASE("decoder cache of a batch whose rows all finish is released", "[memory][decoder]") {
+  const auto impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, "fp32");
+  const attend::Transformer& net = *impl->net;
+  const auto enc = net.encode({{5, 6, 0}, {7, 0, impl->spec.pad_token_id}}, {{1, 1, 1}, {1, 1, 0}});
+  attend::DecoderState st(net, enc);
+  const int32_t start = impl->defaults.decoder_start_token_id;
+  for (int i = 0; i < 20; ++i) st.step({i == 0 ? start : 9, i == 0 ? start : 10});
+  CHECK(st.cache_floats() > 0);
+  st.select_rows({});
+  CHECK(st.num_rows() == 0);
+  CHECK(st.cache_floats() == 0);
+}
+
+TEST_CASE("dropping a tensor's mapped pages keeps its bytes; heap tensors are left alone", "[memory][load]") {
+  attend_test::TempDir dir;
+  const size_t n = 5 * 4096 + 123;
+  std::string bytes(n, '\0');
+  for (size_t i = 0; i < n; ++i) bytes[i] = static_cast<char>((i * 31 + 7) & 0xff);
+  attend_test::write_file(dir.file("blob"), bytes);
+  auto file = attend::MappedFile::open(dir.file("blob"));
+  REQUIRE(file->size() == n);
+
+  attend::HostTensor t;
+  t.dtype = attend::DType::U8;
+  t.shape = {static_cast<int64_t>(n - 100)};
+  t.data = file->data() + 100;  // not page-aligned: only the whole pages inside are dropped
+  t.nbytes = n - 100;
+  t.keepalive = file;
+  t.file_pages = true;
+  CHECK(std::memcmp(t.data, bytes.data() + 100, t.nbytes) == 0);  // touch every page
+  attend::release_pages(t);
+  CHECK(std::memcmp(file->data(), bytes.data(), n) == 0);  // read back from the file
+
+  // A heap tensor (file_pages unset) must not be dropped: MADV_DONTNEED would zero it.
+  std::vector<uint8_t> heap(bytes.begin(), bytes.end());
+  attend::HostTensor h = attend::make_host_tensor(attend::DType::U8, {static_cast<int64_t>(n)}, heap);
+  REQUIRE_FALSE(h.file_pages);
+  attend::release_pages(h);
+  CHECK(std::memcmp(h.data, bytes.data(), n) == 0);
+}
