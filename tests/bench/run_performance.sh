@@ -19,7 +19,9 @@ OPUS=/tmp/bench-opus.attend
 T5=/tmp/bench-t5.attend
 [ -f "$OPUS" ] || "$ATTEND" make-random-model --shape opus-mt -o "$OPUS" >&2
 [ -f "$T5" ] || "$ATTEND" make-random-model --shape t5-small -o "$T5" >&2
-export OMP_WAIT_POLICY=passive   # see docs/performance.md, "Conditions"
+# OpenMP wait policy: left as the caller set it (unset = GNU OpenMP's default, spin then sleep,
+# as CTranslate2's figures were taken); docs/performance.md, "Conditions", shows why it matters.
+POLICY=${OMP_WAIT_POLICY:-default}
 FIXED="--min-new-tokens 32 --max-new-tokens 32"
 
 row() {  # row LABEL ARGS...
@@ -29,7 +31,7 @@ row() {  # row LABEL ARGS...
   json=$("$ATTEND" bench --threads 2 --repeat "$REPEAT" --warmup 1 --json "$@")
   local load
   load=$(cut -d' ' -f1-3 /proc/loadavg)
-  printf '{"row":"%s","load_average_end":"%s",%s\n' "$label" "$load" "${json#\{}"
+  printf '{"row":"%s","omp_wait_policy":"%s","load_average_end":"%s",%s\n' "$label" "$POLICY" "$load" "${json#\{}"
 }
 
 for ct in fp32 int8 bf16; do
