@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <omp.h>
+#include <time.h>
 
 #include "engine/compute_type.hpp"
 #include "engine/dnnl_ops.hpp"
@@ -31,6 +32,14 @@ struct Layer {
   attend::Epilogue ep;
   int per_step;  // how many of this kind run per step (one per decoder layer; 1 for the LM head)
 };
+
+// CPU time of the whole process (all threads), ms: less sensitive to other processes on a
+// shared machine than wall time
+double cpu_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -88,7 +97,7 @@ int main(int argc, char** argv) {
   std::normal_distribution<float> dist(0.0f, 0.05f);
   std::printf("shape %s, rows %d (beam %d: %d target tokens per step), compute type %s, %d threads, %d repeats\n",
               shape.c_str(), rows, beam, rows / beam, ct_name.c_str(), threads, repeat);
-  double step_ms = 0.0;
+  double step_ms = 0.0, step_cpu_ms = 0.0;
   for (const Layer& k : kinds) {
     std::vector<float> w(static_cast<size_t>(k.in * k.out)), bias(static_cast<size_t>(k.out));
     for (float& x : w) x = dist(gen);
@@ -99,19 +108,24 @@ int main(int argc, char** argv) {
     for (float& v : x) v = dist(gen) * 20.0f;
     lin.forward(x.data(), rows, y.data());  // primitive creation, first touch
     std::vector<double> ms;
+    const double cpu0 = cpu_ms();
     for (int r = 0; r < repeat; ++r) {
       const auto t0 = std::chrono::steady_clock::now();
       lin.forward(x.data(), rows, y.data());
       ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
+    const double cpu = (cpu_ms() - cpu0) / repeat;
     const double med = median(ms);
     const double gops = 2.0 * rows * k.in * k.out / (med * 1e6);
-    std::printf("  %-26s %8.3f ms  x%-2d = %8.3f ms per step  (%6.1f GOP/s)\n", k.name, med, k.per_step,
-                med * k.per_step, gops);
+    std::printf("  %-26s %8.3f ms  x%-2d = %8.3f ms per step  (%6.1f GOP/s; CPU %7.3f ms per call)\n", k.name, med,
+                k.per_step, med * k.per_step, gops, cpu);
     step_ms += med * k.per_step;
+    step_cpu_ms += cpu * k.per_step;
   }
   const double tokens_per_step = static_cast<double>(rows) / beam;
   std::printf("matmuls per step: %.3f ms -> at most %.1f target tokens/s from the matmuls alone\n", step_ms,
               tokens_per_step * 1000.0 / step_ms);
+  std::printf("CPU time per step: %.3f ms (all threads; %.1f ms per step if the %d threads split it evenly)\n",
+              step_cpu_ms, step_cpu_ms / threads, threads);
   return 0;
 }
