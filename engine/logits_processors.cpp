@@ -67,7 +67,6 @@ void force_token(int32_t token, float* scores, int vocab) {
 
 namespace {
 
-
 // exp(d) for d <= 0 in double, branch-free so the loop vectorizes: 2^n * p(r) with
 // n = round(d / ln 2), r = d - n ln 2 (two-part ln 2), p the degree-13 Taylor polynomial on
 // |r| <= ln2/2 (truncation below 5e-18 relative: a few ulp of double). The sum of these in
@@ -168,7 +167,11 @@ void subtract(float* x, int n, float mx, float lse) {
 
 }  // namespace
 
-void log_softmax(float* x, int n) {
+namespace {
+
+// x - max - lse in place, lse = lse_of(x, n, max); all -inf stays as is, NaN logits give NaN.
+template <class LseOf>
+void log_softmax_with(float* x, int n, LseOf lse_of) {
   if (n <= 0) return;
   const float mx = max_of(x, n);
   if (mx == kNegInf) return;  // everything -inf: leave as is (torch would produce NaN)
@@ -176,20 +179,19 @@ void log_softmax(float* x, int n) {
     for (int i = 0; i < n; ++i) x[i] = std::numeric_limits<float>::quiet_NaN();
     return;
   }
-  const float lse = static_cast<float>(std::log(sum_exp(x, n, mx)));
-  subtract(x, n, mx, lse);
+  subtract(x, n, mx, lse_of(x, n, mx));
+}
+
+}  // namespace
+
+void log_softmax(float* x, int n) {
+  log_softmax_with(x, n, [](const float* v, int m, float mx) {
+    return static_cast<float>(std::log(sum_exp(v, m, mx)));
+  });
 }
 
 void log_softmax_fast(float* x, int n) {
-  if (n <= 0) return;
-  const float mx = max_of(x, n);
-  if (mx == kNegInf) return;
-  if (std::isnan(mx)) {
-    for (int i = 0; i < n; ++i) x[i] = std::numeric_limits<float>::quiet_NaN();
-    return;
-  }
-  const float lse = std::log(simd::sum_exp(x, n, mx));
-  subtract(x, n, mx, lse);
+  log_softmax_with(x, n, [](const float* v, int m, float mx) { return std::log(simd::sum_exp(v, m, mx)); });
 }
 
 }  // namespace logits

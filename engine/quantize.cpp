@@ -9,7 +9,6 @@
 #include "engine/half.hpp"
 #include "engine/simd.hpp"
 
-
 namespace attend {
 namespace {
 
