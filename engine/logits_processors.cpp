@@ -153,8 +153,7 @@ __attribute__((target("avx512f"))) double sum_exp_avx512(const float* x, int n, 
 
 double sum_exp(const float* x, int n, float mx) {
 #if defined(__GNUC__) && defined(__x86_64__)
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  if (avx512) return sum_exp_avx512(x, n, mx);
+  if (simd::has_avx512()) return sum_exp_avx512(x, n, mx);  // the engine's one cpuid switch
 #endif
   return sum_exp_scalar(x, n, mx);
 }
