@@ -7,16 +7,16 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "engine/kernels/op_kinds.hpp"
+
 namespace attend {
 
-enum class NormKind { LayerNorm, RMSNorm };
 enum class PositionKind {
   SinusoidalMarian,   // static table from position 0: [sin(even j) | cos(odd j)] (Marian, Pegasus)
   SinusoidalFairseq,  // M2M100/NLLB: from token ids, padding_idx + 1 + index, pad -> zero row
   Learned,            // learned table, row = position + position_offset (BART/mBART offset 2)
   RelativeBuckets,    // T5 bucketed relative position bias
 };
-enum class Activation { Relu, Gelu, GeluTanh, Swish };
 
 struct ArchSpec {
   std::string family;          // "marian", "bart", "mbart", "t5", "m2m100", "pegasus"

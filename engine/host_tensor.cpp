@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "attend/error.hpp"
-#include "engine/half.hpp"
+#include "engine/kernels/half.hpp"
 
 namespace attend {
 

@@ -8,7 +8,7 @@
 
 #include "attend/error.hpp"
 #include "engine/mapped_file.hpp"
-#include "models/safetensors.hpp"
+#include "engine/safetensors.hpp"
 
 namespace attend {
 

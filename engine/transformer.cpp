@@ -8,10 +8,10 @@
 #include <cstring>
 
 #include "attend/error.hpp"
-#include "engine/attention.hpp"
+#include "engine/kernels/attention.hpp"
 #include "engine/mapped_file.hpp"
 #include "engine/positions.hpp"
-#include "engine/quantize.hpp"
+#include "engine/kernels/quantize.hpp"
 
 namespace attend {
 namespace {

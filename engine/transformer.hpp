@@ -2,7 +2,7 @@
 // is this network with different ArchSpec switches. Weights come from a TensorMap that uses
 // Attend's tensor names (weights_format.md); the encoder runs once per batch and projects the
 // cross-attention keys/values of every decoder layer once; DecoderState advances rows one
-// token at a time with a growing self-attention KV cache (a StepModel for engine/search).
+// token at a time with a growing self-attention KV cache (a StepModel for engine/decoding).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "engine/arch_spec.hpp"
-#include "engine/dnnl_ops.hpp"
+#include "engine/kernels/dnnl_ops.hpp"
 #include "engine/host_tensor.hpp"
-#include "engine/search.hpp"
+#include "engine/step_model.hpp"
 
 namespace attend {
 

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "attend/error.hpp"
-#include "models/safetensors.hpp"
+#include "engine/safetensors.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::shared_ptr<uint8_t[]> copy(new uint8_t[size ? size : 1]);

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "tokenizer/sentence_splitter.hpp"
+#include "tokenizer/text/sentence_splitter.hpp"
 
 namespace {
 bool ascii_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }

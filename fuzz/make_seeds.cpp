@@ -13,7 +13,7 @@
 
 #include "attend/error.hpp"
 #include "engine/model_file.hpp"
-#include "models/safetensors.hpp"
+#include "engine/safetensors.hpp"
 #include "tests/unit/torch_checkpoint_builder.hpp"
 
 namespace fs = std::filesystem;

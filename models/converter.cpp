@@ -8,13 +8,13 @@
 
 #include "attend/error.hpp"
 #include "engine/arch_spec.hpp"
-#include "engine/generation_config.hpp"
-#include "engine/half.hpp"
+#include "engine/decoding/generation_config.hpp"
+#include "engine/kernels/half.hpp"
 #include "engine/mapped_file.hpp"
 #include "engine/model_file.hpp"
-#include "engine/quantize.hpp"
+#include "engine/kernels/quantize.hpp"
 #include "models/family.hpp"
-#include "models/safetensors.hpp"
+#include "engine/safetensors.hpp"
 #include "models/torch_checkpoint.hpp"
 #include "tokenizer/tokenizer.hpp"
 

@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "attend/error.hpp"
-#include "engine/generation_config.hpp"
+#include "engine/decoding/generation_config.hpp"
 #include "engine/model_file.hpp"
 #include "models/converter.hpp"
 #include "models/family.hpp"

@@ -11,7 +11,7 @@
 #include "attend/error.hpp"
 #include "tokenizer/hf_config.hpp"
 #include "tokenizer/slow_tokenizer.hpp"
-#include "tokenizer/unicode.hpp"
+#include "tokenizer/text/unicode.hpp"
 
 namespace attend {
 

@@ -2,9 +2,9 @@
 // emits only the part of the text that later tokens can no longer change.
 #include <algorithm>
 
-#include "tokenizer/cleanup.hpp"
+#include "tokenizer/text/cleanup.hpp"
 #include "tokenizer/tokenizer.hpp"
-#include "tokenizer/unicode.hpp"
+#include "tokenizer/text/unicode.hpp"
 
 namespace attend {
 namespace {

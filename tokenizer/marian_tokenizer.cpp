@@ -10,7 +10,7 @@
 #include "tokenizer/hf_config.hpp"
 #include "tokenizer/slow_tokenizer.hpp"
 #include "tokenizer/spm_model.hpp"
-#include "tokenizer/unicode.hpp"
+#include "tokenizer/text/unicode.hpp"
 
 namespace attend {
 

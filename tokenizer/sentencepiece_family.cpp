@@ -7,12 +7,12 @@
 #include <unordered_map>
 
 #include "attend/error.hpp"
-#include "tokenizer/cleanup.hpp"
+#include "tokenizer/text/cleanup.hpp"
 #include "tokenizer/hf_config.hpp"
 #include "tokenizer/language_codes.hpp"
 #include "tokenizer/slow_tokenizer.hpp"
 #include "tokenizer/spm_model.hpp"
-#include "tokenizer/unicode.hpp"
+#include "tokenizer/text/unicode.hpp"
 
 namespace attend {
 namespace {

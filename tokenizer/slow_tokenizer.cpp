@@ -3,7 +3,7 @@
 #include "tokenizer/slow_tokenizer.hpp"
 
 #include "attend/error.hpp"
-#include "tokenizer/cleanup.hpp"
+#include "tokenizer/text/cleanup.hpp"
 
 namespace attend {
 

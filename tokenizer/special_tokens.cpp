@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <map>
 
-#include "tokenizer/unicode.hpp"
+#include "tokenizer/text/unicode.hpp"
 
 namespace attend {
 

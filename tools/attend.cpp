@@ -10,7 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "attend/attend.hpp"
-#include "tools/cli_common.hpp"
+#include "tools/support/cli_common.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Attend: fast, exact inference for Transformer encoder-decoder models (Marian/opus-mt, BART, mBART, "

@@ -19,7 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attend/attend.hpp"
-#include "tools/cli_common.hpp"
+#include "tools/support/cli_common.hpp"
 
 namespace attend_cli {
 namespace {

@@ -7,8 +7,8 @@
 #include <CLI/CLI.hpp>
 
 #include "attend/error.hpp"
-#include "tools/bleu.hpp"
-#include "tools/cli_common.hpp"
+#include "tools/support/bleu.hpp"
+#include "tools/support/cli_common.hpp"
 
 namespace attend_cli {
 namespace {

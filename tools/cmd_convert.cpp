@@ -7,7 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "attend/attend.hpp"
-#include "tools/cli_common.hpp"
+#include "tools/support/cli_common.hpp"
 
 namespace attend_cli {
 namespace {

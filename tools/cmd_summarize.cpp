@@ -17,10 +17,10 @@
 #include <CLI/CLI.hpp>
 
 #include "attend/attend.hpp"
-#include "tools/async_writer.hpp"
-#include "tools/cli_common.hpp"
-#include "tools/file_jobs.hpp"
-#include "tools/progress.hpp"
+#include "tools/support/async_writer.hpp"
+#include "tools/support/cli_common.hpp"
+#include "tools/support/file_jobs.hpp"
+#include "tools/support/progress.hpp"
 
 namespace attend_cli {
 namespace {

@@ -13,8 +13,8 @@
 #include <CLI/CLI.hpp>
 
 #include "attend/attend.hpp"
-#include "tools/cli_common.hpp"
-#include "tools/document_io.hpp"
+#include "tools/support/cli_common.hpp"
+#include "tools/support/document_io.hpp"
 
 namespace attend_cli {
 namespace {

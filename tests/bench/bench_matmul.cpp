@@ -21,8 +21,8 @@
 #include <omp.h>
 #include <time.h>
 
-#include "engine/compute_type.hpp"
-#include "engine/dnnl_ops.hpp"
+#include "engine/kernels/compute_type.hpp"
+#include "engine/kernels/dnnl_ops.hpp"
 
 namespace {
 

@@ -10,10 +10,10 @@
 
 #include "attend/error.hpp"
 #include "engine/mapped_file.hpp"
-#include "engine/model_impl.hpp"
+#include "runtime/model_impl.hpp"
 #include "models/converter.hpp"
 #include "models/family.hpp"
-#include "models/safetensors.hpp"
+#include "engine/safetensors.hpp"
 
 namespace attend::conformance {
 namespace {

@@ -18,7 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attend/attend.hpp"
-#include "tools/bleu.hpp"
+#include "tools/support/bleu.hpp"
 
 namespace {
 std::vector<std::string> read_lines(const std::string& path) {

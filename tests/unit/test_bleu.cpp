@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "attend/error.hpp"
-#include "tools/bleu.hpp"
+#include "tools/support/bleu.hpp"
 
 using attend::corpus_bleu;
 using attend::tokenize_13a;

@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attend/attend.hpp"
-#include "models/safetensors.hpp"
+#include "engine/safetensors.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace fs = std::filesystem;

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "engine/mapped_file.hpp"
-#include "engine/model_impl.hpp"
+#include "runtime/model_impl.hpp"
 #include "engine/transformer.hpp"
 #include "tests/support/test_support.hpp"
 

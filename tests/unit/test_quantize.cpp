@@ -20,13 +20,13 @@
 #include <nlohmann/json.hpp>
 
 #include "attend/attend.hpp"
-#include "engine/compute_type.hpp"
-#include "engine/dnnl_ops.hpp"
-#include "engine/half.hpp"
+#include "engine/kernels/compute_type.hpp"
+#include "engine/kernels/dnnl_ops.hpp"
+#include "engine/kernels/half.hpp"
 #include "engine/model_file.hpp"
-#include "engine/quantize.hpp"
+#include "engine/kernels/quantize.hpp"
 #include "models/converter.hpp"
-#include "models/safetensors.hpp"
+#include "engine/safetensors.hpp"
 
 namespace fs = std::filesystem;
 using namespace attend;

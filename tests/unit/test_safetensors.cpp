@@ -22,7 +22,7 @@
 
 #include "attend/error.hpp"
 #include "engine/host_tensor.hpp"
-#include "models/safetensors.hpp"
+#include "engine/safetensors.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace fs = std::filesystem;

@@ -17,9 +17,9 @@
 #include <nlohmann/json.hpp>
 
 #include "attend/error.hpp"
-#include "engine/generation_config.hpp"
-#include "engine/logits_processors.hpp"
-#include "engine/search.hpp"
+#include "engine/decoding/generation_config.hpp"
+#include "engine/decoding/logits_processors.hpp"
+#include "engine/decoding/search.hpp"
 
 using attend::EarlyStopping;
 using attend::GenerationConfig;

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "tokenizer/sentence_splitter.hpp"
+#include "tokenizer/text/sentence_splitter.hpp"
 
 using attend::text::Span;
 using attend::text::split_sentences;

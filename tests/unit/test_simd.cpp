@@ -9,8 +9,8 @@
 #include <random>
 #include <vector>
 
-#include "engine/logits_processors.hpp"
-#include "engine/simd.hpp"
+#include "engine/decoding/logits_processors.hpp"
+#include "engine/kernels/simd.hpp"
 
 namespace {
 

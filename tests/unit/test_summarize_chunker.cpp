@@ -1,5 +1,5 @@
 // tests/unit/test_summarize_chunker.cpp — the long-document splitter of summarize
-// (engine/summarize_chunker.*) with a word-counting stand-in for the tokenizer: chunks stay in
+// (tasks/summarize_chunker.*) with a word-counting stand-in for the tokenizer: chunks stay in
 // order, cover every non-space byte once, fit the limit, prefer paragraph boundaries, and cut
 // over-long runs without spaces at UTF-8 character boundaries.
 #include <catch2/catch.hpp>
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "attend/error.hpp"
-#include "engine/summarize_chunker.hpp"
+#include "tasks/summarize_chunker.hpp"
 
 using attend::ChunkLimits;
 using attend::TextSpan;

@@ -8,11 +8,11 @@
 
 #include "attend/error.hpp"
 #include "tokenizer/byte_bpe_tokenizer.hpp"
-#include "tokenizer/cleanup.hpp"
+#include "tokenizer/text/cleanup.hpp"
 #include "tokenizer/marian_tokenizer.hpp"
 #include "tokenizer/special_tokens.hpp"
 #include "tokenizer/tokenizer.hpp"
-#include "tokenizer/unicode.hpp"
+#include "tokenizer/text/unicode.hpp"
 
 using namespace attend;
 

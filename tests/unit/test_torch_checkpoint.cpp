@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "attend/error.hpp"
-#include "engine/half.hpp"
+#include "engine/kernels/half.hpp"
 #include "engine/host_tensor.hpp"
 #include "engine/mapped_file.hpp"
 #include "models/torch_checkpoint.hpp"

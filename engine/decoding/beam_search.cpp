@@ -1,0 +1,362 @@
+// engine/decoding/beam_search.cpp — transformers 4.30 beam_search + BeamSearchScorer + BeamHypotheses over
+// a StepModel. Per input: processors on log_softmax(logits), top 2*num_beams (beam, token)
+// candidates, EOS candidates of rank < num_beams become finished hypotheses, the best num_beams
+// other candidates continue; an input whose hypotheses are done has its rows dropped.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <omp.h>
+
+#include "attend/error.hpp"
+#include "engine/decoding/logits_processors.hpp"
+#include "engine/decoding/search.hpp"
+#include "engine/kernels/simd.hpp"
+
+namespace attend {
+namespace {
+
+// One (beam, token) candidate; `flat` = beam * vocab + token is HF's index into the
+// [num_beams * vocab] score row, used as the tie-break (lower first).
+struct Candidate {
+  float score;
+  int64_t flat;
+};
+
+inline bool better(const Candidate& a, const Candidate& b) {
+  return a.score > b.score || (a.score == b.score && a.flat < b.flat);
+}
+
+// Top-k of base + row[v] over v, best first, ties by lower v. One pass with a small sorted
+// buffer; once it is full, simd::first_above skips every entry that does not beat the current
+// k-th best (most of the row).
+int top_k_row(const float* row, int vocab, float base, int k, int64_t flat_offset, Candidate* out) {
+  int n = 0;
+  for (int v = 0; v < vocab;) {
+    if (n == k) {
+      v = static_cast<int>(simd::first_above(row, v, vocab, base, out[n - 1].score));
+      if (v == vocab) break;
+    }
+    const float s = base + row[v];
+    int pos = n < k ? n : k - 1;  // slot that gets freed / filled
+    while (pos > 0 && out[pos - 1].score < s) {
+      out[pos] = out[pos - 1];
+      --pos;
+    }
+    out[pos] = Candidate{s, flat_offset + v};
+    if (n < k) ++n;
+    ++v;
+  }
+  return n;
+}
+
+// transformers' BeamHypotheses: the num_beams best finished hypotheses of one input.
+class BeamHypotheses {
+ public:
+  BeamHypotheses(int num_beams, double length_penalty, EarlyStopping early_stopping, int max_length)
+      : num_beams_(num_beams), length_penalty_(length_penalty), early_stopping_(early_stopping),
+        max_length_(max_length) {}
+
+  size_t size() const { return entries_.size(); }
+
+  // `ids[0..len)` without the EOS; `eos` the EOS token that closed it, or -1 (length cut).
+  void add(const std::vector<int32_t>& ids, float sum_logprobs, int32_t eos) {
+    const double score = static_cast<double>(sum_logprobs) /
+                         std::pow(static_cast<double>(ids.size()), length_penalty_);
+    if (static_cast<int>(entries_.size()) < num_beams_ || score > worst_score_) {
+      Entry e;
+      e.score = score;
+      e.ids.reserve(ids.size() + 1);
+      e.ids = ids;
+      if (eos >= 0) e.ids.push_back(eos);
+      entries_.push_back(std::move(e));
+      if (static_cast<int>(entries_.size()) > num_beams_) {
+        // Python: sorted((score, index)) -> drop the first, worst = the second's score.
+        size_t first = 0;
+        for (size_t i = 1; i < entries_.size(); ++i)
+          if (entries_[i].score < entries_[first].score) first = i;
+        size_t second = first == 0 ? 1 : 0;
+        for (size_t i = 0; i < entries_.size(); ++i)
+          if (i != first && entries_[i].score < entries_[second].score) second = i;
+        worst_score_ = entries_[second].score;
+        entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(first));
+      } else {
+        worst_score_ = std::min(score, worst_score_);
+      }
+    }
+  }
+
+  bool is_done(float best_sum_logprobs, int cur_len) const {
+    if (static_cast<int>(entries_.size()) < num_beams_) return false;
+    if (early_stopping_ == EarlyStopping::True) return true;
+    int len = cur_len;
+    if (early_stopping_ == EarlyStopping::Never && length_penalty_ > 0.0) len = max_length_;
+    const double highest = static_cast<double>(best_sum_logprobs) / std::pow(static_cast<double>(len), length_penalty_);
+    return worst_score_ >= highest;
+  }
+
+  // The best `n` hypotheses, best first, in the order transformers' finalize pops them
+  // (stable ascending sort by score, then taken from the end).
+  // Ids of the hypothesis best(1) would return (nullptr when empty).
+  const std::vector<int32_t>* best_ids() const {
+    const Entry* b = nullptr;
+    for (const Entry& e : entries_)
+      if (!b || e.score >= b->score) b = &e;  // ties: the later entry, as best()'s stable sort
+    return b ? &b->ids : nullptr;
+  }
+
+  // Shortens `len` to the length of the prefix of `ids` that every stored hypothesis shares.
+  void common_prefix(const std::vector<int32_t>& ids, size_t& len) const {
+    for (const Entry& e : entries_) {
+      size_t n = std::min(len, e.ids.size());
+      size_t i = 0;
+      while (i < n && e.ids[i] == ids[i]) ++i;
+      len = i;
+    }
+  }
+
+  std::vector<Hypothesis> best(int n) {
+    std::stable_sort(entries_.begin(), entries_.end(),
+                     [](const Entry& a, const Entry& b) { return a.score < b.score; });
+    std::vector<Hypothesis> out;
+    for (int i = 0; i < n && !entries_.empty(); ++i) {
+      Entry& e = entries_.back();
+      Hypothesis h;
+      h.ids = std::move(e.ids);
+      h.score = static_cast<float>(e.score);
+      out.push_back(std::move(h));
+      entries_.pop_back();
+    }
+    return out;
+  }
+
+ private:
+  struct Entry {
+    double score = 0.0;
+    std::vector<int32_t> ids;
+  };
+  int num_beams_;
+  double length_penalty_;
+  EarlyStopping early_stopping_;
+  int max_length_;
+  std::vector<Entry> entries_;
+  double worst_score_ = 1e9;
+};
+
+struct InputState {
+  BeamHypotheses hyps;
+  bool done = false;
+  std::vector<std::vector<int32_t>> beam_ids, next_ids;  // running beams (start token first)
+  std::vector<float> beam_scores, next_scores;           // cumulative processed log-probs
+};
+
+// Extends `decided` to the prefix shared by the running beams and the finished hypotheses (every
+// hypothesis the input can still return descends from one of them); when the input is done, to
+// its best hypothesis.
+void update_decided(const InputState& st, std::vector<int32_t>& decided) {
+  if (st.done) {
+    if (const std::vector<int32_t>* best = st.hyps.best_ids()) decided = *best;
+    return;
+  }
+  const std::vector<int32_t>& first = st.beam_ids[0];
+  size_t len = first.size();
+  for (const auto& ids : st.beam_ids) {
+    size_t n = std::min(len, ids.size());
+    size_t i = 0;
+    while (i < n && ids[i] == first[i]) ++i;
+    len = i;
+  }
+  st.hyps.common_prefix(first, len);
+  if (len > decided.size()) decided.assign(first.begin(), first.begin() + static_cast<std::ptrdiff_t>(len));
+}
+
+}  // namespace
+
+std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const GenerationConfig& config,
+                                                 const StepCallback& on_step) {
+  const int batch = model.num_rows();
+  const int vocab = model.vocab_size();
+  const int nb = config.num_beams;
+  const int k2 = 2 * nb;
+  const int max_len = config.resolved_max_length();
+  const int32_t pad = config.pad_token_id;
+  const bool suppress_pad = config.beam_suppress_pad_before_log_softmax && pad >= 0 && pad < vocab;
+  const bool exact = model.exact_scores();
+  const size_t V = static_cast<size_t>(vocab);
+  // one processor list per thread (they own scratch); rows are processed in parallel
+  std::vector<LogitsProcessorList> thread_processors(static_cast<size_t>(std::max(1, omp_get_max_threads())),
+                                                     LogitsProcessorList(config, vocab));
+
+  std::vector<InputState> states;
+  states.reserve(static_cast<size_t>(batch));
+  for (int b = 0; b < batch; ++b) {
+    states.push_back(InputState{BeamHypotheses(nb, config.length_penalty, config.early_stopping, max_len),
+                                false, {}, {}, {}, {}});
+    InputState& st = states.back();
+    st.beam_ids.assign(static_cast<size_t>(nb), std::vector<int32_t>());
+    st.next_ids.assign(static_cast<size_t>(nb), std::vector<int32_t>());
+    for (int k = 0; k < nb; ++k) {
+      st.beam_ids[static_cast<size_t>(k)].reserve(static_cast<size_t>(max_len));
+      st.next_ids[static_cast<size_t>(k)].reserve(static_cast<size_t>(max_len));
+      st.beam_ids[static_cast<size_t>(k)].push_back(config.decoder_start_token_id);
+    }
+    // Only beam 0 is alive at the start: the copies must not produce the same candidates.
+    st.beam_scores.assign(static_cast<size_t>(nb), -1e9f);
+    st.beam_scores[0] = 0.0f;
+    st.next_scores.assign(static_cast<size_t>(nb), 0.0f);
+  }
+
+  // Row layout: live input i owns rows [i*rows_per_input, (i+1)*rows_per_input). At the first
+  // step all beams of an input are identical, so one row per input is stepped and shared.
+  std::vector<int> live(static_cast<size_t>(batch));
+  for (int b = 0; b < batch; ++b) live[static_cast<size_t>(b)] = b;
+  std::vector<int> next_live;
+  next_live.reserve(static_cast<size_t>(batch));
+  int rows_per_input = 1;
+  std::vector<int32_t> tokens(static_cast<size_t>(batch), config.decoder_start_token_id);
+  std::vector<int32_t> src;
+  src.reserve(static_cast<size_t>(batch) * static_cast<size_t>(nb));
+  std::vector<Candidate> per_beam(static_cast<size_t>(nb) * static_cast<size_t>(k2));
+  std::vector<Candidate> merged;
+  merged.reserve(per_beam.size());
+  // per row (input-major, beam-minor) its top 2*nb candidates and how many there are
+  std::vector<Candidate> row_cands(static_cast<size_t>(batch) * static_cast<size_t>(nb) * static_cast<size_t>(k2));
+  std::vector<int> row_count(static_cast<size_t>(batch) * static_cast<size_t>(nb), 0);
+  std::vector<int> parent(static_cast<size_t>(nb));
+  std::vector<int32_t> no_tokens(static_cast<size_t>(batch), -1);
+  std::vector<uint8_t> finished(static_cast<size_t>(batch), 0);
+  // Streaming: per input, the prefix every hypothesis that can still win shares.
+  std::vector<std::vector<int32_t>> decided;
+  if (on_step) decided.assign(static_cast<size_t>(batch), std::vector<int32_t>(1, config.decoder_start_token_id));
+
+  int cur_len = 1;
+  while (true) {
+    if (static_cast<int>(tokens.size()) != model.num_rows())
+      throw Error("beam search: model has " + std::to_string(model.num_rows()) + " rows, expected " +
+                  std::to_string(tokens.size()));
+    float* logits = model.step(tokens);
+    // Per row, in parallel (rows are independent): log_softmax, the logits processors, and once
+    // every input has num_beams rows, the row's top 2*nb candidates (beam score added).
+    const int64_t nrows = static_cast<int64_t>(live.size()) * rows_per_input;
+    const bool per_row_top_k = rows_per_input == nb;
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < nrows; ++r) {
+      float* row = logits + static_cast<size_t>(r) * V;
+      if (suppress_pad) row[pad] = -std::numeric_limits<float>::infinity();
+      if (exact) {
+        logits::log_softmax(row, vocab);
+      } else {
+        logits::log_softmax_fast(row, vocab);
+      }
+      const size_t li = static_cast<size_t>(r / rows_per_input);
+      const int j = static_cast<int>(r % rows_per_input);
+      const InputState& st = states[static_cast<size_t>(live[li])];
+      LogitsProcessorList& processors = thread_processors[static_cast<size_t>(omp_get_thread_num())];
+      processors.apply(st.beam_ids[static_cast<size_t>(j)], row);
+      if (per_row_top_k) {
+        row_count[static_cast<size_t>(r)] = top_k_row(row, vocab, st.beam_scores[static_cast<size_t>(j)], k2,
+                                                      static_cast<int64_t>(j) * vocab,
+                                                      row_cands.data() + static_cast<size_t>(r) * k2);
+      }
+    }
+    src.clear();
+    tokens.clear();
+    next_live.clear();
+    for (size_t li = 0; li < live.size(); ++li) {
+      const int b = live[li];
+      InputState& st = states[static_cast<size_t>(b)];
+      float* rows = logits + li * static_cast<size_t>(rows_per_input) * V;
+
+      // Candidates: per beam its top 2*nb, then the top 2*nb of their union.
+      merged.clear();
+      if (per_row_top_k) {
+        for (int k = 0; k < nb; ++k) {
+          const size_t r = li * static_cast<size_t>(nb) + static_cast<size_t>(k);
+          const Candidate* c = row_cands.data() + r * k2;
+          merged.insert(merged.end(), c, c + row_count[r]);
+        }
+      } else {
+        // First step: every beam shares beam 0's row, beam k > 0 with a far lower base; skip it
+        // when even its best candidate cannot reach the current 2*nb-th (float addition is
+        // monotone).
+        const float shared_max = *std::max_element(rows, rows + V);
+        for (int k = 0; k < nb; ++k) {
+          const float base = st.beam_scores[static_cast<size_t>(k)];
+          if (k > 0 && static_cast<int>(merged.size()) >= k2) {
+            std::nth_element(merged.begin(), merged.begin() + (k2 - 1), merged.end(), better);
+            if (merged[static_cast<size_t>(k2 - 1)].score > base + shared_max) continue;
+          }
+          Candidate* out = per_beam.data() + static_cast<size_t>(k) * static_cast<size_t>(k2);
+          const int n = top_k_row(rows, vocab, base, k2, static_cast<int64_t>(k) * vocab, out);
+          merged.insert(merged.end(), out, out + n);
+        }
+      }
+      const int ncand = std::min<int>(k2, static_cast<int>(merged.size()));
+      std::partial_sort(merged.begin(), merged.begin() + ncand, merged.end(), better);
+
+      // BeamSearchScorer.process for this input.
+      int filled = 0;
+      for (int rank = 0; rank < ncand && filled < nb; ++rank) {
+        const Candidate& c = merged[static_cast<size_t>(rank)];
+        const int k = static_cast<int>(c.flat / vocab);
+        const int32_t token = static_cast<int32_t>(c.flat % vocab);
+        if (config.is_eos(token)) {
+          if (rank >= nb) continue;
+          st.hyps.add(st.beam_ids[static_cast<size_t>(k)], c.score, token);
+        } else {
+          std::vector<int32_t>& ids = st.next_ids[static_cast<size_t>(filled)];
+          ids = st.beam_ids[static_cast<size_t>(k)];
+          ids.push_back(token);
+          st.next_scores[static_cast<size_t>(filled)] = c.score;
+          parent[static_cast<size_t>(filled)] = k;
+          ++filled;
+        }
+      }
+      if (filled < nb)
+        throw Error("beam search: fewer than num_beams non-EOS candidates among the top 2*num_beams");
+      st.beam_ids.swap(st.next_ids);
+      st.beam_scores.swap(st.next_scores);
+      st.done = st.hyps.is_done(merged[0].score, cur_len + 1);
+      if (on_step) update_decided(st, decided[static_cast<size_t>(b)]);
+      if (st.done) {
+        finished[static_cast<size_t>(b)] = 1;
+        continue;
+      }
+      next_live.push_back(b);
+      for (int j = 0; j < nb; ++j) {
+        const int src_row = static_cast<int>(li) * rows_per_input + (rows_per_input == 1 ? 0 : parent[static_cast<size_t>(j)]);
+        src.push_back(src_row);
+        tokens.push_back(st.beam_ids[static_cast<size_t>(j)].back());
+      }
+    }
+    ++cur_len;
+    live.swap(next_live);
+    if (on_step) {
+      StepInfo info;
+      info.step = cur_len - 1;
+      info.new_tokens = &no_tokens;
+      info.finished = &finished;
+      info.decided = &decided;
+      if (!on_step(info)) throw Error("generation cancelled");
+    }
+    if (live.empty() || cur_len >= max_len) break;
+    model.select_rows(src);
+    rows_per_input = nb;
+  }
+
+  // finalize: inputs still running at the length limit add their beams (no EOS).
+  std::vector<std::vector<Hypothesis>> results(static_cast<size_t>(batch));
+  for (int b = 0; b < batch; ++b) {
+    InputState& st = states[static_cast<size_t>(b)];
+    if (!st.done)
+      for (int k = 0; k < nb; ++k)
+        st.hyps.add(st.beam_ids[static_cast<size_t>(k)], st.beam_scores[static_cast<size_t>(k)], -1);
+    results[static_cast<size_t>(b)] = st.hyps.best(config.num_return_sequences);
+  }
+  return results;
+}
+
+}  // namespace attend

@@ -1,0 +1,97 @@
+// engine/decoding/greedy_search.cpp — transformers 4.30 greedy_search over a StepModel: logits
+// processors on the raw logits, argmax (lowest index on ties), an input stops at its first EOS
+// and its row is dropped from the model.
+#include <cstdint>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "attend/error.hpp"
+#include "engine/decoding/logits_processors.hpp"
+#include "engine/decoding/search.hpp"
+
+namespace attend {
+
+std::vector<std::vector<Hypothesis>> greedy_search(StepModel& model, const GenerationConfig& config,
+                                                   const StepCallback& on_step) {
+  const int batch = model.num_rows();
+  const int vocab = model.vocab_size();
+  const int max_len = config.resolved_max_length();
+  LogitsProcessorList processors(config, vocab);
+
+  std::vector<Hypothesis> hyps(static_cast<size_t>(batch));
+  std::vector<double> sums(static_cast<size_t>(batch), 0.0);
+  for (auto& h : hyps) {
+    h.ids.reserve(static_cast<size_t>(max_len));
+    h.ids.push_back(config.decoder_start_token_id);
+    h.token_scores.reserve(static_cast<size_t>(max_len));
+  }
+  // Row r of the model continues input live[r].
+  std::vector<int> live(static_cast<size_t>(batch));
+  std::iota(live.begin(), live.end(), 0);
+  std::vector<int32_t> tokens(static_cast<size_t>(batch), config.decoder_start_token_id);
+  std::vector<int32_t> src;
+  src.reserve(static_cast<size_t>(batch));
+  std::vector<int32_t> new_tokens(static_cast<size_t>(batch), -1);
+  std::vector<uint8_t> finished(static_cast<size_t>(batch), 0);
+
+  int cur_len = 1;  // length of every live sequence, start token included
+  while (!live.empty() && cur_len < max_len) {
+    if (static_cast<int>(tokens.size()) != model.num_rows())
+      throw Error("greedy search: model has " + std::to_string(model.num_rows()) + " rows, expected " +
+                  std::to_string(tokens.size()));
+    float* logits = model.step(tokens);
+    std::fill(new_tokens.begin(), new_tokens.end(), -1);
+    bool any_finished = false;
+    for (size_t r = 0; r < live.size(); ++r) {
+      const int b = live[r];
+      Hypothesis& h = hyps[static_cast<size_t>(b)];
+      float* row = logits + r * static_cast<size_t>(vocab);
+      processors.apply(h.ids, row);
+      int32_t best = 0;
+      for (int v = 1; v < vocab; ++v)
+        if (row[v] > row[best]) best = v;
+      h.ids.push_back(best);
+      h.token_scores.push_back(row[best]);
+      sums[static_cast<size_t>(b)] += row[best];
+      new_tokens[static_cast<size_t>(b)] = best;
+      tokens[r] = best;
+      if (config.is_eos(best)) {
+        finished[static_cast<size_t>(b)] = 1;
+        any_finished = true;
+      }
+    }
+    ++cur_len;
+    if (on_step) {
+      StepInfo info;
+      info.step = cur_len - 1;
+      info.new_tokens = &new_tokens;
+      info.finished = &finished;
+      if (!on_step(info)) throw Error("generation cancelled");
+    }
+    if (any_finished) {
+      // Keep only the unfinished rows (in order) so finished inputs stop costing compute.
+      src.clear();
+      size_t kept = 0;
+      for (size_t r = 0; r < live.size(); ++r) {
+        if (finished[static_cast<size_t>(live[r])]) continue;
+        src.push_back(static_cast<int32_t>(r));
+        live[kept] = live[r];
+        tokens[kept] = tokens[r];
+        ++kept;
+      }
+      live.resize(kept);
+      tokens.resize(kept);
+      if (!live.empty() && cur_len < max_len) model.select_rows(src);
+    }
+  }
+
+  std::vector<std::vector<Hypothesis>> results(static_cast<size_t>(batch));
+  for (int b = 0; b < batch; ++b) {
+    hyps[static_cast<size_t>(b)].score = static_cast<float>(sums[static_cast<size_t>(b)]);
+    results[static_cast<size_t>(b)].push_back(std::move(hyps[static_cast<size_t>(b)]));
+  }
+  return results;
+}
+
+}  // namespace attend

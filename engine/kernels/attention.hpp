@@ -1,0 +1,42 @@
+// engine/kernels/attention.hpp — the attention core (scores, mask, position bias, softmax, weighted
+// sum of values) for all heads of many rows at once. The projections around it are oneDNN
+// matmuls (engine/dnnl_ops.hpp); this fused core works on the strided q/k/v they produce,
+// skips masked keys (transformers adds finfo.min, which gives them weight exactly 0) and
+// never materialises a mask tensor.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace attend {
+
+// Where the keys and values of one query row live.
+struct KeyValueView {
+  const float* k = nullptr;   // key of position j, head h: k + j * stride + h * head_dim
+  const float* v = nullptr;   //   (+ slots[j] * slot_stride when slots is set)
+  int64_t stride = 0;          // floats between consecutive positions
+  int length = 0;              // number of positions
+  const int32_t* mask = nullptr;  // optional [length], 0 = padded key (skipped)
+  // Optional indirection (the decoder's self-attention cache): position j of this row lives
+  // in slot slots[j] of position j's block, so beam reordering rewrites slot tables instead of
+  // copying keys and values.
+  const int32_t* slots = nullptr;
+  int64_t slot_stride = 0;
+};
+
+// Additive score bias per (head, query position, key position), e.g. T5's relative bias:
+// bias[h * bias_head_stride + j] for this query row.
+struct ScoreBias {
+  const float* data = nullptr;
+  int64_t head_stride = 0;
+};
+
+// One query row: ctx[h*head_dim + d] = sum_j softmax_j(scale * q_h . k_jh + bias_hj) v_jh[d].
+// Keys and values are read once each, whole (all heads), in position order. `scratch` needs
+// attend_row_scratch(heads, kv.length) floats.
+void attend_row(const float* q, const KeyValueView& kv, const ScoreBias& bias, int heads, int head_dim,
+                float scale, float* ctx, float* scratch);
+inline size_t attend_row_scratch(int heads, int length) {
+  return static_cast<size_t>(heads) * (static_cast<size_t>(length) + 1);
+}
+
+}  // namespace attend

@@ -1,0 +1,98 @@
+// engine/kernels/compute_type.cpp — compute type names, CPU capability probe and resolution.
+#include "engine/kernels/compute_type.hpp"
+
+#include <dnnl.hpp>
+
+#include "attend/error.hpp"
+
+namespace attend {
+
+const char* compute_type_name(ComputeType t) {
+  switch (t) {
+    case ComputeType::F32: return "fp32";
+    case ComputeType::BF16: return "bf16";
+    case ComputeType::I8: return "int8";
+  }
+  return "fp32";
+}
+
+CpuCaps cpu_caps() {
+  using isa = dnnl::cpu_isa;
+  CpuCaps c;
+  // oneDNN's "effective" ISA is the most it is allowed to use (ONEDNN_MAX_CPU_ISA), not what
+  // the CPU has; the CPU's own flags come from cpuid. Both must agree.
+  const isa e = dnnl::get_effective_cpu_isa();
+  auto allowed = [e](isa want) {  // ISA values are bit sets: richer ones contain the lower bits
+    return (static_cast<unsigned>(e) & static_cast<unsigned>(want)) == static_cast<unsigned>(want);
+  };
+  __builtin_cpu_init();
+  c.avx2 = __builtin_cpu_supports("avx2") && allowed(isa::avx2);
+  c.avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && allowed(isa::avx512_core);
+  const bool vnni512 = c.avx512 && __builtin_cpu_supports("avx512vnni") && allowed(isa::avx512_core_vnni);
+  const bool vnni256 = c.avx2 && __builtin_cpu_supports("avxvnni") && allowed(isa::avx2_vnni);
+  c.vnni = vnni512 || vnni256;
+  c.bf16 = vnni512 && __builtin_cpu_supports("avx512bf16") && allowed(isa::avx512_core_bf16);
+  c.amx = c.bf16 && __builtin_cpu_supports("amx-tile") && __builtin_cpu_supports("amx-int8") &&
+          allowed(isa::avx512_core_amx);
+  if (c.amx) c.isa = "avx512_core_amx";
+  else if (c.bf16) c.isa = "avx512_core_bf16";
+  else if (vnni512) c.isa = "avx512_core_vnni";
+  else if (c.avx512) c.isa = "avx512_core";
+  else if (vnni256) c.isa = "avx2_vnni";
+  else if (c.avx2) c.isa = "avx2";
+  else c.isa = "pre-avx2";
+  return c;
+}
+
+namespace {
+bool runs_int8(const CpuCaps& c) { return c.avx2 || c.avx512; }
+bool runs_bf16(const CpuCaps& c) { return c.avx512; }  // oneDNN 2.6: bf16 matmul needs avx512_core
+}  // namespace
+
+ResolvedCompute resolve_compute_type(const std::string& requested, const std::string& file_quantization,
+                                     const CpuCaps& caps) {
+  ResolvedCompute r;
+  std::string want = requested;
+  if (want.empty() || want == "default") {
+    if (file_quantization == "int8") want = "int8";
+    else if (file_quantization == "bf16") want = "bf16";
+    else want = "fp32";
+  }
+  if (want == "auto") {
+    if (caps.amx || caps.vnni) {
+      r.type = ComputeType::I8;
+      r.note = std::string("auto: int8 (") + caps.isa + ")";
+    } else if (caps.bf16) {
+      r.type = ComputeType::BF16;
+      r.note = std::string("auto: bf16 (") + caps.isa + ")";
+    } else {
+      r.type = ComputeType::F32;
+      r.note = std::string("auto: fp32 (") + caps.isa + ": no VNNI or native bf16)";
+    }
+    return r;
+  }
+  if (want == "fp32" || want == "float32" || want == "f32") {
+    r.type = ComputeType::F32;
+  } else if (want == "bf16" || want == "bfloat16") {
+    if (runs_bf16(caps)) {
+      r.type = ComputeType::BF16;
+      if (!caps.bf16) r.note = "bf16 emulated on " + caps.isa + " (no native bf16: slower than fp32)";
+    } else {
+      r.type = ComputeType::F32;
+      r.note = "bf16 needs AVX-512 (this CPU: " + caps.isa + "): using fp32";
+    }
+  } else if (want == "int8") {
+    if (runs_int8(caps)) {
+      r.type = ComputeType::I8;
+      if (!caps.vnni && !caps.amx) r.note = "int8 without VNNI on " + caps.isa + " (slower)";
+    } else {
+      r.type = ComputeType::F32;
+      r.note = "int8 needs AVX2 or better (this CPU: " + caps.isa + "): using fp32";
+    }
+  } else {
+    throw Error("unknown compute type '" + requested + "' (use default, auto, fp32, bf16 or int8)");
+  }
+  return r;
+}
+
+}  // namespace attend

@@ -1,0 +1,379 @@
+// engine/kernels/dnnl_ops.cpp — oneDNN primitives for linear layers and normalisation.
+#include "engine/kernels/dnnl_ops.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "attend/error.hpp"
+#include "engine/kernels/quantize.hpp"
+#include "engine/kernels/simd.hpp"
+
+namespace attend {
+
+using dnnl::memory;
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  return eng;
+}
+
+dnnl::stream& thread_stream() {
+  thread_local dnnl::stream s(cpu_engine());
+  return s;
+}
+
+namespace {
+
+dnnl::algorithm eltwise_alg(Activation a) {
+  switch (a) {
+    case Activation::Relu: return dnnl::algorithm::eltwise_relu;
+    case Activation::Gelu: return dnnl::algorithm::eltwise_gelu_erf;
+    case Activation::GeluTanh: return dnnl::algorithm::eltwise_gelu_tanh;
+    case Activation::Swish: return dnnl::algorithm::eltwise_swish;
+  }
+  return dnnl::algorithm::eltwise_relu;
+}
+
+float eltwise_alpha(Activation a) { return a == Activation::Swish ? 1.0f : 0.0f; }
+
+// Row count used to pick the blocked weight layout at load time: typical of a decoder step
+// over a batch of beams, and large enough for the encoder's blocking to apply.
+constexpr int64_t kLayoutRows = 64;
+
+// Per-thread buffers of Linear::forward (bf16/int8 source copies, scratchpads, int8 outputs).
+// They only grow, so after the first batches a forward() allocates nothing.
+struct ThreadBuffers {
+  std::vector<uint8_t> src;       // bf16 or s8 copy of x
+  std::vector<float> row_scale;   // int8: one scale per row of x
+  std::vector<float> tmp;         // int8 Accumulate: matmul output before it is added to y
+  std::vector<uint8_t> scratch;   // oneDNN scratchpad (user mode)
+};
+
+ThreadBuffers& thread_buffers() {
+  thread_local ThreadBuffers b;
+  return b;
+}
+
+template <class T>
+T* grow(std::vector<T>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+float activate(float v, Activation a) {
+  switch (a) {
+    case Activation::Relu: return v > 0.0f ? v : 0.0f;
+    case Activation::Gelu: return 0.5f * v * (1.0f + std::erf(v * 0.70710678118654752f));
+    case Activation::GeluTanh: {
+      const float c = 0.79788456080286536f;  // sqrt(2/pi)
+      return 0.5f * v * (1.0f + std::tanh(c * (v + 0.044715f * v * v * v)));
+    }
+    case Activation::Swish: return v / (1.0f + std::exp(-v));
+  }
+  return v;
+}
+
+// int8 epilogue for one row: r = row_scale * acc + bias, then the layer's epilogue into y.
+// No activation, ReLU and Swish run engine/simd's vector loops; GELU variants a scalar loop.
+void int8_epilogue_row(const float* acc, float rs, const float* bias, int64_t n, Epilogue ep, Activation act,
+                       const float* aux, float* y) {
+  const bool vec = act == Activation::Relu || act == Activation::Swish;
+  const simd::Act vact = act == Activation::Relu ? simd::Act::Relu : simd::Act::Swish;
+  switch (ep) {
+    case Epilogue::None: simd::scale_bias(acc, rs, bias, n, simd::Act::None, y); return;
+    case Epilogue::Accumulate: simd::scale_bias_add(acc, rs, bias, n, y); return;
+    case Epilogue::Activation:
+      if (vec) {
+        simd::scale_bias(acc, rs, bias, n, vact, y);
+      } else {
+        for (int64_t j = 0; j < n; ++j) y[j] = activate(acc[j] * rs + (bias ? bias[j] : 0.0f), act);
+      }
+      return;
+    case Epilogue::ActivateMul:
+      if (vec) {
+        simd::scale_bias_act_mul(acc, rs, bias, aux, n, vact, y);
+      } else {
+        for (int64_t j = 0; j < n; ++j) y[j] = activate(acc[j] * rs + (bias ? bias[j] : 0.0f), act) * aux[j];
+      }
+      return;
+  }
+}
+
+}  // namespace
+
+// One row count's primitive, with memory objects bound once so that forward() only swaps data
+// handles. `busy` guards those objects; a thread that finds it taken builds its own (rare:
+// two threads running the same layer with the same M at the same time).
+struct Linear::Plan {
+  int64_t M = 0;
+  dnnl::matmul prim;
+  size_t scratch_bytes = 0;
+  std::mutex busy;
+  memory src, dst, aux, scratch;
+  std::unordered_map<int, memory> args;
+};
+
+dnnl::matmul::primitive_desc Linear::make_pd(int64_t M, const memory::desc& wdesc) const {
+  const dt src_dt = ct_ == ComputeType::BF16 ? dt::bf16 : ct_ == ComputeType::I8 ? dt::s8 : dt::f32;
+  memory::desc src({M, in_}, src_dt, tag::ab);
+  memory::desc dst({M, out_}, dt::f32, tag::ab);
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (ct_ == ComputeType::I8) {
+    // channel scales only; row scale, bias and epilogue are applied by int8_epilogue_row
+    attr.set_output_scales(2, col_scale_);
+    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wdesc, dst), attr, cpu_engine());
+  }
+  dnnl::post_ops po;
+  switch (epilogue_) {
+    case Epilogue::None: break;
+    case Epilogue::Activation: po.append_eltwise(1.0f, eltwise_alg(act_), eltwise_alpha(act_), 0.0f); break;
+    case Epilogue::Accumulate: po.append_sum(1.0f); break;
+    case Epilogue::ActivateMul:
+      po.append_eltwise(1.0f, eltwise_alg(act_), eltwise_alpha(act_), 0.0f);
+      po.append_binary(dnnl::algorithm::binary_mul, dst);
+      break;
+  }
+  attr.set_post_ops(po);
+  if (has_bias_) {
+    memory::desc bias({1, out_}, dt::f32, tag::ab);
+    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wdesc, bias, dst), attr, cpu_engine());
+  }
+  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wdesc, dst), attr, cpu_engine());
+}
+
+void Linear::init_weights(const float* weight, ComputeType compute) {
+  auto& eng = cpu_engine();
+  ct_ = compute;
+  const dt wdt = ct_ == ComputeType::BF16 ? dt::bf16 : ct_ == ComputeType::I8 ? dt::s8 : dt::f32;
+  memory::desc any_md({in_, out_}, wdt, tag::any);
+  auto pd = make_pd(kLayoutRows, any_md);
+  weights_ = memory(pd.weights_desc(), eng);
+  // The HF [out, in] row-major matrix is the [in, out] weight matrix in "ba" order.
+  if (ct_ == ComputeType::I8) {
+    std::vector<int8_t> q(static_cast<size_t>(out_ * in_));
+    quantize_per_channel(weight, out_, in_, q.data(), col_scale_.data());
+    memory user(memory::desc({in_, out_}, dt::s8, tag::ba), eng, q.data());
+    dnnl::reorder(user, weights_).execute(thread_stream(), user, weights_);
+    thread_stream().wait();
+  } else {
+    memory user(memory::desc({in_, out_}, dt::f32, tag::ba), eng, const_cast<float*>(weight));
+    dnnl::reorder(user, weights_).execute(thread_stream(), user, weights_);  // f32 -> f32/bf16
+    thread_stream().wait();
+  }
+}
+
+void Linear::init(const float* weight, int64_t out, int64_t in, const float* bias, Epilogue epilogue,
+                  Activation act, ComputeType compute) {
+  if (out <= 0 || in <= 0) throw Error("linear layer with empty shape");
+  out_ = out;
+  in_ = in;
+  has_bias_ = bias != nullptr;
+  epilogue_ = epilogue;
+  act_ = act;
+  plans_.clear();
+  auto& eng = cpu_engine();
+  bias_host_.clear();
+  col_scale_.assign(compute == ComputeType::I8 ? static_cast<size_t>(out) : 0, 1.0f);
+  if (has_bias_) {
+    bias_ = memory(memory::desc({1, out}, dt::f32, tag::ab), eng);
+    std::copy(bias, bias + out, static_cast<float*>(bias_.get_data_handle()));
+    bias_host_.assign(bias, bias + out);
+  }
+  try {
+    init_weights(weight, compute);
+  } catch (const dnnl::error&) {
+    if (compute == ComputeType::F32) throw;
+    col_scale_.clear();
+    init_weights(weight, ComputeType::F32);  // this oneDNN/CPU cannot run it: plain fp32
+  }
+  if (ct_ != ComputeType::I8) bias_host_.clear();
+}
+
+std::shared_ptr<Linear::Plan> Linear::plan_for(int64_t M) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (size_t i = 0; i < plans_.size(); ++i) {
+    if (plans_[i]->M == M) {
+      if (i != 0) std::rotate(plans_.begin(), plans_.begin() + static_cast<std::ptrdiff_t>(i),
+                              plans_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+      return plans_[0];
+    }
+  }
+  auto& eng = cpu_engine();
+  auto plan = std::make_shared<Plan>();
+  plan->M = M;
+  auto pd = make_pd(M, weights_.get_desc());
+  plan->prim = dnnl::matmul(pd);
+  plan->scratch_bytes = pd.scratchpad_desc().get_size();
+  plan->src = memory(pd.src_desc(), eng, DNNL_MEMORY_NONE);
+  plan->dst = memory(pd.dst_desc(), eng, DNNL_MEMORY_NONE);
+  plan->args = {{DNNL_ARG_SRC, plan->src}, {DNNL_ARG_WEIGHTS, weights_}, {DNNL_ARG_DST, plan->dst}};
+  if (plan->scratch_bytes > 0) {
+    plan->scratch = memory(pd.scratchpad_desc(), eng, DNNL_MEMORY_NONE);
+    plan->args.emplace(DNNL_ARG_SCRATCHPAD, plan->scratch);
+  }
+  if (ct_ != ComputeType::I8) {
+    if (has_bias_) plan->args.emplace(DNNL_ARG_BIAS, bias_);
+    if (epilogue_ == Epilogue::ActivateMul) {
+      plan->aux = memory(memory::desc({M, out_}, dt::f32, tag::ab), eng, DNNL_MEMORY_NONE);
+      plan->args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, plan->aux);
+    }
+  }
+  if (plans_.size() >= kMaxCachedShapes) plans_.pop_back();
+  plans_.insert(plans_.begin(), plan);
+  return plan;
+}
+
+size_t Linear::cached_shapes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return plans_.size();
+}
+
+void Linear::forward(const float* x, int64_t M, float* y, const float* aux) const {
+  if (M <= 0) return;
+  if (epilogue_ == Epilogue::ActivateMul && aux == nullptr) throw Error("linear: gated epilogue without its input");
+  std::shared_ptr<Plan> plan = plan_for(M);
+  ThreadBuffers& tb = thread_buffers();
+  const size_t in_elems = static_cast<size_t>(M * in_);
+  void* src_ptr = const_cast<float*>(x);
+  float* row_scale = nullptr;
+  if (ct_ == ComputeType::BF16) {
+    uint16_t* b = reinterpret_cast<uint16_t*>(grow(tb.src, in_elems * 2));
+    to_bf16(x, in_elems, b);
+    src_ptr = b;
+  } else if (ct_ == ComputeType::I8) {
+    int8_t* q = reinterpret_cast<int8_t*>(grow(tb.src, in_elems));
+    row_scale = grow(tb.row_scale, static_cast<size_t>(M));
+    quantize_rows(x, M, in_, q, row_scale);
+    src_ptr = q;
+  }
+  // int8 + Accumulate: the product must not overwrite y (it is added to y afterwards)
+  float* dst_ptr = y;
+  if (ct_ == ComputeType::I8 && epilogue_ == Epilogue::Accumulate) {
+    dst_ptr = grow(tb.tmp, static_cast<size_t>(M * out_));
+  }
+  void* scratch_ptr = plan->scratch_bytes ? grow(tb.scratch, plan->scratch_bytes) : nullptr;
+  auto& s = thread_stream();
+  std::unique_lock<std::mutex> busy(plan->busy, std::try_to_lock);
+  if (busy.owns_lock()) {
+    plan->src.set_data_handle(src_ptr);
+    plan->dst.set_data_handle(dst_ptr);
+    if (scratch_ptr) plan->scratch.set_data_handle(scratch_ptr);
+    if (plan->aux) plan->aux.set_data_handle(const_cast<float*>(aux));
+    plan->prim.execute(s, plan->args);
+  } else {
+    auto& eng = cpu_engine();
+    std::unordered_map<int, memory> args = plan->args;
+    args[DNNL_ARG_SRC] = memory(plan->src.get_desc(), eng, src_ptr);
+    args[DNNL_ARG_DST] = memory(plan->dst.get_desc(), eng, dst_ptr);
+    if (scratch_ptr) args[DNNL_ARG_SCRATCHPAD] = memory(plan->scratch.get_desc(), eng, scratch_ptr);
+    if (plan->aux) {
+      args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1] =
+          memory(plan->aux.get_desc(), eng, const_cast<float*>(aux));
+    }
+    plan->prim.execute(s, args);
+  }
+  s.wait();
+  if (ct_ == ComputeType::I8) {
+    const float* bias = bias_host_.empty() ? nullptr : bias_host_.data();
+    const int64_t n = out_;
+    const Epilogue ep = epilogue_;
+    const Activation act = act_;
+#pragma omp parallel for schedule(static) if (M * n > 16384)
+    for (int64_t r = 0; r < M; ++r) {
+      int8_epilogue_row(dst_ptr + r * n, row_scale[r], bias, n, ep, act, aux ? aux + r * n : nullptr, y + r * n);
+    }
+  }
+}
+
+void LayerNorm::init(const float* gamma, const float* beta, int64_t dim, float eps) {
+  dim_ = dim;
+  eps_ = eps;
+  cache_.clear();
+  auto& eng = cpu_engine();
+  memory::desc md({dim}, dt::f32, tag::a);
+  gamma_ = memory(md, eng);
+  beta_ = memory(md, eng);
+  std::copy(gamma, gamma + dim, static_cast<float*>(gamma_.get_data_handle()));
+  std::copy(beta, beta + dim, static_cast<float*>(beta_.get_data_handle()));
+}
+
+std::shared_ptr<const LayerNorm::Entry> LayerNorm::primitive_for(int64_t M) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = cache_.find(M);
+  if (it != cache_.end()) return it->second;
+  memory::desc md({M, dim_}, dt::f32, tag::ab);
+  dnnl::layer_normalization_forward::desc d(dnnl::prop_kind::forward_inference, md, eps_,
+                                            dnnl::normalization_flags::use_scale |
+                                                dnnl::normalization_flags::use_shift);
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  dnnl::layer_normalization_forward::primitive_desc pd(d, attr, cpu_engine());
+  auto entry = std::make_shared<Entry>(Entry{dnnl::layer_normalization_forward(pd), pd.scratchpad_desc().get_size()});
+  // Row counts vary with batch composition; keep the cache bounded (a caller still running an
+  // evicted primitive holds its own reference).
+  constexpr size_t kMaxCached = 16;
+  if (cache_.size() >= kMaxCached) cache_.erase(cache_.begin());
+  cache_.emplace(M, entry);
+  return entry;
+}
+
+void LayerNorm::forward(const float* x, int64_t M, float* y) const {
+  if (M <= 0) return;
+  const auto entry = primitive_for(M);
+  auto& eng = cpu_engine();
+  memory::desc md({M, dim_}, dt::f32, tag::ab);
+  memory src(md, eng, const_cast<float*>(x));
+  memory dst(md, eng, y);
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCALE, gamma_}, {DNNL_ARG_SHIFT, beta_}};
+  if (entry->scratch_bytes > 0) {
+    auto& buf = thread_buffers().scratch;
+    memory scratch(memory::desc({static_cast<int64_t>(entry->scratch_bytes)}, dt::u8, tag::a), eng,
+                   grow(buf, entry->scratch_bytes));
+    args.emplace(DNNL_ARG_SCRATCHPAD, scratch);
+  }
+  auto& s = thread_stream();
+  entry->prim.execute(s, args);
+  s.wait();
+}
+
+void RMSNorm::init(const float* weight, int64_t dim, float eps) {
+  weight_.assign(weight, weight + dim);
+  dim_ = dim;
+  eps_ = eps;
+}
+
+void RMSNorm::forward(const float* x, int64_t M, float* y) const {
+  const int64_t d = dim_;
+  const float* w = weight_.data();
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < M; ++r) {
+    const float* xr = x + r * d;
+    float* yr = y + r * d;
+    float ss = 0.0f;
+    for (int64_t i = 0; i < d; ++i) ss += xr[i] * xr[i];
+    const float inv = 1.0f / std::sqrt(ss / static_cast<float>(d) + eps_);
+    for (int64_t i = 0; i < d; ++i) yr[i] = w[i] * (xr[i] * inv);
+  }
+}
+
+void Norm::init_layer_norm(const float* gamma, const float* beta, int64_t dim, float eps) {
+  rms_ = false;
+  ln_.init(gamma, beta, dim, eps);
+}
+
+void Norm::init_rms_norm(const float* weight, int64_t dim, float eps) {
+  rms_ = true;
+  rms_norm_.init(weight, dim, eps);
+}
+
+void Norm::forward(const float* x, int64_t M, float* y) const {
+  if (rms_) rms_norm_.forward(x, M, y);
+  else ln_.forward(x, M, y);
+}
+
+}  // namespace attend

@@ -1,0 +1,130 @@
+// engine/kernels/dnnl_ops.hpp — the oneDNN-backed operators of the engine: a linear layer (matmul
+// with bias and fused epilogues: activation, residual accumulation, gating) in fp32, bf16 or
+// int8, layer norm, plus the CPU engine/stream. Weights are reordered once into the layout the
+// primitive prefers; primitives are cached per row count in a small LRU; scratchpads are
+// user-managed per thread, so a steady-state forward() allocates nothing.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include <dnnl.hpp>
+
+#include "engine/kernels/compute_type.hpp"
+#include "engine/kernels/op_kinds.hpp"
+
+namespace attend {
+
+dnnl::engine& cpu_engine();
+// A stream for the calling thread (oneDNN streams must not be shared between threads).
+dnnl::stream& thread_stream();
+
+// What happens to x·Wᵀ + b before it is written to y.
+enum class Epilogue {
+  None,          // y = xWᵀ + b
+  Activation,    // y = act(xWᵀ + b)
+  Accumulate,    // y += xWᵀ + b            (residual connection fused into the product)
+  ActivateMul,   // y = act(xWᵀ + b) * aux  (gated feed-forward)
+};
+
+// y = epilogue(x·Wᵀ + b) with x, y float32 [M, features] row-major, whatever the compute type:
+//   F32   weights f32 (blocked), bias and epilogue fused as oneDNN post-ops;
+//   BF16  x rounded to bf16 per call, weights bf16 (blocked), f32 accumulation and output,
+//         bias and epilogue fused as post-ops;
+//   I8    weights s8 with one scale per output channel (symmetric), x quantized per row to s8
+//         per call; the matmul applies the channel scales (output scales, mask 2) and writes
+//         f32; the row scale, bias and epilogue are one pass over the output (oneDNN 2.6 cannot
+//         take per-row and per-column scales in one primitive).
+class Linear {
+ public:
+  Linear() = default;
+  Linear(const Linear&) = delete;
+  Linear& operator=(const Linear&) = delete;
+  Linear(Linear&&) = delete;
+  // `weight` is [out, in] row-major float32 (the Hugging Face nn.Linear layout); `bias` has
+  // `out` values or is null. Weights are converted and reordered once, here. If the CPU/oneDNN
+  // cannot run `compute` for this shape the layer falls back to F32 (compute_type() says so).
+  void init(const float* weight, int64_t out, int64_t in, const float* bias,
+            Epilogue epilogue = Epilogue::None, Activation act = Activation::Relu,
+            ComputeType compute = ComputeType::F32);
+  // y[M, out] = epilogue(x[M, in]); `aux` [M, out] only for ActivateMul.
+  void forward(const float* x, int64_t M, float* y, const float* aux = nullptr) const;
+  int64_t in_features() const { return in_; }
+  int64_t out_features() const { return out_; }
+  bool empty() const { return out_ == 0; }
+  ComputeType compute_type() const { return ct_; }
+  // Primitives kept per layer (one per distinct M, least recently used evicted beyond this).
+  static constexpr size_t kMaxCachedShapes = 12;
+  size_t cached_shapes() const;
+
+  struct Plan;  // one row count: primitive + bound memory objects (dnnl_ops.cpp)
+
+ private:
+  dnnl::matmul::primitive_desc make_pd(int64_t M, const dnnl::memory::desc& wdesc) const;
+  std::shared_ptr<Plan> plan_for(int64_t M) const;
+  void init_weights(const float* weight, ComputeType compute);
+
+  int64_t in_ = 0, out_ = 0;
+  bool has_bias_ = false;
+  Epilogue epilogue_ = Epilogue::None;
+  Activation act_ = Activation::Relu;
+  ComputeType ct_ = ComputeType::F32;
+  dnnl::memory weights_, bias_;
+  std::vector<float> bias_host_;    // I8: bias added in the epilogue pass
+  std::vector<float> col_scale_;    // I8: per output channel weight scale
+  mutable std::mutex mu_;
+  mutable std::vector<std::shared_ptr<Plan>> plans_;  // most recently used first
+};
+
+class LayerNorm {
+ public:
+  LayerNorm() = default;
+  void init(const float* gamma, const float* beta, int64_t dim, float eps);
+  // y[M, dim] = LN(x) ; y may equal x.
+  void forward(const float* x, int64_t M, float* y) const;
+
+ private:
+  // A primitive for one row count and the scratchpad size it needs. Scratchpads are user-owned
+  // (per calling thread): with oneDNN's library-owned scratchpad, two threads running the same
+  // primitive would share its mean/variance buffer.
+  struct Entry {
+    dnnl::layer_normalization_forward prim;
+    size_t scratch_bytes = 0;
+  };
+  std::shared_ptr<const Entry> primitive_for(int64_t M) const;
+  int64_t dim_ = 0;
+  float eps_ = 1e-5f;
+  dnnl::memory gamma_, beta_;
+  mutable std::mutex mu_;
+  mutable std::unordered_map<int64_t, std::shared_ptr<const Entry>> cache_;  // bounded, see .cpp
+};
+
+// T5's RMS norm (no mean subtraction, no bias): y = x / sqrt(mean(x²) + eps) * w. oneDNN 2.6
+// has no RMS flag for its normalisation primitives, so this one is a plain loop.
+class RMSNorm {
+ public:
+  void init(const float* weight, int64_t dim, float eps);
+  void forward(const float* x, int64_t M, float* y) const;
+
+ private:
+  std::vector<float> weight_;
+  int64_t dim_ = 0;
+  float eps_ = 1e-6f;
+};
+
+// LayerNorm or RMSNorm, chosen by the architecture.
+class Norm {
+ public:
+  void init_layer_norm(const float* gamma, const float* beta, int64_t dim, float eps);
+  void init_rms_norm(const float* weight, int64_t dim, float eps);
+  void forward(const float* x, int64_t M, float* y) const;
+
+ private:
+  bool rms_ = false;
+  LayerNorm ln_;
+  RMSNorm rms_norm_;
+};
+
+}  // namespace attend

@@ -1,0 +1,270 @@
+// engine/kernels/simd.cpp — AVX-512 and portable versions of the decode's element-wise hot loops
+// (int8 activation quantization, int8 matmul epilogues with ReLU/Swish, the attention softmax's exp), with the
+// AVX-512 one chosen at run time. See simd.hpp for what each computes.
+#include "engine/kernels/simd.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define ATTEND_X86 1
+#define ATTEND_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
+#endif
+
+namespace attend {
+namespace simd {
+
+namespace {
+std::atomic<bool> g_avx512_enabled{true};
+}  // namespace
+
+bool has_avx512() {
+#if defined(ATTEND_X86)
+  static const bool cpu = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  return cpu && g_avx512_enabled.load(std::memory_order_relaxed);
+#else
+  return false;
+#endif
+}
+
+bool set_avx512_enabled(bool enabled) { return g_avx512_enabled.exchange(enabled); }
+
+namespace {
+
+// ---- portable versions -------------------------------------------------------------------
+
+float abs_max_ref(const float* x, int64_t n) {
+  float m = 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float a = std::fabs(x[i]);
+    if (a > m) m = a;
+  }
+  return m;
+}
+
+void quantize_ref(const float* x, int64_t n, float inv, int8_t* q) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float p = x[i] * inv;
+    if (p != p) {  // NaN (inf * 0 for a row without a finite scale)
+      q[i] = 0;
+      continue;
+    }
+    float v = std::nearbyint(p);  // default rounding mode: to nearest even
+    v = v > 127.0f ? 127.0f : (v < -127.0f ? -127.0f : v);
+    q[i] = static_cast<int8_t>(v);
+  }
+}
+
+inline float act_ref(float v, Act act) {
+  switch (act) {
+    case Act::None: return v;
+    case Act::Relu: return v > 0.0f ? v : 0.0f;
+    case Act::Swish: return v / (1.0f + std::exp(-v));
+  }
+  return v;
+}
+
+void scale_bias_ref(const float* acc, float rs, const float* bias, int64_t n, Act act, float* y) {
+  for (int64_t j = 0; j < n; ++j) y[j] = act_ref(acc[j] * rs + (bias ? bias[j] : 0.0f), act);
+}
+
+void scale_bias_add_ref(const float* acc, float rs, const float* bias, int64_t n, float* y) {
+  for (int64_t j = 0; j < n; ++j) y[j] += acc[j] * rs + (bias ? bias[j] : 0.0f);
+}
+
+void scale_bias_act_mul_ref(const float* acc, float rs, const float* bias, const float* aux, int64_t n, Act act,
+                            float* y) {
+  for (int64_t j = 0; j < n; ++j) y[j] = act_ref(acc[j] * rs + (bias ? bias[j] : 0.0f), act) * aux[j];
+}
+
+float sum_exp_ref(const float* x, int64_t n, float mx) {
+  double sum = 0.0;  // one running sum: float would drift by ~1e-4 over a 50k vocabulary
+  for (int64_t i = 0; i < n; ++i) sum += std::exp(x[i] - mx);
+  return static_cast<float>(sum);
+}
+
+int64_t first_above_ref(const float* x, int64_t from, int64_t n, float base, float threshold) {
+  for (int64_t i = from; i < n; ++i)
+    if (base + x[i] > threshold) return i;
+  return n;
+}
+
+float exp_shifted_sum_ref(float* x, int n, float mx) {
+  float sum = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - mx);
+    sum += x[i];
+  }
+  return sum;
+}
+
+#if defined(ATTEND_X86)
+// ---- AVX-512 versions ---------------------------------------------------------------------
+// GCC 12 warns (-W[maybe-]uninitialized) inside its own intrinsic headers here: the unmasked
+// intrinsics pass _mm512_undefined_*() as their pass-through operand. False positives.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+inline __mmask16 tail_mask(int64_t left) {
+  return left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1u);
+}
+
+ATTEND_AVX512 float abs_max_avx512(const float* x, int64_t n) {
+  __m512 m = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = tail_mask(n - i);
+    const __m512 v = _mm512_abs_ps(_mm512_maskz_loadu_ps(k, x + i));
+    m = _mm512_mask_max_ps(m, k, v, m);  // max(v, m): NaN in v keeps m
+  }
+  return _mm512_reduce_max_ps(m);
+}
+
+ATTEND_AVX512 void quantize_avx512(const float* x, int64_t n, float inv, int8_t* q) {
+  const __m512 vinv = _mm512_set1_ps(inv), hi = _mm512_set1_ps(127.0f), lo = _mm512_set1_ps(-127.0f);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = tail_mask(n - i);
+    __m512 p = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + i), vinv);
+    const __mmask16 nan = _mm512_cmp_ps_mask(p, p, _CMP_UNORD_Q);
+    p = _mm512_roundscale_ps(p, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    p = _mm512_min_ps(_mm512_max_ps(p, lo), hi);
+    p = _mm512_mask_mov_ps(p, nan, _mm512_setzero_ps());  // NaN -> 0, as the portable loop
+    _mm_mask_storeu_epi8(q + i, k, _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(p)));
+  }
+}
+
+// exp(d) for d <= 0: 2^n * p(r), n = round(d log2 e), r = d - n ln 2 (two-part ln 2), p Cephes'
+// expf polynomial (|r| <= ln2/2, ~1 ulp); d < -87.3 (incl. -inf) gives 0, d > 88.7 gives
+// FLT_MAX-ish (only Swish uses positive arguments, where that saturates correctly).
+ATTEND_AVX512 inline __m512 exp_ps(__m512 d) {
+  const __mmask16 tiny = _mm512_cmp_ps_mask(d, _mm512_set1_ps(-87.3f), _CMP_LT_OQ);
+  d = _mm512_min_ps(_mm512_max_ps(d, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.7f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(d, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), d);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  const __m512 e = _mm512_scalef_ps(p, n);
+  return _mm512_mask_mov_ps(e, tiny, _mm512_setzero_ps());
+}
+
+ATTEND_AVX512 inline __m512 act_avx512(__m512 v, Act act) {
+  switch (act) {
+    case Act::None: return v;
+    case Act::Relu: return _mm512_max_ps(v, _mm512_setzero_ps());
+    case Act::Swish: {
+      const __m512 one = _mm512_set1_ps(1.0f);
+      return _mm512_div_ps(v, _mm512_add_ps(one, exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), v))));
+    }
+  }
+  return v;
+}
+
+ATTEND_AVX512 void scale_bias_avx512(const float* acc, float rs, const float* bias, int64_t n, Act act, float* y) {
+  const __m512 vrs = _mm512_set1_ps(rs), zero = _mm512_setzero_ps();
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 k = tail_mask(n - j);
+    const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + j) : zero;
+    const __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, acc + j), vrs, b);
+    _mm512_mask_storeu_ps(y + j, k, act_avx512(v, act));
+  }
+}
+
+ATTEND_AVX512 void scale_bias_add_avx512(const float* acc, float rs, const float* bias, int64_t n, float* y) {
+  const __m512 vrs = _mm512_set1_ps(rs), zero = _mm512_setzero_ps();
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 k = tail_mask(n - j);
+    const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + j) : zero;
+    const __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, acc + j), vrs, b);
+    _mm512_mask_storeu_ps(y + j, k, _mm512_add_ps(_mm512_maskz_loadu_ps(k, y + j), v));
+  }
+}
+
+ATTEND_AVX512 void scale_bias_act_mul_avx512(const float* acc, float rs, const float* bias, const float* aux, int64_t n,
+                                             Act act, float* y) {
+  const __m512 vrs = _mm512_set1_ps(rs), zero = _mm512_setzero_ps();
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 k = tail_mask(n - j);
+    const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + j) : zero;
+    const __m512 v = act_avx512(_mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, acc + j), vrs, b), act);
+    _mm512_mask_storeu_ps(y + j, k, _mm512_mul_ps(v, _mm512_maskz_loadu_ps(k, aux + j)));
+  }
+}
+
+ATTEND_AVX512 float exp_shifted_sum_avx512(float* x, int n, float mx) {
+  const __m512 vmx = _mm512_set1_ps(mx);
+  __m512 acc = _mm512_setzero_ps();
+  for (int i = 0; i < n; i += 16) {
+    const __mmask16 k = tail_mask(n - i);
+    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vmx));
+    _mm512_mask_storeu_ps(x + i, k, e);
+    acc = _mm512_mask_add_ps(acc, k, acc, e);
+  }
+  return _mm512_reduce_add_ps(acc);
+}
+ATTEND_AVX512 float sum_exp_avx512(const float* x, int64_t n, float mx) {
+  const __m512 vmx = _mm512_set1_ps(mx);
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = tail_mask(n - i);
+    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vmx));
+    acc = _mm512_mask_add_ps(acc, k, acc, e);
+  }
+  return _mm512_reduce_add_ps(acc);
+}
+
+ATTEND_AVX512 int64_t first_above_avx512(const float* x, int64_t from, int64_t n, float base, float threshold) {
+  const __m512 vb = _mm512_set1_ps(base), vt = _mm512_set1_ps(threshold);
+  for (int64_t i = from; i < n; i += 16) {
+    const __mmask16 k = tail_mask(n - i);
+    const __m512 s = _mm512_add_ps(vb, _mm512_maskz_loadu_ps(k, x + i));
+    const __mmask16 hit = _mm512_mask_cmp_ps_mask(k, s, vt, _CMP_GT_OQ);
+    if (hit) return i + __builtin_ctz(static_cast<unsigned>(hit));
+  }
+  return n;
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif
+
+}  // namespace
+
+#if defined(ATTEND_X86)
+#define ATTEND_DISPATCH(name, ...) \
+  return has_avx512() ? name##_avx512(__VA_ARGS__) : name##_ref(__VA_ARGS__)
+#else
+#define ATTEND_DISPATCH(name, ...) return name##_ref(__VA_ARGS__)
+#endif
+
+float abs_max(const float* x, int64_t n) { ATTEND_DISPATCH(abs_max, x, n); }
+void quantize(const float* x, int64_t n, float inv, int8_t* q) { ATTEND_DISPATCH(quantize, x, n, inv, q); }
+void scale_bias(const float* acc, float rs, const float* bias, int64_t n, Act act, float* y) {
+  ATTEND_DISPATCH(scale_bias, acc, rs, bias, n, act, y);
+}
+void scale_bias_add(const float* acc, float rs, const float* bias, int64_t n, float* y) {
+  ATTEND_DISPATCH(scale_bias_add, acc, rs, bias, n, y);
+}
+void scale_bias_act_mul(const float* acc, float rs, const float* bias, const float* aux, int64_t n, Act act, float* y) {
+  ATTEND_DISPATCH(scale_bias_act_mul, acc, rs, bias, aux, n, act, y);
+}
+float exp_shifted_sum(float* x, int n, float mx) { ATTEND_DISPATCH(exp_shifted_sum, x, n, mx); }
+float sum_exp(const float* x, int64_t n, float mx) { ATTEND_DISPATCH(sum_exp, x, n, mx); }
+int64_t first_above(const float* x, int64_t from, int64_t n, float base, float threshold) {
+  ATTEND_DISPATCH(first_above, x, from, n, base, threshold);
+}
+
+}  // namespace simd
+}  // namespace attend

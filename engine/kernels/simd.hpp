@@ -1,0 +1,56 @@
+// engine/kernels/simd.hpp — the element-wise hot loops of the decode written once with AVX-512
+// intrinsics and once portably, the AVX-512 version picked at run time by cpuid (the build
+// targets generic x86-64, so nothing here assumes the CPU at build time). Also
+// ATTEND_MULTIVERSION, for simple loops left to the compiler's vectorizer.
+#pragma once
+#include <cstdint>
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+// target_clones: one copy per ISA, chosen by the loader from cpuid
+#define ATTEND_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define ATTEND_MULTIVERSION
+#endif
+
+namespace attend {
+namespace simd {
+
+// AVX-512 F+BW+DQ+VL present and enabled by the OS (cpuid, checked once), and not switched off
+// with set_avx512_enabled(false).
+bool has_avx512();
+// Tests and benchmarks: false forces the portable loops; returns the previous setting.
+bool set_avx512_enabled(bool enabled);
+
+// max_i |x[i]| (0 for n == 0); NaN entries are ignored.
+float abs_max(const float* x, int64_t n);
+
+// q[i] = clamp(round_to_nearest_even(x[i] * inv), -127, 127). The same result on every
+// ISA (the product is rounded to float, then to an integer).
+void quantize(const float* x, int64_t n, float inv, int8_t* q);
+
+// Activations the vector epilogues apply: ReLU max(v, 0), Swish v / (1 + exp(-v)).
+enum class Act { None, Relu, Swish };
+
+// int8 matmul epilogues for one row: v = acc[j] * rs + bias[j] (bias may be null), then
+//   store:      y[j] = act(v)
+//   accumulate: y[j] += v
+//   act_mul:    y[j] = act(v) * aux[j]
+void scale_bias(const float* acc, float rs, const float* bias, int64_t n, Act act, float* y);
+void scale_bias_add(const float* acc, float rs, const float* bias, int64_t n, float* y);
+void scale_bias_act_mul(const float* acc, float rs, const float* bias, const float* aux, int64_t n, Act act, float* y);
+
+// In place x[i] = exp(x[i] - mx) for the n entries, returns their sum (float accumulation in
+// index order per lane). Accurate to ~2 ulp; x[i] - mx must be <= 0 (or -inf -> 0).
+float exp_shifted_sum(float* x, int n, float mx);
+
+// sum_i exp(x[i] - mx) in float (16 partial sums), x unchanged; x[i] - mx <= 0 (-inf -> 0).
+// For reduced-precision decoding, where the logits are approximate anyway (the exact
+// log_softmax of logits_processors sums in double).
+float sum_exp(const float* x, int64_t n, float mx);
+
+// The first i in [from, n) with base + x[i] > threshold (the sum rounded to float, as a scalar
+// loop computes it), or n if there is none. Top-k scans use it to skip rejected entries.
+int64_t first_above(const float* x, int64_t from, int64_t n, float base, float threshold);
+
+}  // namespace simd
+}  // namespace attend

@@ -1,0 +1,31 @@
+// engine/step_model.hpp — the interface between the network and the search: a decoder that
+// advances a set of rows one token at a time (the transformer implements it, engine/decoding/ uses it).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace attend {
+
+// One decoder that advances a set of "rows" (hypotheses) one token at a time. After the
+// encoder ran on a batch of B inputs, the model has B rows, row b attending to input b.
+class StepModel {
+ public:
+  virtual ~StepModel() = default;
+  virtual int vocab_size() const = 0;
+  // Number of live rows right now.
+  virtual int num_rows() const = 0;
+  // Feeds tokens[r] as the newest token of row r (tokens.size() == num_rows()) and returns
+  // the raw logits of that position, row-major [num_rows() x vocab_size()], final bias
+  // included. The buffer belongs to the model, may be modified in place by the caller, and
+  // is valid until the next call of step() or select_rows().
+  virtual float* step(const std::vector<int32_t>& tokens) = 0;
+  // Rebuilds the row set: new row i continues the history (KV cache, source input) of old row
+  // src[i]. Rows may be repeated (beam expansion/reordering) or left out (finished rows stop
+  // costing compute). src may be empty (nothing left).
+  virtual void select_rows(const std::vector<int32_t>& src) = 0;
+  // False when the logits come from reduced-precision weights (int8/bf16): they are approximate
+  // already, so the search may take log_softmax with float sums (logits::log_softmax_fast).
+  virtual bool exact_scores() const { return true; }
+};
+
+}  // namespace attend

@@ -1,0 +1,155 @@
+// runtime/model_impl.cpp — a loaded model (runtime/model_impl.hpp): building it from an Attend
+// file or a HF checkpoint directory, resolving per-call generation settings against its defaults,
+// tokenizing inputs and running one padded batch through the encoder and the search.
+#include "runtime/model_impl.hpp"
+
+#include <algorithm>
+
+#include "attend/attend.hpp"
+#include "engine/kernels/compute_type.hpp"
+#include "engine/mapped_file.hpp"
+#include "engine/model_file.hpp"
+#include "models/converter.hpp"
+
+namespace attend {
+
+Model::Impl::Impl(const std::string& label_, const nlohmann::json& doc_, const TensorMap& tensors,
+                  const std::map<std::string, std::string>& tokenizer_files, const std::string& compute_type)
+    : label(label_), doc(doc_) {
+  try {
+    spec = ArchSpec::from_json(doc.at("architecture"));
+  } catch (const nlohmann::json::exception&) {
+    throw Error(label + ": model document has no architecture");
+  } catch (const Error& e) {
+    throw Error(label + ": " + e.what());
+  }
+  const auto& q = doc.value("quantization", nlohmann::json::object());
+  if (q.is_object() && q.contains("weights") && q["weights"].is_string()) quantization = q["weights"].get<std::string>();
+  if (quantization != "none" && quantization != "int8" && quantization != "bf16" && quantization != "fp16") {
+    throw Error(label + ": unsupported quantization.weights '" + quantization + "' (this build reads none, int8, bf16, fp16)");
+  }
+  const CpuCaps caps = cpu_caps();
+  const ResolvedCompute rc = resolve_compute_type(compute_type, quantization, caps);
+  compute_note = rc.note;
+  cpu_isa = caps.isa;
+  net = std::make_unique<Transformer>(spec, tensors, label, rc.type);
+  if (doc.contains("generation")) {
+    try {
+      defaults.apply_json(doc["generation"]);
+    } catch (const Error& e) {
+      throw Error(label + ": generation defaults: " + e.what());
+    }
+  }
+  defaults.beam_suppress_pad_before_log_softmax = spec.beam_suppress_pad_before_log_softmax;
+  const auto& tok = doc.value("tokenizer", nlohmann::json::object());
+  if (tok.is_object() && tok.contains("kind") && tok["kind"].is_string() && !tok["kind"].get<std::string>().empty()) {
+    try {
+      tokenizer = make_tokenizer(tok["kind"].get<std::string>(), tokenizer_files);
+    } catch (const Error& e) {
+      throw Error(label + ": tokenizer: " + e.what());
+    }
+  }
+}
+
+GenerationConfig Model::Impl::resolve(const GenerationOptions& o, const std::string& tgt_lang) const {
+  GenerationConfig g = defaults;
+  if (o.num_beams) g.num_beams = *o.num_beams;
+  if (o.num_return_sequences) g.num_return_sequences = *o.num_return_sequences;
+  if (o.max_length) {
+    g.max_length = *o.max_length;
+    g.max_new_tokens.reset();
+  }
+  if (o.max_new_tokens) g.max_new_tokens = *o.max_new_tokens;
+  if (o.min_length) g.min_length = *o.min_length;
+  if (o.min_new_tokens) g.min_new_tokens = *o.min_new_tokens;
+  if (o.early_stopping) {
+    const std::string& e = *o.early_stopping;
+    if (e == "true") g.early_stopping = EarlyStopping::True;
+    else if (e == "false") g.early_stopping = EarlyStopping::False;
+    else if (e == "never") g.early_stopping = EarlyStopping::Never;
+    else throw Error("early_stopping must be true, false or never (got '" + e + "')");
+  }
+  if (o.length_penalty) g.length_penalty = *o.length_penalty;
+  if (o.no_repeat_ngram_size) g.no_repeat_ngram_size = *o.no_repeat_ngram_size;
+  if (o.repetition_penalty) g.repetition_penalty = *o.repetition_penalty;
+  if (o.bad_words_ids) g.bad_words_ids = *o.bad_words_ids;
+  auto opt_id = [](int32_t v) { return v < 0 ? std::optional<int32_t>() : std::optional<int32_t>(v); };
+  if (!tgt_lang.empty()) {
+    if (!tokenizer) throw Error(label + ": --tgt-lang needs a model with a tokenizer");
+    auto id = tokenizer->language_id(tgt_lang);
+    if (!id) {
+      std::string codes;
+      for (const auto& c : tokenizer->language_codes()) codes += (codes.empty() ? "" : ", ") + c;
+      throw Error("unknown target language '" + tgt_lang + "'" +
+                  (codes.empty() ? std::string(" (this model is not multilingual)") : " (valid: " + codes + ")"));
+    }
+    g.forced_bos_token_id = *id;
+  }
+  if (o.forced_bos_token_id) g.forced_bos_token_id = opt_id(*o.forced_bos_token_id);
+  if (o.forced_eos_token_id) g.forced_eos_token_id = opt_id(*o.forced_eos_token_id);
+  if (o.decoder_start_token_id) {
+    if (*o.decoder_start_token_id < 0) throw Error("decoder_start_token_id must be a token id");
+    g.decoder_start_token_id = *o.decoder_start_token_id;
+  }
+  g.validate();
+  for (int32_t id : {g.decoder_start_token_id, g.pad_token_id}) {
+    if (id < 0 || id >= spec.vocab_size) throw Error("token id " + std::to_string(id) + " outside the vocabulary");
+  }
+  return g;
+}
+
+std::vector<std::vector<Hypothesis>> Model::Impl::generate_batch(const std::vector<std::vector<int32_t>>& ids,
+                                                                 const GenerationConfig& config,
+                                                                 const StepCallback& on_step) const {
+  size_t S = 0;
+  for (const auto& r : ids) S = std::max(S, r.size());
+  if (S == 0) throw Error("empty input (no tokens)");
+  std::vector<std::vector<int32_t>> padded(ids.size()), mask(ids.size());
+  for (size_t b = 0; b < ids.size(); ++b) {
+    padded[b] = ids[b];
+    padded[b].resize(S, spec.pad_token_id);
+    mask[b].assign(S, 0);
+    std::fill(mask[b].begin(), mask[b].begin() + static_cast<std::ptrdiff_t>(ids[b].size()), 1);
+  }
+  auto enc = net->encode(padded, mask);
+  DecoderState state(*net, enc);
+  return attend::generate(state, config, on_step);
+}
+
+std::vector<std::vector<int32_t>> Model::Impl::encode_inputs(const std::vector<std::string>& inputs,
+                                                             const TranslateOptions& options) const {
+  if (!tokenizer) throw Error(label + ": this model has no tokenizer; use generate() with token ids");
+  std::vector<std::vector<int32_t>> ids;
+  ids.reserve(inputs.size());
+  tokenizer->check_languages(options.src_lang, options.tgt_lang);  // also when there are no inputs
+  for (const auto& text : inputs)
+    ids.push_back(tokenizer->encode_with_languages(options.input_prefix + text, options.src_lang, options.tgt_lang));
+  return ids;
+}
+
+GenerationConfig Model::Impl::validate(const TranslateOptions& options) const {
+  if (options.max_batch_size < 1) throw Error("max_batch_size must be at least 1 (got " + std::to_string(options.max_batch_size) + ")");
+  return resolve(options.generation, options.tgt_lang);
+}
+
+
+std::unique_ptr<Model::Impl> load_model_impl(const std::string& path, int weights_source,
+                                            const std::string& compute_type) {
+  if (is_hf_checkpoint_dir(path)) {
+    ConvertedModel cm = convert_hf_checkpoint(path, static_cast<WeightsSource>(weights_source));
+    nlohmann::json doc = cm.model;
+    return std::make_unique<Model::Impl>(path, doc, cm.tensors, cm.tokenizer_files, compute_type);
+  }
+  if (!file_exists(path)) throw Error(path + ": no such model file or checkpoint directory");
+  std::shared_ptr<MappedFile> file = MappedFile::open(path);
+  ModelFileContents c = parse_model_file(file, file->data(), file->size(), path);
+  for (auto& entry : c.tensors) entry.second.file_pages = true;  // read-only mapping: droppable once copied
+  auto impl = std::make_unique<Model::Impl>(path, c.model, c.tensors, c.tokenizer_files, compute_type);
+  // The weights now live in oneDNN layouts; only the float32 embedding tables are still read
+  // from the mapping (row by row). Drop the pages read while loading from the resident set:
+  // they come back from the page cache on demand.
+  release_pages(*file);
+  return impl;
+}
+
+}  // namespace attend

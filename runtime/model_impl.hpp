@@ -1,0 +1,52 @@
+// runtime/model_impl.hpp — what a loaded attend::Model holds (internal; used by the API
+// implementation, the conformance runner and tests): the network, the tokenizer, the
+// generation defaults, and the request path ids → encoder → search → ids.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "attend/attend.hpp"
+#include "engine/decoding/generation_config.hpp"
+#include "engine/decoding/search.hpp"
+#include "engine/transformer.hpp"
+#include "tokenizer/tokenizer.hpp"
+
+namespace attend {
+
+struct ATTEND_HIDDEN Model::Impl {  // hidden: not part of libattend.so's exports
+  std::string label;
+  nlohmann::json doc;                       // the "attend.model" document
+  ArchSpec spec;
+  std::unique_ptr<Transformer> net;
+  // Null when the model has no tokenizer files. Never changed after loading (callers pass their
+  // languages per call), so concurrent calls share it without a lock.
+  std::unique_ptr<const Tokenizer> tokenizer;
+  GenerationConfig defaults;
+
+  // Builds from an "attend.model" document and Attend-named tensors.
+  Impl(const std::string& label, const nlohmann::json& doc, const TensorMap& tensors,
+       const std::map<std::string, std::string>& tokenizer_files, const std::string& compute_type = "default");
+  std::string quantization = "none";        // the file's quantization.weights
+  std::string compute_note, cpu_isa;        // how the compute type was chosen
+
+  // defaults + options (+ target language forcing for multilingual tokenizers)
+  GenerationConfig resolve(const GenerationOptions& o, const std::string& tgt_lang) const;
+  // Encodes one padded batch and runs search over it (on_step: see engine/search.hpp).
+  std::vector<std::vector<Hypothesis>> generate_batch(const std::vector<std::vector<int32_t>>& ids,
+                                                      const GenerationConfig& config,
+                                                      const StepCallback& on_step = nullptr) const;
+  // Tokenizes texts with options' languages and input prefix (throws if there is no tokenizer).
+  std::vector<std::vector<int32_t>> encode_inputs(const std::vector<std::string>& inputs,
+                                                  const TranslateOptions& options) const;
+  // resolve() plus the checks of the other per-call options.
+  GenerationConfig validate(const TranslateOptions& options) const;
+};
+
+// Loads an Attend model file or a HF checkpoint directory (weights source for the latter).
+std::unique_ptr<Model::Impl> load_model_impl(const std::string& path, int weights_source = 0,
+                                            const std::string& compute_type = "default");
+
+}  // namespace attend
