@@ -1,14 +1,14 @@
-// engine/attention.cpp — fused attention core for one query row and all heads (each key and
+// engine/kernels/attention.cpp — fused attention core for one query row and all heads (each key and
 // value read once, contiguously, for all heads). The dot
 // products and the weighted sum are SIMD loops compiled for several ISAs and picked at load
 // time (target_clones); the softmax's exp is engine/simd's (AVX-512 picked at run time).
-#include "engine/attention.hpp"
+#include "engine/kernels/attention.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-#include "engine/simd.hpp"
+#include "engine/kernels/simd.hpp"
 
 namespace attend {
 
