@@ -113,6 +113,10 @@ EncodedBatch encode_batch(const Tokenizer& tokenizer, const std::vector<std::str
 // With skip_special_tokens=false the text after the last special token is also held until the
 // next special token (T5 / mBART-50 decide its spacing only then).
 // The concatenation of all push() results and finish() equals decode(all ids).
+// Work is linear in the length: once all text so far is final, later pushes decode only the ids
+// after that point plus kContext tokens before it (whose decoding is cached), so a long sequence
+// is not re-decoded at every token; finish() decodes the whole sequence once. (With
+// skip_special_tokens=false that point is only taken right after a special token.)
 class IncrementalDecoder {
  public:
   explicit IncrementalDecoder(const Tokenizer& tokenizer, bool skip_special_tokens = true);
@@ -125,11 +129,21 @@ class IncrementalDecoder {
   const std::string& emitted() const { return emitted_; }
   const std::vector<int32_t>& ids() const { return ids_; }
 
+  // Tokens of context decoded before the last point where all text was final.
+  static constexpr size_t kContext = 8;
+
  private:
+  std::string decode_range(size_t from, size_t to) const;
+  std::string text_upto(size_t to);
+
   const Tokenizer& tokenizer_;
   bool skip_special_tokens_;
   std::vector<int32_t> ids_;
   std::string emitted_;
+  size_t committed_ = 0;        // ids_[0:committed_] decode to committed_text_, all final (0: none)
+  size_t window_ = 0;           // committed_ - kContext: where the window's decoding starts
+  std::string committed_text_;
+  std::string window_head_;     // decode(ids_[window_:committed_])
 };
 
 }  // namespace attend

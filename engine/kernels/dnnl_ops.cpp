@@ -63,42 +63,15 @@ T* grow(std::vector<T>& v, size_t n) {
   return v.data();
 }
 
-float activate(float v, Activation a) {
-  switch (a) {
-    case Activation::Relu: return v > 0.0f ? v : 0.0f;
-    case Activation::Gelu: return 0.5f * v * (1.0f + std::erf(v * 0.70710678118654752f));
-    case Activation::GeluTanh: {
-      const float c = 0.79788456080286536f;  // sqrt(2/pi)
-      return 0.5f * v * (1.0f + std::tanh(c * (v + 0.044715f * v * v * v)));
-    }
-    case Activation::Swish: return v / (1.0f + std::exp(-v));
-  }
-  return v;
-}
-
-// int8 epilogue for one row: r = row_scale * acc + bias, then the layer's epilogue into y.
-// No activation, ReLU and Swish run engine/simd's vector loops; GELU variants a scalar loop.
+// int8 epilogue for one row: r = row_scale * acc + bias, then the layer's epilogue into y, all
+// through simd's one activation table.
 void int8_epilogue_row(const float* acc, float rs, const float* bias, int64_t n, Epilogue ep, Activation act,
                        const float* aux, float* y) {
-  const bool vec = act == Activation::Relu || act == Activation::Swish;
-  const simd::Act vact = act == Activation::Relu ? simd::Act::Relu : simd::Act::Swish;
   switch (ep) {
     case Epilogue::None: simd::scale_bias(acc, rs, bias, n, simd::Act::None, y); return;
     case Epilogue::Accumulate: simd::scale_bias_add(acc, rs, bias, n, y); return;
-    case Epilogue::Activation:
-      if (vec) {
-        simd::scale_bias(acc, rs, bias, n, vact, y);
-      } else {
-        for (int64_t j = 0; j < n; ++j) y[j] = activate(acc[j] * rs + (bias ? bias[j] : 0.0f), act);
-      }
-      return;
-    case Epilogue::ActivateMul:
-      if (vec) {
-        simd::scale_bias_act_mul(acc, rs, bias, aux, n, vact, y);
-      } else {
-        for (int64_t j = 0; j < n; ++j) y[j] = activate(acc[j] * rs + (bias ? bias[j] : 0.0f), act) * aux[j];
-      }
-      return;
+    case Epilogue::Activation: simd::scale_bias(acc, rs, bias, n, simd::act_of(act), y); return;
+    case Epilogue::ActivateMul: simd::scale_bias_act_mul(acc, rs, bias, aux, n, simd::act_of(act), y); return;
   }
 }
 

@@ -58,14 +58,7 @@ void quantize_ref(const float* x, int64_t n, float inv, int8_t* q) {
   }
 }
 
-inline float act_ref(float v, Act act) {
-  switch (act) {
-    case Act::None: return v;
-    case Act::Relu: return v > 0.0f ? v : 0.0f;
-    case Act::Swish: return v / (1.0f + std::exp(-v));
-  }
-  return v;
-}
+inline float act_ref(float v, Act act) { return activate(v, act); }
 
 void scale_bias_ref(const float* acc, float rs, const float* bias, int64_t n, Act act, float* y) {
   for (int64_t j = 0; j < n; ++j) y[j] = act_ref(acc[j] * rs + (bias ? bias[j] : 0.0f), act);
@@ -163,6 +156,8 @@ ATTEND_AVX512 inline __m512 act_avx512(__m512 v, Act act) {
   switch (act) {
     case Act::None: return v;
     case Act::Relu: return _mm512_max_ps(v, _mm512_setzero_ps());
+    case Act::Gelu:
+    case Act::GeluTanh: break;  // not vectorized: the dispatchers below take the scalar loop
     case Act::Swish: {
       const __m512 one = _mm512_set1_ps(1.0f);
       return _mm512_div_ps(v, _mm512_add_ps(one, exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), v))));
@@ -251,13 +246,43 @@ ATTEND_AVX512 int64_t first_above_avx512(const float* x, int64_t from, int64_t n
 
 float abs_max(const float* x, int64_t n) { ATTEND_DISPATCH(abs_max, x, n); }
 void quantize(const float* x, int64_t n, float inv, int8_t* q) { ATTEND_DISPATCH(quantize, x, n, inv, q); }
+Act act_of(Activation a) {
+  switch (a) {
+    case Activation::Relu: return Act::Relu;
+    case Activation::Gelu: return Act::Gelu;
+    case Activation::GeluTanh: return Act::GeluTanh;
+    case Activation::Swish: return Act::Swish;
+  }
+  return Act::None;
+}
+
+float activate(float v, Act act) {
+  switch (act) {
+    case Act::None: return v;
+    case Act::Relu: return v > 0.0f ? v : 0.0f;
+    case Act::Gelu: return 0.5f * v * (1.0f + std::erf(v * 0.70710678118654752f));
+    case Act::GeluTanh: {
+      const float c = 0.79788456080286536f;  // sqrt(2/pi)
+      return 0.5f * v * (1.0f + std::tanh(c * (v + 0.044715f * v * v * v)));
+    }
+    case Act::Swish: return v / (1.0f + std::exp(-v));
+  }
+  return v;
+}
+
+namespace {
+bool vector_act(Act act) { return act != Act::Gelu && act != Act::GeluTanh; }
+}  // namespace
+
 void scale_bias(const float* acc, float rs, const float* bias, int64_t n, Act act, float* y) {
+  if (!vector_act(act)) return scale_bias_ref(acc, rs, bias, n, act, y);
   ATTEND_DISPATCH(scale_bias, acc, rs, bias, n, act, y);
 }
 void scale_bias_add(const float* acc, float rs, const float* bias, int64_t n, float* y) {
   ATTEND_DISPATCH(scale_bias_add, acc, rs, bias, n, y);
 }
 void scale_bias_act_mul(const float* acc, float rs, const float* bias, const float* aux, int64_t n, Act act, float* y) {
+  if (!vector_act(act)) return scale_bias_act_mul_ref(acc, rs, bias, aux, n, act, y);
   ATTEND_DISPATCH(scale_bias_act_mul, acc, rs, bias, aux, n, act, y);
 }
 float exp_shifted_sum(float* x, int n, float mx) { ATTEND_DISPATCH(exp_shifted_sum, x, n, mx); }

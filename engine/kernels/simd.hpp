@@ -5,6 +5,8 @@
 #pragma once
 #include <cstdint>
 
+#include "engine/kernels/op_kinds.hpp"
+
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 // target_clones: one copy per ISA, chosen by the loader from cpuid
 #define ATTEND_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -28,8 +30,14 @@ float abs_max(const float* x, int64_t n);
 // ISA (the product is rounded to float, then to an integer).
 void quantize(const float* x, int64_t n, float inv, int8_t* q);
 
-// Activations the vector epilogues apply: ReLU max(v, 0), Swish v / (1 + exp(-v)).
-enum class Act { None, Relu, Swish };
+// The one activation table of every epilogue (int8 and bf16 rows; the fp32 path uses oneDNN's
+// eltwise post-ops with the same formulas): None v, ReLU max(v, 0), GELU 0.5 v (1 + erf(v / sqrt 2)),
+// GELU-tanh 0.5 v (1 + tanh(sqrt(2/pi) (v + 0.044715 v^3))), Swish v / (1 + exp(-v)).
+// ReLU and Swish have AVX-512 loops; the GELU variants run the scalar formulas on every ISA.
+enum class Act { None, Relu, Gelu, GeluTanh, Swish };
+Act act_of(Activation a);
+// act(v) by the table above (the scalar reference every vector loop is tested against).
+float activate(float v, Act act);
 
 // int8 matmul epilogues for one row: v = acc[j] * rs + bias[j] (bias may be null), then
 //   store:      y[j] = act(v)

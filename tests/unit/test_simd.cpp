@@ -41,6 +41,12 @@ std::vector<float> random_row(size_t n, unsigned seed, float scale = 3.0f) {
 }
 
 float swish(float v) { return v / (1.0f + std::exp(-v)); }
+// GELU as transformers defines it (double precision here: the float results must be within 1e-5).
+float gelu_erf(float v) { return static_cast<float>(0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)))); }
+float gelu_tanh(float v) {
+  const double x = v;
+  return static_cast<float>(0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x))));
+}
 
 }  // namespace
 
@@ -94,7 +100,7 @@ TEST_CASE("simd: int8 epilogues compute act(acc * rs + bias) into, onto and time
     const int64_t n = 45;
     const std::vector<float> acc = random_row(n, 11, 400.0f), bias = random_row(n, 12), aux = random_row(n, 13);
     const float rs = 0.0125f;
-    for (Act act : {Act::None, Act::Relu, Act::Swish}) {
+    for (Act act : {Act::None, Act::Relu, Act::Gelu, Act::GeluTanh, Act::Swish}) {
       for (bool with_bias : {false, true}) {
         const float* b = with_bias ? bias.data() : nullptr;
         std::vector<float> y(n), ym(n), ya = aux;
@@ -104,7 +110,8 @@ TEST_CASE("simd: int8 epilogues compute act(acc * rs + bias) into, onto and time
         for (int64_t j = 0; j < n; ++j) {
           const size_t i = static_cast<size_t>(j);
           const float v = acc[i] * rs + (b ? b[i] : 0.0f);
-          const float a = act == Act::None ? v : act == Act::Relu ? std::max(v, 0.0f) : swish(v);
+          const float a = act == Act::None ? v : act == Act::Relu ? std::max(v, 0.0f)
+                        : act == Act::Gelu ? gelu_erf(v) : act == Act::GeluTanh ? gelu_tanh(v) : swish(v);
           INFO("act " << static_cast<int>(act) << " bias " << with_bias << " j " << j << " v " << v);
           CHECK(y[i] == Approx(a).epsilon(1e-5).margin(1e-6));
           CHECK(ym[i] == Approx(a * aux[i]).epsilon(1e-5).margin(1e-6));

@@ -376,3 +376,62 @@ TEST_CASE("encode_batch pads on the right", "[tokenizer][batch]") {
   CHECK(b.attention_mask[0] == std::vector<int32_t>{1, 1, 1, 0});
   CHECK(b.attention_mask[1] == std::vector<int32_t>{1, 1, 1, 1});
 }
+
+namespace {
+
+// Passes every call to a real tokenizer and counts the ids that decode() was given.
+class CountingTokenizer : public attend::Tokenizer {
+ public:
+  explicit CountingTokenizer(const attend::Tokenizer& t) : t_(t) {}
+  mutable size_t decoded_ids = 0, decode_calls = 0;
+  std::string kind() const override { return t_.kind(); }
+  std::vector<int32_t> encode(const std::string& s) const override { return t_.encode(s); }
+  std::vector<int32_t> encode_target(const std::string& s) const override { return t_.encode_target(s); }
+  std::vector<std::string> tokenize(const std::string& s) const override { return t_.tokenize(s); }
+  std::string decode(const std::vector<int32_t>& ids, bool skip) const override {
+    decoded_ids += ids.size();
+    ++decode_calls;
+    return t_.decode(ids, skip);
+  }
+  std::string id_to_token(int32_t id) const override { return t_.id_to_token(id); }
+  std::optional<int32_t> token_to_id(const std::string& s) const override { return t_.token_to_id(s); }
+  int32_t vocab_size() const override { return t_.vocab_size(); }
+  bool is_special_id(int32_t id) const override { return t_.is_special_id(id); }
+  int32_t pad_id() const override { return t_.pad_id(); }
+  int32_t eos_id() const override { return t_.eos_id(); }
+  int32_t unk_id() const override { return t_.unk_id(); }
+
+ private:
+  const attend::Tokenizer& t_;
+};
+
+}  // namespace
+
+TEST_CASE("IncrementalDecoder: streaming 2,000 tokens decodes a number of ids linear in the length", "[tokenizer][stream]") {
+  TinyBpe t;
+  auto real = make_tokenizer("bart", t.files);
+  CountingTokenizer tok(*real);
+  // Words, spaces, punctuation that clean-up rules touch (" ." " '") and a split 4-byte emoji.
+  const std::vector<int32_t> pattern = {t.id("hello"), t.byte(' '), t.byte('a'), t.byte(' '), t.byte('.'),
+                                        t.byte(' '), t.byte('\''), t.byte(' '), t.byte('x'), t.byte(' '),
+                                        t.byte(0xF0), t.byte(0x9F), t.byte(0x8D), t.byte(0x95), t.byte('!')};
+  auto stream = [&](size_t n) {
+    tok.decoded_ids = tok.decode_calls = 0;
+    IncrementalDecoder dec(tok);
+    std::string out;
+    std::vector<int32_t> ids;
+    for (size_t i = 0; i < n; ++i) {
+      ids.push_back(pattern[i % pattern.size()]);
+      out += dec.push(ids.back());
+    }
+    out += dec.finish();
+    CHECK(out == real->decode(ids));  // still exactly the full decoding
+    return tok.decoded_ids;
+  };
+  const size_t work_1000 = stream(1000), work_2000 = stream(2000);
+  INFO("ids decoded: " << work_1000 << " for 1,000 tokens, " << work_2000 << " for 2,000");
+  // Re-decoding everything at each token would decode n(n+1)/2 ids: 2,001,000 for 2,000 tokens.
+  CHECK(work_2000 <= 40 * 2000);
+  // Doubling the length doubles the work (quadratic would quadruple it).
+  CHECK(static_cast<double>(work_2000) / static_cast<double>(work_1000) < 2.2);
+}
