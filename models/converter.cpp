@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 
@@ -86,7 +87,71 @@ std::vector<std::string> list_files(const std::string& dir) {
   return names;
 }
 
+// The tensors of every shard an index names, in one map (a name in two shards is an error).
+TensorMap read_sharded(const std::string& dir, const std::string& index_name, bool safetensors) {
+  const std::string index = join(dir, index_name);
+  TensorMap all;
+  for (const std::string& shard : weight_shards(read_text_file(index), index)) {
+    const std::string path = join(dir, shard);
+    TensorMap part = safetensors ? read_safetensors(path).tensors : read_torch_checkpoint(path);
+    for (auto& [name, t] : part) {
+      if (!all.emplace(name, std::move(t)).second) throw Error(path + ": tensor '" + name + "' is also in another shard");
+    }
+  }
+  return all;
+}
+
+// The checkpoint's weights: model.safetensors, else its index and shards, else
+// pytorch_model.bin, else its index and shards (or the one kind `source` asks for). `label`
+// names what was read, for messages.
+TensorMap read_weights(const std::string& dir, WeightsSource source, std::string& label) {
+  struct Kind {
+    bool wanted, asked;
+    std::string single, index;
+    bool safetensors;
+  };
+  const Kind kinds[] = {
+      {source != WeightsSource::PytorchBin, source == WeightsSource::Safetensors, "model.safetensors",
+       "model.safetensors.index.json", true},
+      {source != WeightsSource::Safetensors, source == WeightsSource::PytorchBin, "pytorch_model.bin",
+       "pytorch_model.bin.index.json", false},
+  };
+  for (const Kind& k : kinds) {
+    if (!k.wanted) continue;
+    const std::string single = join(dir, k.single), index = join(dir, k.index);
+    if (file_exists(single) || (k.asked && !file_exists(index))) {  // asked for and missing: its reader names it
+      label = single;
+      return k.safetensors ? read_safetensors(single).tensors : read_torch_checkpoint(single);
+    }
+    if (file_exists(index)) {
+      label = index;
+      return read_sharded(dir, k.index, k.safetensors);
+    }
+  }
+  throw Error(dir + ": no model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json");
+}
+
 }  // namespace
+
+std::vector<std::string> weight_shards(const std::string& index_text, const std::string& label) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(index_text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(label + ": invalid JSON: " + e.what());
+  }
+  if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object() || j["weight_map"].empty())
+    throw Error(label + ": no 'weight_map' object (tensor name -> shard file)");
+  std::vector<std::string> shards;
+  for (const auto& [tensor, file] : j["weight_map"].items()) {
+    if (!file.is_string()) throw Error(label + ": weight_map['" + tensor + "'] is not a file name");
+    const std::string f = file.get<std::string>();
+    if (f.empty() || f.find('/') != std::string::npos || f == "." || f == ".." || f.find('\\') != std::string::npos)
+      throw Error(label + ": weight_map['" + tensor + "'] = '" + f + "' is not a file name beside the index");
+    if (std::find(shards.begin(), shards.end(), f) == shards.end()) shards.push_back(f);
+  }
+  return shards;
+}
 
 bool is_hf_checkpoint_dir(const std::string& path) {
   struct stat st {};
@@ -118,18 +183,8 @@ ConvertedModel convert_hf_checkpoint(const std::string& dir, WeightsSource sourc
   }
 
   // weights
-  const std::string st_path = join(dir, "model.safetensors"), bin_path = join(dir, "pytorch_model.bin");
-  TensorMap hf;
   std::string weights_file;
-  if (source == WeightsSource::Safetensors || (source == WeightsSource::Auto && file_exists(st_path))) {
-    hf = read_safetensors(st_path).tensors;
-    weights_file = st_path;
-  } else if (source == WeightsSource::PytorchBin || (source == WeightsSource::Auto && file_exists(bin_path))) {
-    hf = read_torch_checkpoint(bin_path);
-    weights_file = bin_path;
-  } else {
-    throw Error(dir + ": no model.safetensors or pytorch_model.bin");
-  }
+  TensorMap hf = read_weights(dir, source, weights_file);
 
   ConvertedModel out;
   std::map<std::string, std::string> chosen;  // attend name -> HF name

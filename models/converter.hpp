@@ -1,11 +1,13 @@
 // models/converter.hpp — turns a Hugging Face checkpoint directory (config.json,
 // generation_config.json, model.safetensors or pytorch_model.bin, tokenizer files) into
 // Attend's model description: the resolved ArchSpec, the generation defaults, Attend-named
-// tensors with tied weights stored once, and the tokenizer files. Used by `attend convert`
-// and to load a HF directory directly.
+// tensors with tied weights stored once, and the tokenizer files. Weights: model.safetensors,
+// else model.safetensors.index.json and its shards, else pytorch_model.bin, else its index and
+// shards. Used by `attend convert` and to load a HF directory directly.
 #pragma once
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -32,5 +34,10 @@ void save_converted_model(const ConvertedModel& m, const std::string& path, cons
                           const std::string& quantize = "");
 
 bool is_hf_checkpoint_dir(const std::string& path);
+
+// The shard files a sharded checkpoint's index (model.safetensors.index.json,
+// pytorch_model.bin.index.json) names: the values of its "weight_map", each once, in order.
+// Each must be a plain file name beside the index. Throws attend::Error prefixed with `label`.
+std::vector<std::string> weight_shards(const std::string& index_json_text, const std::string& label);
 
 }  // namespace attend
