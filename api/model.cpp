@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "api/hub.hpp"
 #include "attend/attend.hpp"
 #include "engine/kernels/compute_type.hpp"
 #include "engine/mapped_file.hpp"
@@ -70,7 +71,9 @@ Model::~Model() = default;
 
 std::shared_ptr<const Model> Model::load(const std::string& path, const LoadOptions& options) {
   if (options.threads > 0) set_num_threads(options.threads);
-  return std::shared_ptr<const Model>(new Model(load_model_impl(path, 0, options.compute_type)));
+  // An existing path wins; else a hub id is resolved to a local file (api/hub.hpp).
+  const std::string local = hub::names_hub_model(path) ? hub::model_path_for(path, options.hub) : path;
+  return std::shared_ptr<const Model>(new Model(load_model_impl(local, 0, options.compute_type)));
 }
 
 std::vector<int32_t> Model::tokenize(const std::string& text, const std::string& src_lang) const {
@@ -144,7 +147,8 @@ void convert_model(const std::string& hf_dir, const std::string& output, const C
   if (options.weights == "safetensors") src = WeightsSource::Safetensors;
   else if (options.weights == "bin") src = WeightsSource::PytorchBin;
   else if (!options.weights.empty()) throw Error("--weights must be safetensors or bin");
-  ConvertedModel cm = convert_hf_checkpoint(hf_dir, src);
+  const std::string dir = hub::names_hub_model(hf_dir) ? hub::snapshot_for(hf_dir, options.hub) : hf_dir;
+  ConvertedModel cm = convert_hf_checkpoint(dir, src);
   save_converted_model(cm, output, options.dtype, options.quantize);
 }
 

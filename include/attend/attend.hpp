@@ -22,6 +22,7 @@
 
 #include "attend/error.hpp"
 #include "attend/export.h"
+#include "attend/hub.hpp"
 
 namespace attend {
 
@@ -165,11 +166,18 @@ struct LoadOptions {
   // "fp32", "bf16" or "int8". Any file runs with any type (int8 weights are dequantized for
   // fp32, float weights quantized at load for int8); unsupported types fall back to fp32.
   std::string compute_type = "default";
+  // A hub id given to Model::load: revision, cache, endpoint, token, offline (attend/hub.hpp).
+  HubOptions hub;
 };
 
 class ATTEND_API Model {
  public:
-  // `path` is an Attend model file (attend convert) or a Hugging Face checkpoint directory.
+  // `path` is an Attend model file (attend convert), a Hugging Face checkpoint directory, or a
+  // hub model id ("org/name", "name", optionally "@revision"; see is_hub_model_id). An existing
+  // file or directory always wins; a string that is neither an existing path nor an id is a
+  // missing file. An id is resolved through huggingface_hub's cache (options.hub), downloaded
+  // when needed (download_model), and converted once into an .attend file kept in the cache
+  // (<cache>/models--ORG--NAME/attend/); a later load of the same id makes no network request.
   static std::shared_ptr<const Model> load(const std::string& path, const LoadOptions& options = {});
   ~Model();
 
@@ -226,6 +234,7 @@ struct ConvertOptions {
   // "" (none), "int8" (linear weights as I8 + per-output-channel F32 scales; other tensors as
   // --dtype says), "bf16" or "fp16" (every float tensor stored in that type).
   std::string quantize;
+  HubOptions hub;                   // when hf_dir is a hub id (see Model::load)
 };
 
 // The batches translate()/generate() form for inputs of these token lengths: indices into
@@ -235,7 +244,8 @@ struct ConvertOptions {
 ATTEND_API std::vector<std::vector<size_t>> plan_batches(const std::vector<size_t>& lengths,
                                                           const TranslateOptions& options);
 
-// Converts a Hugging Face checkpoint directory into an Attend model file.
+// Converts a Hugging Face checkpoint directory (or a hub id, see Model::load: its cached
+// snapshot, downloaded when needed) into an Attend model file.
 ATTEND_API void convert_model(const std::string& hf_dir, const std::string& output, const ConvertOptions& options = {});
 
 // Threads used by the calling thread's Attend calls (OpenMP / oneDNN).
