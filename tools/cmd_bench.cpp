@@ -26,6 +26,7 @@ namespace {
 
 struct BenchArgs {
   std::string model, input, output, compute_type = "auto", batch_type = "examples";
+  attend::HubOptions hub;
   int beam_size = 0, batch_size = 32, threads = 0, max_sentences = 0;
   int min_new_tokens = -1, max_new_tokens = -1, repeat = 3, warmup = 1;
   bool json = false;
@@ -143,6 +144,7 @@ int run_bench(const BenchArgs& a) {
   attend::LoadOptions lo;
   lo.threads = a.threads;
   lo.compute_type = a.compute_type;
+  lo.hub = a.hub;
   const auto t_load = Clock::now();
   auto model = attend::Model::load(model_path_or_default(a.model), lo);
   const double load_s = seconds_since(t_load);
@@ -231,7 +233,8 @@ int run_bench(const BenchArgs& a) {
 const RegisterSubcommand registered(60, [](CLI::App& app) {
   auto a = std::make_shared<BenchArgs>();
   auto* b = app.add_subcommand("bench", "Measure translation speed and memory on a file of sentences");
-  b->add_option("-m,--model", a->model, "Attend model file or HF checkpoint directory (default: the bundled model)");
+  b->add_option("-m,--model", a->model, std::string(kModelOptionHelp) + " (default: the bundled model)");
+  add_hub_options(b, a->hub);
   b->add_option("-i,--input", a->input, "Input file, one sentence per line")->required();
   b->add_option("-o,--output", a->output, "Write the translations (first timed run, input order) to this file");
   b->add_option("--beam-size", a->beam_size, "Beam size (default: the model's num_beams)")->check(CLI::Range(1, 256));

@@ -42,6 +42,7 @@ const char* const kDefaultSentences[] = {
 
 struct BenchArgs {
   std::string model, input;
+  attend::HubOptions hub;
   int callers = 16, requests = 64, repeat = 3, beam_size = 0, threads = 0, wait_ms = 5, max_batch_size = 32;
   bool direct = true;
 };
@@ -81,6 +82,7 @@ double run_callers(int callers, size_t n, std::vector<std::string>& out, Call&& 
 int run_bench(const BenchArgs& a) {
   attend::LoadOptions lo;
   lo.threads = a.threads;
+  lo.hub = a.hub;
   auto model = attend::Model::load(model_path_or_default(a.model), lo);
   std::vector<std::string> sentences;
   if (!a.input.empty()) {
@@ -164,7 +166,8 @@ const RegisterSubcommand registered(60, [](CLI::App& app) {
   auto a = std::make_shared<BenchArgs>();
   auto* b = app.add_subcommand("bench-concurrent",
                                "Throughput of N concurrent callers with dynamic batching vs one serial caller");
-  b->add_option("-m,--model", a->model, "Attend model file or HF checkpoint directory (default: the bundled model)");
+  b->add_option("-m,--model", a->model, std::string(kModelOptionHelp) + " (default: the bundled model)");
+  add_hub_options(b, a->hub);
   b->add_option("-i,--input", a->input, "Sentences, one per line (default: 16 built-in captions)");
   b->add_option("--callers", a->callers, "Concurrent caller threads")->check(CLI::Range(1, 1024));
   b->add_option("--requests", a->requests, "Requests (one sentence each) per run")->check(CLI::Range(1, 1000000));

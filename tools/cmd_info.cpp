@@ -12,9 +12,10 @@
 namespace attend_cli {
 namespace {
 
-int run_info(const std::string& path, const std::string& compute_type) {
+int run_info(const std::string& path, const std::string& compute_type, const attend::HubOptions& hub) {
   attend::LoadOptions lo;
   lo.compute_type = compute_type;
+  lo.hub = hub;
   auto model = attend::Model::load(model_path_or_default(path), lo);
   auto i = model->info();
   std::cout << "family: " << i.family << "\ntokenizer: " << (i.tokenizer.empty() ? "(none)" : i.tokenizer)
@@ -35,11 +36,13 @@ int run_info(const std::string& path, const std::string& compute_type) {
 const RegisterSubcommand registered(90, [](CLI::App& app) {
   auto path = std::make_shared<std::string>();
   auto compute = std::make_shared<std::string>("default");
+  auto hub = std::make_shared<attend::HubOptions>();
   auto* in = app.add_subcommand("info", "Show a model's architecture, tokenizer and generation defaults");
-  in->add_option("-m,--model", *path, "Model file or checkpoint directory (default: the bundled model)");
+  in->add_option("-m,--model", *path, std::string(kModelOptionHelp) + " (default: the bundled model)");
+  add_hub_options(in, *hub);
   in->add_option("--compute-type", *compute, "Compute type to resolve (default, auto, fp32, bf16, int8)")
       ->check(CLI::IsMember({"default", "auto", "fp32", "bf16", "int8"}));
-  return Subcommand{in, [path, compute] { return run_info(*path, *compute); }};
+  return Subcommand{in, [path, compute, hub] { return run_info(*path, *compute, *hub); }};
 });
 
 }  // namespace

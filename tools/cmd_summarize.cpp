@@ -30,6 +30,7 @@ namespace fs = std::filesystem;
 struct SummarizeArgs {
   std::vector<std::string> paths;
   std::string model, out_dir, glob, format = "text";
+  attend::HubOptions hub;
   std::optional<std::string> prefix, early_stopping;
   int batch_size = 32, max_batch_tokens = 0, threads = 0;
   int beam_size = 0, min_length = -1, max_length = 0, no_repeat_ngram_size = -1, max_input_tokens = 0, max_rounds = 4;
@@ -71,6 +72,7 @@ class SummarizeRun {
 
     attend::LoadOptions lo;
     lo.threads = a_.threads;
+    lo.hub = a_.hub;
     auto model = attend::Model::load(model_path_or_default(a_.model), lo);
     model->summarize_settings(opt);  // bad settings fail here, before any file is touched
 
@@ -329,7 +331,8 @@ const RegisterSubcommand registered(20, [](CLI::App& app) {
                                "Summarize files and folders with the model's own summarization settings "
                                "(T5 task_specific_params, BART-CNN generation defaults)");
   s->add_option("paths", a->paths, "Input files and folders (folders are read recursively)")->required();
-  s->add_option("-m,--model", a->model, "Attend model file or Hugging Face checkpoint directory");
+  s->add_option("-m,--model", a->model, kModelOptionHelp);
+  add_hub_options(s, a->hub);
   s->add_option("--out-dir", a->out_dir,
                 "Write DIR/<relative path>.summary.txt per input (or DIR/summaries.jsonl with --format jsonl); "
                 "a rerun skips complete outputs. Default: stdout, one summary per input, in input order");

@@ -21,6 +21,7 @@ namespace {
 
 struct TranslateArgs {
   std::string model, input, output, src_lang, tgt_lang, batch_type = "examples", compute_type = "default";
+  attend::HubOptions hub;
   int beam_size = 0, batch_size = 32, threads = 0, max_length = 0, n_best = 1;
   bool with_scores = false;
   // document translation
@@ -39,6 +40,14 @@ attend::TranslateOptions translate_options(const TranslateArgs& a) {
   if (a.beam_size > 0) opt.generation.num_beams = a.beam_size;
   if (a.max_length > 0) opt.generation.max_length = a.max_length;
   return opt;
+}
+
+attend::LoadOptions load_options(const TranslateArgs& a) {
+  attend::LoadOptions lo;
+  lo.threads = a.threads;
+  lo.compute_type = a.compute_type;
+  lo.hub = a.hub;
+  return lo;
 }
 
 // One input (a file, or stdin) of document translation: its documents (one for text, one per
@@ -104,9 +113,7 @@ void translate_jobs(const attend::Model& model, std::vector<DocumentJob*>& jobs,
 
 // --document / --format jsonl on stdin or -i: the whole input is one job, written to stdout or -o.
 int run_document_stream(const TranslateArgs& a) {
-  attend::LoadOptions lo;
-  lo.threads = a.threads;
-  lo.compute_type = a.compute_type;
+  const attend::LoadOptions lo = load_options(a);
   DocumentJob job;
   job.label = a.input.empty() || a.input == "-" ? std::string("stdin") : a.input;
   load_job(job, a.input, a);
@@ -136,9 +143,7 @@ int run_document_files(const TranslateArgs& a) {
     failures.push_back(msg);
   };
 
-  attend::LoadOptions lo;
-  lo.threads = a.threads;
-  lo.compute_type = a.compute_type;
+  const attend::LoadOptions lo = load_options(a);
   auto model = attend::Model::load(model_path_or_default(a.model), lo);
   const attend::TranslateOptions opt = translate_options(a);
 
@@ -225,9 +230,7 @@ int run_translate(const TranslateArgs& a) {
   }
   if (!a.out_dir.empty()) throw attend::Error("--out-dir needs input files: attend translate FILE... --out-dir DIR");
   if (a.document || a.format == "jsonl") return run_document_stream(a);
-  attend::LoadOptions lo;
-  lo.threads = a.threads;
-  lo.compute_type = a.compute_type;
+  const attend::LoadOptions lo = load_options(a);
   auto model = attend::Model::load(model_path_or_default(a.model), lo);
 
   const std::vector<std::string> lines = read_lines_from(a.input);
@@ -270,8 +273,8 @@ const RegisterSubcommand registered(10, [](CLI::App& app) {
   auto a = std::make_shared<TranslateArgs>();
   auto* tr = app.add_subcommand("translate", "Translate lines of text (stdin or -i FILE), one output line per input line; "
       "or whole documents (--document, --format jsonl, FILE... --out-dir DIR)");
-  tr->add_option("-m,--model", a->model,
-                 "Attend model file or Hugging Face checkpoint directory (default: the bundled en→de model)");
+  tr->add_option("-m,--model", a->model, std::string(kModelOptionHelp) + " (default: the bundled en→de model)");
+  add_hub_options(tr, a->hub);
   tr->add_option("-i,--input", a->input, "Input file, one sentence per line (default: stdin)");
   tr->add_option("-o,--output", a->output, "Output file (default: stdout); written atomically");
   tr->add_option("--beam-size", a->beam_size, "Beam size (default: the model's num_beams)")->check(CLI::Range(1, 256));

@@ -1,5 +1,5 @@
-// tools/support/cli_common.cpp — the subcommand registry, default model path and I/O helpers shared by
-// the `attend` subcommands.
+// tools/support/cli_common.cpp — the subcommand registry, default model path, hub options and
+// I/O helpers shared by the `attend` subcommands.
 #include "tools/support/cli_common.hpp"
 
 #include <cerrno>
@@ -10,6 +10,8 @@
 #include <iostream>
 
 #include <unistd.h>
+
+#include <CLI/CLI.hpp>
 
 #include "attend/error.hpp"
 
@@ -38,6 +40,22 @@ std::string model_path_or_default(const std::string& path) {
   std::string p = default_model_path();
   if (p.empty()) throw attend::Error("no model given (-m) and no bundled default model in this build");
   return p;
+}
+
+const char* const kModelOptionHelp =
+    "Model: an Attend file, a Hugging Face checkpoint directory, or a hub id ORG/NAME[@REVISION] "
+    "(downloaded into the Hugging Face cache and converted once; an existing path wins)";
+
+void add_hub_options(CLI::App* app, attend::HubOptions& hub) {
+  const std::string group = "Hub model (-m ORG/NAME)";
+  app->add_option("--revision", hub.revision, "Branch, tag or commit of a hub model (default: main)")->group(group);
+  app->add_option("--cache-dir", hub.cache_dir,
+                  "Hugging Face cache (default: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub)")
+      ->group(group);
+  app->add_option("--token", hub.token, "Hub access token for private or gated models (default: $HF_TOKEN)")->group(group);
+  app->add_flag_callback("--offline", [&hub] { hub.offline = true; },
+                         "Use only the cache, no network (as HF_HUB_OFFLINE=1)")
+      ->group(group);
 }
 
 std::vector<std::string> read_lines(std::istream& in) {

@@ -1,11 +1,13 @@
 // tools/support/cli_common.hpp — shared pieces of the `attend` command line: the subcommand registry
 // (each tools/cmd_*.cpp registers itself, so adding a command touches no other file), the
-// default model path and small input/output helpers.
+// default model path, the hub options of -m and small input/output helpers.
 #pragma once
 #include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
+
+#include "attend/hub.hpp"
 
 namespace CLI {
 class App;
@@ -31,6 +33,12 @@ std::vector<std::pair<int, SubcommandSetup>>& subcommand_registry();
 std::string default_model_path();
 // `path` if given, else the default model; throws attend::Error when there is neither.
 std::string model_path_or_default(const std::string& path);
+
+// The "Hub model" options of every subcommand whose -m may be a hub id (ORG/NAME[@REV]):
+// --revision, --cache-dir, --token, --offline, stored into `hub`.
+void add_hub_options(CLI::App* app, attend::HubOptions& hub);
+// Help text of -m for the subcommands that load a model.
+extern const char* const kModelOptionHelp;
 
 // Every line of `in` without its '\n' (a trailing '\r' is kept as text).
 std::vector<std::string> read_lines(std::istream& in);
