@@ -17,6 +17,10 @@ struct attend_model {
   std::shared_ptr<const attend::Model> model;
 };
 
+struct attend_load_options {
+  attend::LoadOptions options;
+};
+
 struct attend_cancel {
   attend::CancelToken token;
 };
@@ -39,6 +43,7 @@ struct attend_translator {
 namespace {
 
 thread_local std::string last_error;
+thread_local std::string last_snapshot_dir;  // attend_download_model's answer
 
 attend_status fail(attend_status status, const std::string& message) {
   last_error = message;
@@ -154,19 +159,74 @@ attend_status attend_set_num_threads(int threads) {
 }
 
 attend_status attend_model_load(const char* path, int threads, attend_model** out) {
+  if (threads < 0) {
+    if (out) *out = nullptr;
+    return fail(ATTEND_ERROR_INVALID_ARGUMENT, "attend_model_load: threads must be >= 0");
+  }
+  attend_load_options o;
+  o.options.threads = threads;
+  return attend_model_load_with(path, &o, out);
+}
+
+attend_status attend_model_load_with(const char* path, const attend_load_options* options, attend_model** out) {
   if (!out) return null_arg("attend_model_load", "out");
   *out = nullptr;
   if (!path) return null_arg("attend_model_load", "path");
-  if (threads < 0) return fail(ATTEND_ERROR_INVALID_ARGUMENT, "attend_model_load: threads must be >= 0");
   std::unique_ptr<attend_model> m;
   attend_status st = guarded(ATTEND_ERROR_LOAD, [&] {
-    attend::LoadOptions lo;
-    lo.threads = threads;
     m = std::make_unique<attend_model>();
-    m->model = attend::Model::load(path, lo);
+    m->model = attend::Model::load(path, options ? options->options : attend::LoadOptions());
   });
   if (st == ATTEND_OK) *out = m.release();
   return st;
+}
+
+attend_load_options* attend_load_options_new(void) { return new (std::nothrow) attend_load_options(); }
+
+void attend_load_options_free(attend_load_options* options) { delete options; }
+
+attend_status attend_load_options_set_string(attend_load_options* options, const char* name, const char* value) {
+  if (!options) return null_arg("attend_load_options_set_string", "options");
+  if (!name) return null_arg("attend_load_options_set_string", "name");
+  if (!value) return null_arg("attend_load_options_set_string", "value");
+  const std::string n = name;
+  attend::LoadOptions& o = options->options;
+  if (n == "compute_type") o.compute_type = value;
+  else if (n == "revision") o.hub.revision = value;
+  else if (n == "cache_dir") o.hub.cache_dir = value;
+  else if (n == "endpoint") o.hub.endpoint = value;
+  else if (n == "token") o.hub.token = value;
+  else return fail(ATTEND_ERROR_INVALID_ARGUMENT, "unknown load option '" + n + "'");
+  return ATTEND_OK;
+}
+
+attend_status attend_load_options_set_int(attend_load_options* options, const char* name, int64_t value) {
+  if (!options) return null_arg("attend_load_options_set_int", "options");
+  if (!name) return null_arg("attend_load_options_set_int", "name");
+  const std::string n = name;
+  attend::LoadOptions& o = options->options;
+  if (n == "threads") {
+    if (value < 0 || value > INT_MAX) return fail(ATTEND_ERROR_INVALID_ARGUMENT, "load option threads must be >= 0");
+    o.threads = static_cast<int>(value);
+  } else if (n == "offline" || n == "quiet") {
+    if (value != 0 && value != 1) return fail(ATTEND_ERROR_INVALID_ARGUMENT, "load option " + n + " must be 0 or 1");
+    if (n == "offline") o.hub.offline = value == 1;
+    else o.hub.quiet = value == 1;
+  } else {
+    return fail(ATTEND_ERROR_INVALID_ARGUMENT, "unknown integer load option '" + n + "'");
+  }
+  return ATTEND_OK;
+}
+
+attend_status attend_download_model(const char* model_id, const attend_load_options* options, const char** snapshot_dir) {
+  if (!snapshot_dir) return null_arg("attend_download_model", "snapshot_dir");
+  *snapshot_dir = nullptr;
+  if (!model_id) return null_arg("attend_download_model", "model_id");
+  return guarded(ATTEND_ERROR_LOAD, [&] {
+    const attend::DownloadResult r = attend::download_model(model_id, options ? options->options.hub : attend::HubOptions());
+    last_snapshot_dir = r.snapshot_dir;
+    *snapshot_dir = last_snapshot_dir.c_str();
+  });
 }
 
 void attend_model_free(attend_model* model) { delete model; }

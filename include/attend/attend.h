@@ -58,6 +58,32 @@ ATTEND_API attend_status attend_set_num_threads(int threads);
 ATTEND_API attend_status attend_model_load(const char* path, int threads, attend_model** out);
 ATTEND_API void attend_model_free(attend_model* model);
 
+/* --- loading with options; Hugging Face hub models --- */
+/* `path` of attend_model_load_with may also be a hub model id ("org/name", "name", optionally
+   "@revision"): an existing file or directory always wins; an id is resolved through
+   huggingface_hub's cache ($HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub),
+   downloaded when missing and converted once (docs/hub.md). attend_model_load does the same with
+   the defaults. */
+typedef struct attend_load_options attend_load_options;
+ATTEND_API attend_load_options* attend_load_options_new(void); /* NULL only when out of memory */
+ATTEND_API void attend_load_options_free(attend_load_options* options);
+/* "compute_type" ("default", "auto", "fp32", "bf16", "int8"), "revision", "cache_dir",
+   "endpoint" (default $HF_ENDPOINT, else https://huggingface.co), "token" (default $HF_TOKEN; sent
+   to the endpoint only, never printed). */
+ATTEND_API attend_status attend_load_options_set_string(attend_load_options* options, const char* name,
+                                                        const char* value);
+/* "threads" (>= 0, 0 = default), "offline" (1: no network, the cache only; default $HF_HUB_OFFLINE),
+   "quiet" (1: no download progress on stderr). */
+ATTEND_API attend_status attend_load_options_set_int(attend_load_options* options, const char* name, int64_t value);
+/* attend_model_load with options (NULL: the defaults). */
+ATTEND_API attend_status attend_model_load_with(const char* path, const attend_load_options* options,
+                                                attend_model** out);
+/* Fetches the files Attend needs of hub model `model_id` into the cache (options: revision,
+   cache_dir, endpoint, token, offline, quiet; NULL: the defaults). On success *snapshot_dir is the
+   snapshot directory, valid until the calling thread's next Attend call. */
+ATTEND_API attend_status attend_download_model(const char* model_id, const attend_load_options* options,
+                                               const char** snapshot_dir);
+
 /* --- options (all optional; unset ones keep the model's generation defaults) --- */
 ATTEND_API attend_options* attend_options_new(void); /* NULL only when out of memory */
 ATTEND_API void attend_options_free(attend_options* options);

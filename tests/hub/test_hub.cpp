@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "attend/attend.h"
 #include "attend/attend.hpp"
 #include "engine/safetensors.hpp"
 #include "tests/hub/mock_hub.hpp"
@@ -477,4 +478,36 @@ TEST_CASE("two processes downloading the same model at once end with one correct
   CHECK(dir_entries(dir + "/blobs").size() == kMarianNeeded.size());
   for (const auto& name : kMarianNeeded)
     CHECK(read_file(dir + "/snapshots/" + kCommit + "/" + name) == file_of(repo, name).content);
+}
+
+TEST_CASE("the C API loads and downloads hub ids with load options", "[hub][c]") {
+  if (!fixtures_available(marian_dir())) return;
+  HubEnv env;
+  MockHub hub;
+  MockRepo repo = repo_from_dir("org/c-api", kCommit, marian_dir());
+  repo.token = "hf_c_token";
+  hub.add(repo);
+  attend_load_options* o = attend_load_options_new();
+  REQUIRE(o != nullptr);
+  CHECK(attend_load_options_set_string(o, "endpoint", hub.endpoint().c_str()) == ATTEND_OK);
+  CHECK(attend_load_options_set_string(o, "cache_dir", env.cache.c_str()) == ATTEND_OK);
+  CHECK(attend_load_options_set_int(o, "quiet", 1) == ATTEND_OK);
+  CHECK(attend_load_options_set_string(o, "colour", "x") == ATTEND_ERROR_INVALID_ARGUMENT);
+  CHECK(attend_load_options_set_int(o, "offline", 2) == ATTEND_ERROR_INVALID_ARGUMENT);
+  attend_model* m = nullptr;
+  CHECK(attend_model_load_with("org/c-api", o, &m) == ATTEND_ERROR_LOAD);  // private: no token yet
+  CHECK_THAT(attend_last_error(), Catch::Contains("HF_TOKEN"));
+  CHECK(attend_load_options_set_string(o, "token", "hf_c_token") == ATTEND_OK);
+  const char* dir = nullptr;
+  REQUIRE(attend_download_model("org/c-api", o, &dir) == ATTEND_OK);
+  CHECK(std::string(dir) == env.cache + "/models--org--c-api/snapshots/" + kCommit);
+  CHECK(attend_load_options_set_int(o, "offline", 1) == ATTEND_OK);
+  REQUIRE(attend_model_load_with("org/c-api@main", o, &m) == ATTEND_OK);
+  const char* input = kSentences[0].c_str();
+  attend_result* r = nullptr;
+  REQUIRE(attend_translate(m, &input, 1, nullptr, &r) == ATTEND_OK);
+  CHECK(attend_result_count(r) == 1);
+  attend_result_free(r);
+  attend_model_free(m);
+  attend_load_options_free(o);
 }
