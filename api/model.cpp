@@ -72,7 +72,16 @@ Model::~Model() = default;
 std::shared_ptr<const Model> Model::load(const std::string& path, const LoadOptions& options) {
   if (options.threads > 0) set_num_threads(options.threads);
   // An existing path wins; else a hub id is resolved to a local file (api/hub.hpp).
-  const std::string local = hub::names_hub_model(path) ? hub::model_path_for(path, options.hub) : path;
+  std::string local = path;
+  if (hub::names_hub_model(path)) {
+    try {
+      local = hub::model_path_for(path, options.hub);
+    } catch (const Cancelled&) {
+      throw;
+    } catch (const Error& e) {
+      throw Error(path + ": no such model file or checkpoint directory; as a hub model id: " + e.what());
+    }
+  }
   return std::shared_ptr<const Model>(new Model(load_model_impl(local, 0, options.compute_type)));
 }
 
