@@ -16,6 +16,8 @@ for arg in "$@"; do
 done
 
 PACKAGES=(build-essential cmake pkg-config libdnnl-dev libsentencepiece-dev nlohmann-json3-dev libcli11-dev catch2
+          libcurl4-openssl-dev libssl-dev   # hub downloads: HTTP (libcurl) and SHA-256 (libcrypto)
+          libcpp-httplib-dev                # the mock hub of tests/hub
           clang libclang-rt-14-dev)  # clang: the fuzz smoke test (fuzz/run.sh)
 missing=()
 for p in "${PACKAGES[@]}"; do
