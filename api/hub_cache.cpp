@@ -61,13 +61,6 @@ double env_seconds(const char* name, double fallback) {
   return d;
 }
 
-std::string trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
-
 std::optional<std::string> read_small_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
@@ -102,7 +95,7 @@ HubSettings resolve_settings(const HubOptions& o) {
   if (s.token.empty()) {
     std::string path = env("HF_TOKEN_PATH");
     path = path.empty() ? join(hf_home, "token") : expand_user(path);
-    if (auto t = read_small_file(path)) s.token = trim(*t);
+    if (auto t = read_small_file(path)) s.token = trim_space(*t);
   }
   s.offline = o.offline ? *o.offline : truthy(env("HF_HUB_OFFLINE"));
   s.etag_timeout_s = env_seconds("HF_HUB_ETAG_TIMEOUT", 10);
@@ -131,7 +124,7 @@ std::optional<std::string> RepoCache::cached_commit(const std::string& revision)
     return revision;
   auto text = read_small_file(dir_ + "/refs/" + revision);
   if (!text) return std::nullopt;
-  const std::string commit = trim(*text);
+  const std::string commit = trim_space(*text);
   if (!is_commit_hash(commit)) return std::nullopt;
   return commit;
 }
@@ -181,6 +174,13 @@ FileLock::FileLock(const std::string& path, const std::function<void()>& on_wait
 
 FileLock::~FileLock() {
   if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+}
+
+std::string trim_space(const std::string& s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return s.substr(b, e - b);
 }
 
 void make_dirs(const std::string& dir) {

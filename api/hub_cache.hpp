@@ -64,6 +64,9 @@ class FileLock {
   int fd_ = -1;
 };
 
+// `s` without leading and trailing whitespace (headers, refs and token files).
+std::string trim_space(const std::string& s);
+
 // mkdir -p; throws attend::Error naming the directory.
 void make_dirs(const std::string& dir);
 bool is_regular_file(const std::string& path);  // follows symlinks

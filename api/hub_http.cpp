@@ -31,13 +31,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
-
 // scheme://host:port of an absolute URL ("" when it does not parse).
 std::string origin_of(const std::string& url) {
   CURLU* u = curl_url();
@@ -104,7 +97,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
     const size_t sp = line.find(' ');
     h->status = sp == std::string::npos ? 0 : std::strtol(line.c_str() + sp + 1, nullptr, 10);
   } else if (const size_t colon = line.find(':'); colon != std::string::npos) {
-    h->map[lower(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
+    h->map[lower(trim_space(line.substr(0, colon)))] = trim_space(line.substr(colon + 1));
   }
   return size * n;
 }

@@ -1,5 +1,7 @@
 // tools/cmd_download.cpp — `attend download ID`: fetches the files Attend needs from the Hugging
 // Face hub into its cache (attend::download_model) and prints the snapshot directory.
+#include <cstdint>
+#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -18,6 +20,12 @@ struct DownloadArgs {
   bool quiet = false;
 };
 
+std::string megabytes(uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / 1e6);
+  return buf;
+}
+
 const RegisterSubcommand registered(40, [](CLI::App& app) {
   auto a = std::make_shared<DownloadArgs>();
   auto* dl = app.add_subcommand("download",
@@ -32,7 +40,7 @@ const RegisterSubcommand registered(40, [](CLI::App& app) {
                       if (!a->quiet) {
                         std::cerr << "attend: " << r.model_id << " at " << r.revision << " is commit " << r.commit
                                   << ": " << r.files.size() << " files"
-                                  << (r.bytes_downloaded ? ", " + std::to_string(r.bytes_downloaded) + " bytes downloaded"
+                                  << (r.bytes_downloaded ? ", " + megabytes(r.bytes_downloaded) + " downloaded"
                                                          : std::string(", all already in the cache"))
                                   << "\n";
                       }
