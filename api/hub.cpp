@@ -6,11 +6,11 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <set>
 
 #include <nlohmann/json.hpp>
 

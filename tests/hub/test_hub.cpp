@@ -32,8 +32,10 @@ struct HubEnv {
   TempDir tmp{"attend-hub"};
   std::string cache = tmp.file("cache");
   HubEnv() {
+    // (a proxy from the environment would be asked for 127.0.0.1 too)
     for (const char* v : {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH", "HF_HUB_OFFLINE", "HF_ENDPOINT",
-                          "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"})
+                          "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "http_proxy", "HTTP_PROXY", "https_proxy",
+                          "HTTPS_PROXY", "all_proxy", "ALL_PROXY"})
       ::unsetenv(v);
     ::setenv("HF_HOME", tmp.file("hf-home").c_str(), 1);
   }
