@@ -41,12 +41,11 @@ def default_model_path() -> Optional[str]:
     env = os.environ.get("ATTEND_MODEL")
     if env:
         return env
-    here = os.path.dirname(os.path.abspath(__file__))
-    for cand in (os.path.join(here, "models", "marian-en-de-multi30k.attend"),
-                 os.path.join(here, "..", "..", "models", "default", "marian-en-de-multi30k.attend")):
-        if os.path.isfile(cand):
-            return os.path.normpath(cand)
-    return None
+    try:
+        from ._config import DEFAULT_MODEL  # written by the build (CMake or setup.py)
+    except ImportError:
+        return None
+    return DEFAULT_MODEL if DEFAULT_MODEL and os.path.isfile(DEFAULT_MODEL) else None
 
 
 @dataclass
