@@ -52,8 +52,10 @@ class BuildExt(build_ext):
             print(f"setup.py: building libattend.a in {BUILD}", flush=True)
             subprocess.run(["cmake", "-S", ROOT, "-B", BUILD, "-DCMAKE_BUILD_TYPE=Release"], check=True)
             subprocess.run(["cmake", "--build", BUILD, "--target", "attend_core", "-j2"], check=True)
+        headers = [os.path.join(ROOT, "include", "attend", h) for h in os.listdir(os.path.join(ROOT, "include", "attend"))]
         for ext in self.extensions:
             ext.extra_objects = [lib]
+            ext.depends = [lib] + headers  # relink when the library (or an API header) changed
         super().run()
 
 
