@@ -271,7 +271,10 @@ def _run(client, command: str, task, spec: Dict[str, Any], pending: List[Tuple[s
             if f.status == "finished":
                 outcomes = f.result()
             else:  # the task itself failed (e.g. its workers kept dying): its files without output fail
-                err = f.exception()
+                try:
+                    err = f.exception()
+                except Exception as e:  # noqa: BLE001 — e.g. cancelled: report whatever it is
+                    err = e
                 outcomes = [(p, "done", "", "") if os.path.isfile(out) else (p, "failed", f"task failed: {err!r}", "")
                             for p, out in chunk]
             for p, state, msg, warning in outcomes:
