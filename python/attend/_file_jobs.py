@@ -1,7 +1,7 @@
 """attend._file_jobs — the command line's file rules in Python, for attend.dask: which inputs a
 PATH argument names, what each output is called, how inputs are read and rejected, and how
-outputs are written (atomically). Mirrors tools/document_io.cpp (``attend translate FILE...
---out-dir``) and tools/file_jobs.cpp (``attend summarize PATH... --out-dir``) so that a Dask run
+outputs are written (atomically). Mirrors tools/support/document_io.cpp (``attend translate FILE...
+--out-dir``) and tools/support/file_jobs.cpp (``attend summarize PATH... --out-dir``) so that a Dask run
 and a CLI run write the same files with the same bytes and skip the same finished outputs.
 """
 from __future__ import annotations
@@ -61,7 +61,7 @@ def _join(folder: str, name: str) -> str:
     return name if not folder else (folder + name if folder.endswith("/") else folder + "/" + name)
 
 
-# --- attend translate FILE... --out-dir (tools/document_io.cpp expand_inputs) ------------------
+# --- attend translate FILE... --out-dir (tools/support/document_io.cpp expand_inputs) ------------------
 
 def expand_translate_inputs(args: List[str], skip_dir: str) -> List[InputFile]:
     """Files named on the command line; folders walked recursively, sorted by path, anything under
@@ -116,7 +116,7 @@ def check_text_input(label: str, data: bytes, max_line_chars: int) -> None:
                                  f"{max_line_chars} (--max-line-length)")
 
 
-# --- attend summarize PATH... --out-dir (tools/file_jobs.cpp) ----------------------------------
+# --- attend summarize PATH... --out-dir (tools/support/file_jobs.cpp) ----------------------------------
 
 def temp_file_pid(name: str) -> int:
     """The pid of a "<name>.tmp.<digits>" temporary output, else 0."""
@@ -236,7 +236,7 @@ def prepare_output_dir(file: str) -> str:
 
 def write_file_atomically(path: str, content: bytes) -> None:
     """`content` to `path`: a temporary "<path>.tmp.<pid>" beside it, synced, then renamed (as
-    tools/cli_common.cpp). Raises ValueError naming the file; the temporary file is removed."""
+    tools/support/cli_common.cpp). Raises ValueError naming the file; the temporary file is removed."""
     tmp = f"{path}.tmp.{os.getpid()}"
     try:
         f = open(tmp, "wb")
