@@ -10,13 +10,19 @@ class TranslationPipeline:
     one per input (a list of lists when num_return_sequences > 1)."""
     model: Model
     task: str
-    def __call__(self, inputs: Union[str, List[str]], *more: str, **kwargs: Any) -> _Out: ...
+    def __init__(self, model: Model, task: str, defaults: Dict[str, Any]) -> None:
+        """Made by pipeline(); `defaults` are the keywords of every call."""
+    def __call__(self, inputs: Union[str, List[str]], *more: str, **kwargs: Any) -> _Out:
+        """Runs the pipeline; keywords override the defaults for this call."""
 
 class SummarizationPipeline:
     """Callable: a string → [{"summary_text": ...}]; a list → one dict per input."""
     model: Model
     task: str
-    def __call__(self, inputs: Union[str, List[str]], *more: str, **kwargs: Any) -> _Out: ...
+    def __init__(self, model: Model, task: str, defaults: Dict[str, Any]) -> None:
+        """Made by pipeline(); `defaults` are the keywords of every call."""
+    def __call__(self, inputs: Union[str, List[str]], *more: str, **kwargs: Any) -> _Out:
+        """Runs the pipeline; keywords override the defaults for this call."""
 
 def pipeline(task: str, model: Union[str, Model, None] = None, tokenizer: Any = None, device: Any = None,
              framework: Any = None, compute_type: str = "default", threads: Optional[int] = None,
