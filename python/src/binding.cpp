@@ -5,6 +5,7 @@
 // attend.Error / attend.Cancelled. The friendly signatures live in attend/__init__.py.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+#include <pthread.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -84,9 +85,15 @@ class WorkerPool {
   std::multimap<int, Slot*> idle_;
 };
 
-WorkerPool& pool() {
-  static WorkerPool* p = new WorkerPool;  // leaked: see WorkerPool
-  return *p;
+unsigned long g_main_thread_ident = 0;  // threading.main_thread().ident, set at import
+
+// The process's pool (leaked: see WorkerPool). A child made by fork() has none of the parent's
+// worker threads, so it starts a pool of its own (pthread_atfork handler set at import).
+WorkerPool* g_pool = new WorkerPool;
+WorkerPool& pool() { return *g_pool; }
+void new_pool_after_fork() {
+  g_pool = new WorkerPool;
+  g_main_thread_ident = PyThread_get_thread_ident();  // the forking thread is the child's main thread
 }
 
 // Completion of one job, waited for by the calling thread.
@@ -114,7 +121,6 @@ struct Completion {
   }
 };
 
-unsigned long g_main_thread_ident = 0;  // threading.main_thread().ident, set at import
 constexpr std::chrono::milliseconds kSlice(20);
 
 // Called without the GIL every slice while waiting. On the main thread, runs Python's signal
@@ -281,6 +287,7 @@ std::vector<T> copy_of(const std::vector<T>& v) {
 PYBIND11_MODULE(_attend, m) {
   m.doc() = "Attend's C++ API (internal; use the `attend` package)";
   g_main_thread_ident = py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
+  pthread_atfork(nullptr, nullptr, new_pool_after_fork);
 
   static py::exception<attend::Error> error(m, "Error", PyExc_RuntimeError);
   static py::exception<attend::Cancelled> cancelled(m, "Cancelled", error.ptr());

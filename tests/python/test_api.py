@@ -241,3 +241,32 @@ def test_tokenize_detokenize_info(bundled, cli, bundled_path):
     out = run_cli(cli, ["info", "-m", bundled_path]).stdout
     assert "marian" in out
     assert attend.version() == attend.__version__
+
+
+def test_a_forked_child_can_translate(bundled):
+    """The worker threads of the parent do not exist in a fork() child: it gets its own."""
+    want = bundled.translate("Two dogs play in the snow.").text
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: report and leave without running the parent's cleanup
+        code = 1
+        try:
+            os.close(r)
+            os.write(w, bundled.translate("Two dogs play in the snow.").text.encode("utf-8"))
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(w)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child hung")
+    with os.fdopen(r, "rb") as f:
+        got = f.read().decode("utf-8")
+    assert os.waitstatus_to_exitcode(status) == 0 and got == want
