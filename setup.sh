@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# setup.sh — installs what is missing (Debian packages), builds Attend (Release, -j2) and,
-# unless --no-demo is given, translates a few example sentences with the bundled model.
+# setup.sh — installs what is missing (Debian packages), builds Attend (Release, -j2; with the
+# Python package in build/python) and, unless --no-demo is given, translates a few example
+# sentences with the bundled model.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -18,7 +19,9 @@ done
 PACKAGES=(build-essential cmake pkg-config libdnnl-dev libsentencepiece-dev nlohmann-json3-dev libcli11-dev catch2
           libcurl4-openssl-dev libssl-dev   # hub downloads: HTTP (libcurl) and SHA-256 (libcrypto)
           libcpp-httplib-dev                # the mock hub of tests/hub
-          clang libclang-rt-14-dev)  # clang: the fuzz smoke test (fuzz/run.sh)
+          clang libclang-rt-14-dev          # clang: the fuzz smoke test (fuzz/run.sh)
+          python3-dev pybind11-dev python3-pybind11 python3-pytest python3-distributed python3-venv
+          python3-setuptools python3-wheel python3-pip)  # the Python package (python/) and its tests
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,149 @@
+"""Type stubs of attend._attend, the pybind11 extension (internal: use the attend package)."""
+from typing import Dict, List, Optional
+
+class Error(RuntimeError):
+    """Every failure the engine reports: bad model file, bad input, bad option (message names the
+    file/field)."""
+
+class Cancelled(Error):
+    """A call stopped by its CancelToken (or a closed stream)."""
+
+class CancelToken:
+    """A cancellation flag any thread may set while a call runs; the call stops after the current
+    decoding step and raises Cancelled. A token stays cancelled."""
+    def __init__(self) -> None: ...
+    def cancel(self) -> None:
+        """Asks the call(s) using this token to stop."""
+    @property
+    def cancelled(self) -> bool:
+        """Whether cancel() was called."""
+
+class GenerationOptions:
+    """Generation settings (None: the model's default)."""
+    num_beams: Optional[int]
+    num_return_sequences: Optional[int]
+    max_length: Optional[int]
+    max_new_tokens: Optional[int]
+    min_length: Optional[int]
+    min_new_tokens: Optional[int]
+    early_stopping: Optional[str]
+    length_penalty: Optional[float]
+    no_repeat_ngram_size: Optional[int]
+    repetition_penalty: Optional[float]
+    bad_words_ids: Optional[List[List[int]]]
+    forced_bos_token_id: Optional[int]
+    forced_eos_token_id: Optional[int]
+    decoder_start_token_id: Optional[int]
+    def __init__(self) -> None: ...
+
+class TranslateOptions:
+    """attend::TranslateOptions."""
+    generation: GenerationOptions
+    max_batch_size: int
+    batch_tokens: bool
+    src_lang: str
+    tgt_lang: str
+    input_prefix: str
+    cancel: CancelToken
+    def __init__(self) -> None: ...
+
+class SummarizeOptions:
+    """attend::SummarizeOptions."""
+    generation: GenerationOptions
+    prefix: Optional[str]
+    max_batch_size: int
+    max_batch_tokens: int
+    max_input_tokens: int
+    max_rounds: int
+    def __init__(self) -> None: ...
+
+class Hypothesis:
+    """attend::Hypothesis."""
+    text: str
+    ids: List[int]
+    score: float
+    token_scores: List[float]
+
+class TranslationResult:
+    """attend::TranslationResult."""
+    hypotheses: List[Hypothesis]
+
+class DocumentTranslation:
+    """attend::DocumentTranslation."""
+    text: str
+    sentences: int
+    invalid_utf8: int
+
+class SummaryResult:
+    """attend::SummaryResult."""
+    summary: str
+    error: str
+    chunks: int
+    rounds: int
+    complete: bool
+    source_tokens: int
+    generated_tokens: int
+
+class ModelInfo:
+    """attend::ModelInfo (generation_defaults and task_params are JSON text)."""
+    family: str
+    tokenizer: str
+    vocab_size: int
+    d_model: int
+    encoder_layers: int
+    decoder_layers: int
+    heads: int
+    languages: List[str]
+    generation_defaults: str
+    task_params: str
+    quantization: str
+    compute_type: str
+    compute_type_note: str
+    cpu_isa: str
+
+class Stream:
+    """Pieces of one streaming translation; close() cancels."""
+    def __iter__(self) -> "Stream": ...
+    def __next__(self) -> str: ...
+    def close(self) -> None:
+        """Cancels decoding (if still running) and waits for it to stop."""
+
+class Model:
+    """attend::Model with the thread count its calls use."""
+    threads: int
+    def __init__(self, path: str, compute_type: str = "default", threads: int = 0) -> None: ...
+    def translate(self, texts: List[str], options: TranslateOptions) -> List[TranslationResult]:
+        """Model::translate on a worker thread (GIL released, Ctrl-C cancels)."""
+    def generate(self, ids: List[List[int]], options: TranslateOptions) -> List[TranslationResult]:
+        """Model::generate."""
+    def translate_documents(self, docs: List[str], options: TranslateOptions) -> List[DocumentTranslation]:
+        """Model::translate_documents."""
+    def translate_stream(self, text: str, options: TranslateOptions) -> Stream:
+        """Starts Model::translate with a stream callback."""
+    def summarize(self, texts: List[str], options: SummarizeOptions, cancel: CancelToken) -> List[SummaryResult]:
+        """Model::summarize (cancel is noticed between batches)."""
+    def summarize_settings(self, options: SummarizeOptions) -> str:
+        """Model::summarize_settings (JSON text)."""
+    def validate(self, options: TranslateOptions) -> None:
+        """Model::validate."""
+    def tokenize(self, text: str, src_lang: str) -> List[int]:
+        """Model::tokenize."""
+    def detokenize(self, ids: List[int]) -> str:
+        """Model::detokenize."""
+    def info(self) -> ModelInfo:
+        """Model::info."""
+
+class Translator:
+    """attend::Translator."""
+    def __init__(self, model: Model, max_batch_size: int, wait_ms: int, max_batch_tokens: int, max_queued: int,
+                 threads: int) -> None: ...
+    def translate(self, texts: List[str], options: TranslateOptions) -> List[TranslationResult]:
+        """Translator::translate (GIL released, Ctrl-C cancels)."""
+    def stats(self) -> Dict[str, int]:
+        """Translator::stats."""
+
+def convert(hf_dir: str, output: str, quantize: str, dtype: str, weights: str) -> None:
+    """attend::convert_model."""
+
+def version() -> str:
+    """attend::version()."""
