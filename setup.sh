@@ -16,6 +16,7 @@ for arg in "$@"; do
 done
 
 PACKAGES=(build-essential cmake pkg-config libdnnl-dev libsentencepiece-dev nlohmann-json3-dev libcli11-dev catch2
+          libcpp-httplib-dev  # attend serve (HTTP)
           clang libclang-rt-14-dev)  # clang: the fuzz smoke test (fuzz/run.sh)
 missing=()
 for p in "${PACKAGES[@]}"; do
