@@ -183,11 +183,20 @@ attend::TranslateOptions translate_options(const LoadedModel& m, const Translate
   if (c.num_hypotheses > 1 && !opt.generation.num_beams)
     opt.generation.num_beams = std::max(m.default_beams, c.num_hypotheses);
   try {
-    // Codes as the model spells them, or LibreTranslate's spelling ("en" for mBART's "en_XX").
-    opt.src_lang = c.source_lang.empty() || !m.languages.multilingual ? c.source_lang
-                                                                      : model_language_code(m.info, c.source_lang);
-    opt.tgt_lang = c.target_lang.empty() || !m.languages.multilingual ? c.target_lang
-                                                                      : model_language_code(m.info, c.target_lang);
+    // Codes as the model spells them, or LibreTranslate's spelling ("en" for mBART's "en_XX");
+    // a monolingual model takes only its own languages (and needs no code).
+    if (!m.languages.multilingual) {
+      auto own = [&](const std::string& code, const std::vector<std::string>& have, const char* field) {
+        if (!code.empty() && std::find(have.begin(), have.end(), code) == have.end())
+          throw RequestError(400, std::string(field) + " '" + code + "': model '" + m.name + "' translates " +
+                                      m.info.source_language + " to " + m.info.target_language);
+      };
+      own(c.source_lang, m.languages.sources, "source_lang");
+      own(c.target_lang, m.languages.targets, "target_lang");
+    } else {
+      opt.src_lang = c.source_lang.empty() ? "" : model_language_code(m.info, c.source_lang);
+      opt.tgt_lang = c.target_lang.empty() ? "" : model_language_code(m.info, c.target_lang);
+    }
     m.model->validate(opt);
   } catch (const attend::Error& e) {
     throw RequestError(400, e.what());
