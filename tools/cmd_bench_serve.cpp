@@ -6,7 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "server/bench.hpp"
-#include "tools/cli_common.hpp"
+#include "tools/support/cli_common.hpp"
 
 namespace attend_cli {
 namespace {

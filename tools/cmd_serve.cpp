@@ -8,7 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "server/server.hpp"
-#include "tools/cli_common.hpp"
+#include "tools/support/cli_common.hpp"
 
 namespace attend_cli {
 namespace {
