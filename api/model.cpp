@@ -128,6 +128,8 @@ ModelInfo Model::info() const {
   i.compute_type = compute_type_name(impl_->net->compute_type());
   i.compute_type_note = impl_->compute_note;
   i.cpu_isa = impl_->cpu_isa;
+  i.source_language = impl_->source_language;
+  i.target_language = impl_->target_language;
   return i;
 }
 

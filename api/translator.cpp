@@ -192,6 +192,8 @@ void Translator::Impl::decode(std::vector<Item>& batch) {
   ++stats.batches;
   stats.inputs += batch.size();
   stats.max_batch = std::max(stats.max_batch, batch.size());
+  if (stats.batch_sizes.size() <= batch.size()) stats.batch_sizes.resize(batch.size() + 1, 0);
+  ++stats.batch_sizes[batch.size()];
   for (size_t i = 0; i < batch.size(); ++i) {
     Request& r = *batch[i].req;
     if (r.done) continue;

@@ -104,6 +104,17 @@ int main(int argc, char** argv) {
       write(dir / "sentence_splitter" / ("seed-" + std::to_string(i)), kTexts[i]);
       write(dir / "tokenizers" / ("seed-text-" + std::to_string(i)), std::string(1, '\0') + kTexts[i]);
     }
+    // Server requests: a leading byte picks the parser (mod 4: 0 translate, 1 summarize, 2/3 LibreTranslate
+    // JSON/form), then the body.
+    const char* const requests[] = {
+        "\x04{\"text\": [\"A dog.\", \"Zwei\"], \"beam_size\": 4, \"num_hypotheses\": 2, \"return_scores\": true}",
+        "\x04{\"text\": \"A dog.\", \"stream\": true, \"length_penalty\": 1.5, \"min_length\": 2, \"max_length\": 9}",
+        "\x05{\"text\": \"A long text.\", \"prefix\": \"summarize: \", \"max_length\": 30}",
+        "\x02{\"q\": [\"Hello\", \"world\"], \"source\": \"auto\", \"target\": \"de\", \"format\": \"text\"}",
+        "\x03q=Hello&q=world&source=en&target=de&api_key=k",
+    };
+    for (size_t i = 0; i < sizeof requests / sizeof *requests; ++i)
+      write(dir / "server_request" / ("seed-" + std::to_string(i)), requests[i]);
     write(dir / "tokenizers/seed-files",
           "\x01{\"<s>\": 0, \"<pad>\": 1, \"</s>\": 2, \"<unk>\": 3, \"H\": 4, \"e\": 5, \"l\": 6, \"o\": 7, "
           "\"ll\": 8, \"\\u0120w\": 9, \"<mask>\": 10}\n@@\n#version: 0.2\nl l\n\n@@\n{\"add_prefix_space\": true}");

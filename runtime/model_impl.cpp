@@ -12,6 +12,29 @@
 #include "models/converter.hpp"
 
 namespace attend {
+namespace {
+
+// The languages tokenizer_config.json names: Marian's source_lang/target_lang, or the
+// multilingual classes' src_lang/tgt_lang. The file is untrusted: anything else is ignored.
+void read_config_languages(const std::map<std::string, std::string>& files, std::string& source, std::string& target) {
+  const auto it = files.find("tokenizer_config.json");
+  if (it == files.end()) return;
+  const nlohmann::json cfg = nlohmann::json::parse(it->second, nullptr, false);
+  if (!cfg.is_object()) return;
+  auto pick = [&](const char* a, const char* b, std::string& out) {
+    for (const char* key : {a, b}) {
+      const auto v = cfg.find(key);
+      if (v != cfg.end() && v->is_string() && !v->get<std::string>().empty()) {
+        out = v->get<std::string>();
+        return;
+      }
+    }
+  };
+  pick("source_lang", "src_lang", source);
+  pick("target_lang", "tgt_lang", target);
+}
+
+}  // namespace
 
 Model::Impl::Impl(const std::string& label_, const nlohmann::json& doc_, const TensorMap& tensors,
                   const std::map<std::string, std::string>& tokenizer_files, const std::string& compute_type)
@@ -41,6 +64,7 @@ Model::Impl::Impl(const std::string& label_, const nlohmann::json& doc_, const T
     }
   }
   defaults.beam_suppress_pad_before_log_softmax = spec.beam_suppress_pad_before_log_softmax;
+  read_config_languages(tokenizer_files, source_language, target_language);
   const auto& tok = doc.value("tokenizer", nlohmann::json::object());
   if (tok.is_object() && tok.contains("kind") && tok["kind"].is_string() && !tok["kind"].get<std::string>().empty()) {
     try {

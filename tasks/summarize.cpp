@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "attend/attend.hpp"
+#include "engine/decoding/streaming.hpp"
 #include "runtime/model_impl.hpp"
 #include "tasks/summarize_chunker.hpp"
 
@@ -160,6 +161,7 @@ struct DocState {
   size_t pending = 0;                  // jobs of this round not yet decoded
   SummaryResult result;
   bool done = false;
+  bool streamed = false;               // its summary went out through on_stream token by token
 };
 
 class Summarizer {
@@ -237,7 +239,7 @@ class Summarizer {
         ++end;
       std::vector<std::vector<int32_t>> batch;
       for (size_t i = start; i < end; ++i) batch.push_back(jobs[order[i]].ids);
-      auto hyps = m_.generate_batch(batch, s_.generation);
+      auto hyps = decode(jobs, order, start, batch);
       for (size_t i = start; i < end; ++i) {
         Job& job = jobs[order[i]];
         const Hypothesis& h = hyps[i - start].at(0);
@@ -254,6 +256,41 @@ class Summarizer {
       if (cb_.on_progress) cb_.on_progress(progress_);
       start = end;
     }
+  }
+
+  // One batch (rows order[start, start + batch.size()) of `jobs`) through the search, with
+  // cancellation and streaming: a row whose job is its input's only one in this round makes the
+  // final summary (round_done finishes a one-job round), so its tokens are streamed as decided.
+  std::vector<std::vector<Hypothesis>> decode(const std::vector<Job>& jobs, const std::vector<size_t>& order,
+                                              size_t start, const std::vector<std::vector<int32_t>>& batch) {
+    if (o_.cancel.cancelled()) throw Cancelled("summarization cancelled");
+    std::unique_ptr<RowStreams> streams;
+    if (o_.on_stream)
+      streams = std::make_unique<RowStreams>(m_.tokenizer.get(), batch.size(), s_.generation.decoder_start_token_id);
+    bool stop = false;
+    const RowStreams::Emit emit = [&](size_t row, StreamEvent& ev) {
+      const size_t d = jobs[order[start + row]].doc;
+      if (stop || docs_[d].summaries.size() != 1) return;
+      docs_[d].streamed = true;
+      ev.input = d;
+      if (!o_.on_stream(ev)) stop = true;
+    };
+    const StepCallback on_step = [&](const StepInfo& info) {
+      if (streams) streams->step(info, emit);
+      return !stop && !o_.cancel.cancelled();
+    };
+    std::vector<std::vector<Hypothesis>> hyps;
+    try {
+      hyps = m_.generate_batch(batch, s_.generation, on_step);
+    } catch (const Cancelled&) {
+      throw;
+    } catch (const Error&) {
+      if (stop || o_.cancel.cancelled()) throw Cancelled("summarization cancelled");
+      throw;
+    }
+    if (streams) streams->finish(hyps, emit);
+    if (stop) throw Cancelled("summarization cancelled");
+    return hyps;
   }
 
   // All chunks of doc d's round are summarized: finish it, or join and go again.
@@ -293,6 +330,13 @@ class Summarizer {
     doc.text.clear();
     doc.text.shrink_to_fit();
     ++progress_.inputs_done;
+    if (o_.on_stream && !doc.streamed) {  // joined chunk summaries or an error: one event
+      StreamEvent ev;
+      ev.input = d;
+      ev.text = doc.result.summary;
+      ev.finished = true;
+      if (!o_.on_stream(ev)) throw Cancelled("summarization cancelled");
+    }
     if (cb_.on_result) cb_.on_result(d, doc.result);
   }
 

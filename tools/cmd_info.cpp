@@ -25,6 +25,9 @@ int run_info(const std::string& path, const std::string& compute_type, const att
   std::cout << "weights: " << i.quantization << "\ncompute type: " << i.compute_type
             << (i.compute_type_note.empty() ? "" : " (" + i.compute_type_note + ")") << "\ncpu: " << i.cpu_isa << "\n";
   if (!i.task_params.empty()) std::cout << "task params: " << i.task_params << "\n";
+  if (!i.source_language.empty() || !i.target_language.empty())
+    std::cout << "source language: " << (i.source_language.empty() ? "?" : i.source_language)
+              << "\ntarget language: " << (i.target_language.empty() ? "?" : i.target_language) << "\n";
   if (!i.languages.empty()) {
     std::cout << "languages:";
     for (const auto& l : i.languages) std::cout << " " << l;

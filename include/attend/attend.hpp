@@ -119,6 +119,13 @@ struct SummarizeOptions {
   int max_input_tokens = 0;           // chunk limit (prefix and special tokens included);
                                       // 0 = the model's maximum source length
   int max_rounds = 4;                 // long inputs: summarization rounds at most (>= 1)
+  // Optional: each input's summary as it is decided (StreamEvent.input = index in `texts`; the
+  // text of an input's events concatenated is its summary). An input whose summary is one
+  // generation streams it token by token (ids as in translate); one whose summary is joined
+  // chunk summaries gets it in a single event (ids empty); an input that failed gets one
+  // finished event with no text. Return false to cancel the call.
+  StreamCallback on_stream;
+  CancelToken cancel;                 // optional: cancel() from any thread stops the call
 };
 
 struct SummaryResult {
@@ -151,6 +158,10 @@ struct ModelInfo {
   int vocab_size = 0;
   int d_model = 0, encoder_layers = 0, decoder_layers = 0, heads = 0;
   std::vector<std::string> languages;  // language codes (multilingual models)
+  // The languages a model translates from and into as its tokenizer_config.json names them
+  // (Marian: source_lang/target_lang, e.g. "en"/"de"; mBART-50/NLLB: src_lang/tgt_lang, their
+  // defaults); "" when the file does not say.
+  std::string source_language, target_language;
   std::string generation_defaults;  // JSON text of the resolved generation defaults
   std::string task_params;          // JSON text of config.json's task_specific_params ("" if none)
   std::string quantization;         // how the file stores its weights: "none", "int8", "bf16", "fp16"
@@ -203,7 +214,8 @@ class ATTEND_API Model {
   // split on paragraph and sentence boundaries, the pieces summarized, and the joined piece
   // summaries summarized again while longer than the summary length limit (docs/summarize.md).
   // Chunks of all inputs are batched together. A bad input (empty) gets `error` set, the
-  // others go on; invalid settings throw attend::Error.
+  // others go on; invalid settings throw attend::Error; a cancelled call (options.cancel, or
+  // on_stream returning false) throws attend::Cancelled.
   std::vector<SummaryResult> summarize(const std::vector<std::string>& texts, const SummarizeOptions& options = {},
                                        const SummarizeCallbacks& callbacks = {}) const;
   // The settings summarize() would use, as JSON text: {"prefix": ..., "max_input_tokens": ...,

@@ -64,6 +64,7 @@ class ATTEND_API Translator {
     size_t batches = 0;       // batches decoded
     size_t inputs = 0;        // inputs decoded
     size_t max_batch = 0;     // largest batch
+    std::vector<size_t> batch_sizes;  // [n]: batches of n inputs decoded ([0] unused)
   };
   Stats stats() const;
 

@@ -117,6 +117,13 @@ TEST_CASE("translator: 16 threads get exactly the single-threaded results", "[em
   CHECK(st.max_batch > 1);             // callers' inputs were decoded together
   CHECK(st.max_batch <= 16);
   CHECK(st.batches < st.inputs);
+  // The batch-size histogram accounts for every batch and input.
+  REQUIRE(st.batch_sizes.size() == st.max_batch + 1);
+  CHECK(st.batch_sizes.back() > 0);
+  size_t batches = 0, inputs = 0;
+  for (size_t n = 0; n < st.batch_sizes.size(); ++n) batches += st.batch_sizes[n], inputs += n * st.batch_sizes[n];
+  CHECK(batches == st.batches);
+  CHECK(inputs == st.inputs);
 }
 
 TEST_CASE("translator: max_queued bounds the queue, callers block instead of failing", "[embed][translator]") {

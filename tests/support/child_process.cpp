@@ -137,13 +137,21 @@ BackgroundCommand::BackgroundCommand(const std::vector<std::string>& argv, const
   const ExecArgs ex(argv, options);
   const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0) fail("open /dev/null");
+  auto open_out = [&](const std::string& path) {
+    if (path.empty()) return null;
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) fail("open " + path);
+    return fd;
+  };
+  const int out = open_out(options.stdout_file), err = open_out(options.stderr_file);
   pid_ = ::fork();
-  if (pid_ < 0) {
-    ::close(null);
-    fail("fork");
-  }
-  if (pid_ == 0) exec_child(ex, options, null, null, null);
+  if (pid_ == 0) exec_child(ex, options, null, out, err);
+  const int fork_errno = errno;
+  if (out != null) ::close(out);
+  if (err != null) ::close(err);
   ::close(null);
+  errno = fork_errno;
+  if (pid_ < 0) fail("fork");
 }
 
 BackgroundCommand::~BackgroundCommand() {

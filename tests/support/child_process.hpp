@@ -20,6 +20,8 @@ struct CommandOptions {
   std::vector<std::pair<std::string, std::string>> env;   // set in the child (replacing inherited values)
   long long file_size_limit = -1;                         // bytes: RLIMIT_FSIZE, SIGXFSZ at its default action
   bool drop_privileges = false;                           // when running as root: run as nobody (65534)
+  // BackgroundCommand only: files that receive the child's stdout / stderr ("" = /dev/null).
+  std::string stdout_file, stderr_file;
 };
 
 // Result of a child process: its exit code (-1 if it did not exit normally), the signal that
@@ -34,8 +36,8 @@ struct CommandResult {
 CommandResult run_command(const std::vector<std::string>& argv, const CommandOptions& options);
 CommandResult run_command(const std::vector<std::string>& argv, const std::string& stdin_text = "");
 
-// A child started in the background with stdin, stdout and stderr on /dev/null (its work is
-// judged by the files it writes). Killed with SIGKILL and reaped on destruction if still running.
+// A child started in the background with stdin on /dev/null and stdout/stderr on /dev/null or
+// the files CommandOptions names (its work is judged by the files it writes). Killed with SIGKILL and reaped on destruction if still running.
 class BackgroundCommand {
  public:
   explicit BackgroundCommand(const std::vector<std::string>& argv, const CommandOptions& options = {});
