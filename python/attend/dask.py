@@ -31,13 +31,20 @@ from urllib.parse import urlparse
 
 from . import _file_jobs as fj
 
-__all__ = ["translate_files", "summarize_files", "Report", "main"]
+__all__ = ["translate_files", "summarize_files", "Report", "loaded_models", "main"]
 
 # ---------------------------------------------------------------------------------------------
 # Worker side.
 
 _models: Dict[Tuple[str, str, int], Any] = {}
 _models_lock = threading.Lock()
+_loads = 0  # models loaded by this process (for tests and monitoring: loaded_models())
+
+
+def loaded_models() -> Tuple[int, List[str]]:
+    """(models loaded so far, paths kept) in this process; on workers: ``client.run(loaded_models)``."""
+    with _models_lock:
+        return _loads, sorted(k[0] for k in _models)
 
 
 def _threads_here(threads: Optional[int], dask_threads_per_host: Dict[str, int]) -> int:
@@ -61,8 +68,10 @@ def _model(path: str, compute_type: str, threads: int):
     with _models_lock:
         m = _models.get(key)
         if m is None:
+            global _loads
             m = attend.Model(path, compute_type=compute_type, threads=threads)
             _models[key] = m
+            _loads += 1
         return m
 
 

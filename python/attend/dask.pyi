@@ -43,5 +43,8 @@ def summarize_files(client: Any, inputs: _Paths, out_dir: Union[str, os.PathLike
     """Summarizes files/folders on the cluster: out_dir/<relative path>.summary.txt per input,
     as `attend summarize PATH... --out-dir`; a rerun skips finished outputs."""
 
+def loaded_models() -> Tuple[int, List[str]]:
+    """(models loaded so far, paths kept) in this process; on workers: client.run(loaded_models)."""
+
 def main(argv: Optional[List[str]] = None) -> int:
     """python3 -m attend.dask translate|summarize --scheduler ADDRESS PATH... --out-dir DIR."""

@@ -9,10 +9,12 @@ or --source FILE. Every configuration writes into a fresh output folder (nothing
 is run --repeats times; the median is printed. The CLI runs include process start and model
 load; Dask "cold" is the first job on a new cluster (workers load the model), "warm" the later
 ones (the model stays loaded in each worker). The outputs of every run are checked byte for byte
-against the CLI's.
+against the CLI's. "CPU s" is the user+system time the run used (the CLI process; the worker
+processes and this client for Dask), which a busy machine disturbs less than wall time.
 """
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -51,7 +53,11 @@ def main():
     ap.add_argument("--cli", default=os.path.join(REPO, "build", "attend"))
     ap.add_argument("--source", default=os.path.join(REPO, "..", "shared", "data", "multi30k", "test_2016_flickr.en"))
     ap.add_argument("--cores", type=int, default=os.cpu_count() or 1, help="cores to use in every configuration")
+    ap.add_argument("--omp-wait-policy", choices=["active", "passive"],
+                    help="OMP_WAIT_POLICY for the CLI and the workers (default: the library's, active)")
     args = ap.parse_args()
+    if args.omp_wait_policy:
+        os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy  # inherited by the CLI and the worker processes
 
     import attend
     import attend.dask as ad
@@ -64,20 +70,28 @@ def main():
         make_inputs(src, args.source, args.files, args.sentences)
         rows = []
 
+        def cpu(who):
+            r = resource.getrusage(who)
+            return r.ru_utime + r.ru_stime
+
         def cli_run(threads, out):
-            t0 = time.perf_counter()
+            c0, t0 = cpu(resource.RUSAGE_CHILDREN), time.perf_counter()
             subprocess.run([args.cli, "translate", "-m", model, src, "--out-dir", out, "--threads", str(threads)],
                            check=True, capture_output=True)
-            return time.perf_counter() - t0
+            return time.perf_counter() - t0, cpu(resource.RUSAGE_CHILDREN) - c0
+
+        def worker_cpu(client):
+            return sum(client.run(cpu, resource.RUSAGE_SELF).values()) + cpu(resource.RUSAGE_SELF)
 
         reference = None
         for threads in sorted({1, args.cores}):
-            times = []
+            runs = []
             for k in range(args.repeats):
                 out = os.path.join(work, f"cli{threads}-{k}")
-                times.append(cli_run(threads, out))
+                runs.append(cli_run(threads, out))
                 reference = reference or tree(out)
-            rows.append((f"CLI, 1 process x {threads} thread(s)", statistics.median(times)))
+            rows.append((f"CLI, 1 process x {threads} thread(s)", statistics.median(r[0] for r in runs),
+                         statistics.median(r[1] for r in runs)))
 
         for workers in (1, 2):
             threads = max(1, args.cores // workers)
@@ -85,26 +99,27 @@ def main():
                                    dashboard_address=":0", silence_logs=40)
             try:
                 with Client(cluster) as client:
-                    times = []
+                    runs = []
                     for k in range(args.repeats + 1):
                         out = os.path.join(work, f"dask{workers}-{k}")
-                        t0 = time.perf_counter()
+                        c0, t0 = worker_cpu(client), time.perf_counter()
                         rep = ad.translate_files(client, [src], out, model, threads=threads, progress=False)
-                        times.append(time.perf_counter() - t0)
+                        runs.append((time.perf_counter() - t0, worker_cpu(client) - c0))
                         assert rep.ok and len(rep.done) == args.files, rep
                         assert tree(out) == reference, "Dask outputs differ from the CLI's"
-                    rows.append((f"Dask, {workers} worker process(es) x {threads} thread(s), cold", times[0]))
+                    rows.append((f"Dask, {workers} worker process(es) x {threads} thread(s), cold", *runs[0]))
                     rows.append((f"Dask, {workers} worker process(es) x {threads} thread(s), warm",
-                                 statistics.median(times[1:])))
+                                 statistics.median(r[0] for r in runs[1:]), statistics.median(r[1] for r in runs[1:])))
             finally:
                 cluster.close()
 
         cli_all = [r for r in rows if r[0].startswith("CLI") and f"x {args.cores} thread" in r[0]][0][1]
         print(f"# {args.files} files x {args.sentences} sentences, model {os.path.basename(model)}, "
-              f"{args.cores} core(s), median of {args.repeats} (cold: 1 run); outputs identical to the CLI's")
-        print(f"{'configuration':<52} {'seconds':>8} {'files/s':>8} {'vs CLI':>7}")
-        for name, sec in rows:
-            print(f"{name:<52} {sec:8.2f} {args.files / sec:8.1f} {cli_all / sec:7.2f}")
+              f"{args.cores} core(s), OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}, "
+              f"median of {args.repeats} (cold: 1 run); outputs identical to the CLI's")
+        print(f"{'configuration':<52} {'seconds':>8} {'files/s':>8} {'vs CLI':>7} {'CPU s':>7}")
+        for name, sec, cpu_s in rows:
+            print(f"{name:<52} {sec:8.2f} {args.files / sec:8.1f} {cli_all / sec:7.2f} {cpu_s:7.2f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

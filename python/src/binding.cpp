@@ -175,6 +175,16 @@ struct PyModel {
   int threads = 0;
 };
 
+// model->method(inputs, opt) on a worker thread (run_interruptible).
+template <class R, class In>
+R call_model(const PyModel& m, In inputs, const attend::TranslateOptions& opt,
+             R (attend::Model::*method)(const In&, const attend::TranslateOptions&) const) {
+  auto model = m.model;
+  return run_interruptible<R>(m.threads, opt.cancel, [model, inputs = std::move(inputs), opt, method] {
+    return ((*model).*method)(inputs, opt);
+  });
+}
+
 struct PyTranslator {
   std::shared_ptr<attend::Translator> translator;
   std::shared_ptr<const attend::Model> model;
@@ -405,22 +415,15 @@ PYBIND11_MODULE(_attend, m) {
       .def_readonly("threads", &PyModel::threads)
       .def("translate",
            [](const PyModel& m, std::vector<std::string> texts, const attend::TranslateOptions& opt) {
-             auto model = m.model;
-             return run_interruptible<std::vector<attend::TranslationResult>>(
-                 m.threads, opt.cancel, [model, texts = std::move(texts), opt] { return model->translate(texts, opt); });
+             return call_model(m, std::move(texts), opt, &attend::Model::translate);
            })
       .def("generate",
            [](const PyModel& m, std::vector<std::vector<int32_t>> ids, const attend::TranslateOptions& opt) {
-             auto model = m.model;
-             return run_interruptible<std::vector<attend::TranslationResult>>(
-                 m.threads, opt.cancel, [model, ids = std::move(ids), opt] { return model->generate(ids, opt); });
+             return call_model(m, std::move(ids), opt, &attend::Model::generate);
            })
       .def("translate_documents",
            [](const PyModel& m, std::vector<std::string> docs, const attend::TranslateOptions& opt) {
-             auto model = m.model;
-             return run_interruptible<std::vector<attend::DocumentTranslation>>(
-                 m.threads, opt.cancel,
-                 [model, docs = std::move(docs), opt] { return model->translate_documents(docs, opt); });
+             return call_model(m, std::move(docs), opt, &attend::Model::translate_documents);
            })
       .def("translate_stream",
            [](const PyModel& m, std::string text, const attend::TranslateOptions& opt) {

@@ -83,6 +83,9 @@ def test_translate_40_files_like_the_cli(client, cli, bundled_path, sentences, t
     # (the two bad files have no output, so they are tried, and fail, again)
     assert again.done == [] and len(again.skipped) == 40 and len(again.failed) == 2
     assert {k: os.stat(os.path.join(dask_out, k)).st_mtime_ns for k in expected} == mtimes
+    # Each worker process loaded the model once, for both jobs.
+    loads = client.run(ad.loaded_models)
+    assert all(n <= 1 for n, _ in loads.values()) and any(paths == [bundled_path] for _, paths in loads.values())
 
 
 def test_summarize_40_files_like_the_cli(client, cli, sentences, tmp_path):
