@@ -76,7 +76,9 @@ ext = Extension(
     include_dirs=[os.path.join(ROOT, "include"), _pybind11_include()],
     language="c++",
     extra_compile_args=["-std=c++17", "-O2", "-fvisibility=hidden", "-Wall", "-Wextra"],
-    libraries=["dnnl"] + _pkg_config_libs("sentencepiece", ["sentencepiece"]),
+    # What libattend.a itself links (CMakeLists.txt, attend_core): keep the two lists in step.
+    libraries=["dnnl"] + _pkg_config_libs("sentencepiece", ["sentencepiece"]) + _pkg_config_libs("libcurl", ["curl"])
+    + _pkg_config_libs("libcrypto", ["crypto"]),
     extra_link_args=["-fopenmp"],
 )
 

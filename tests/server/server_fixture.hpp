@@ -6,7 +6,8 @@
 
 #include <chrono>
 #include <memory>
-#include <sstream>
+#include <mutex>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -53,11 +54,46 @@ class RunningServer {
     return c;
   }
   attend_server::Server& server() { return server_; }
-  std::string log() const { return log_.str(); }
+  // The access log once it contains `needle` (or after 5 s): the server writes a request's
+  // line after the client already has the response.
+  std::string log_containing(const std::string& needle) const {
+    for (int i = 0; i < 500; ++i) {
+      std::string text = log_buf_.text();
+      if (text.find(needle) != std::string::npos) return text;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return log_buf_.text();
+  }
   int port() const { return port_; }
 
  private:
-  std::ostringstream log_;  // written under the server's log mutex; read after requests finish
+  // The log the server writes on its threads while the test reads it: every access locked.
+  class LockedBuffer : public std::streambuf {
+   public:
+    std::string text() const {
+      std::lock_guard<std::mutex> lock(mu_);
+      return text_;
+    }
+
+   protected:
+    int_type overflow(int_type c) override {
+      if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+      std::lock_guard<std::mutex> lock(mu_);
+      text_.push_back(traits_type::to_char_type(c));
+      return c;
+    }
+    std::streamsize xsputn(const char* s, std::streamsize n) override {
+      std::lock_guard<std::mutex> lock(mu_);
+      text_.append(s, static_cast<size_t>(n));
+      return n;
+    }
+
+   private:
+    mutable std::mutex mu_;
+    std::string text_;
+  };
+  LockedBuffer log_buf_;
+  std::ostream log_{&log_buf_};
   attend_server::Server server_;
   int port_ = 0;
   std::thread thread_;

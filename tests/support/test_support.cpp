@@ -15,13 +15,15 @@ namespace fs = std::filesystem;
 
 namespace attend_test {
 
+// Absolute, so that a test which changes directory (or links to a fixture) still finds it.
 std::string fixtures_root() {
-  if (const char* env = std::getenv("ATTEND_FIXTURES"); env && *env) return env;
-  const std::vector<std::string> candidates = {
-      "../shared/fixtures", (fs::path(__FILE__).parent_path() / ".." / ".." / ".." / "shared" / "fixtures").string()};
+  const auto absolute = [](const fs::path& p) { return fs::absolute(p).lexically_normal().string(); };
+  if (const char* env = std::getenv("ATTEND_FIXTURES"); env && *env) return absolute(env);
+  const std::vector<fs::path> candidates = {
+      "../shared/fixtures", fs::path(__FILE__).parent_path() / ".." / ".." / ".." / "shared" / "fixtures"};
   for (const auto& c : candidates)
-    if (fs::is_directory(c)) return c;
-  return candidates.front();
+    if (fs::is_directory(c)) return absolute(c);
+  return absolute(candidates.front());
 }
 
 bool fixtures_available(const std::string& dir) {
