@@ -294,7 +294,7 @@ TEST_CASE("serve: a client that hangs up cancels its request", "[server][http][c
   CHECK_THAT(c.Get("/metrics")->body, Catch::Contains("attend_queue_depth{model=\"de\"} 0\n"));
 }
 
-TEST_CASE("serve: API keys (401 without, 403 wrong, Bearer or api_key), never logged; CORS", "[server][http][auth]") {
+TEST_CASE("serve: API keys (401 without, 403 wrong, Bearer or api_key), never logged, and CORS", "[server][http][auth]") {
   auto o = server_test::options();
   o.api_keys = {"s3cret-key-1", "other-key"};
   o.cors_origin = "https://example.org";
