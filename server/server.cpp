@@ -53,6 +53,9 @@ ModelSpec parse_model_spec(const std::string& arg) {
     const size_t slash = base.rfind('/');
     if (slash != std::string::npos) base = base.substr(slash + 1);
     if (base.size() > 7 && base.compare(base.size() - 7, 7, ".attend") == 0) base.resize(base.size() - 7);
+    // A hub id's name is the repository's, without @revision.
+    if (const size_t at = base.find('@'); at != std::string::npos && at > 0 && attend::is_hub_model_id(arg))
+      base.resize(at);
     s.name = base;
   }
   if (s.name.empty() || s.path.empty()) throw attend::Error("-m '" + arg + "': expected MODEL or NAME=MODEL");
@@ -140,6 +143,7 @@ void Server::Impl::load_models() {
     attend::LoadOptions lo;
     lo.threads = options.threads;
     lo.compute_type = options.compute_type;
+    lo.hub = options.hub;
     const auto t0 = Clock::now();
     try {
       m->model = attend::Model::load(spec.path, lo);

@@ -27,6 +27,7 @@ struct ServerOptions {
   int port = 5000;                     // 0: any free port (see Server::port)
   int threads = 0;                     // compute threads per model (0: all cores)
   std::string compute_type = "default";
+  attend::HubOptions hub;              // for models given as hub ids (ORG/NAME[@REVISION])
   // Dynamic batching (attend::TranslatorOptions).
   int batch_wait_ms = 5;
   int max_batch_size = 32;

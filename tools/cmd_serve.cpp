@@ -57,6 +57,7 @@ const RegisterSubcommand registered(55, [](CLI::App& app) {
   s->add_option("--api-keys", a->api_keys_file, "File with one API key per line: requests need one");
   s->add_option("--cors-origin", o.cors_origin, "Allow browsers from this origin (CORS; off by default)");
   s->add_flag("--log-text", o.log_text, "Write request texts into the access log");
+  add_hub_options(s, o.hub);
   return Subcommand{s, [a] { return run_serve(*a); }};
 });
 

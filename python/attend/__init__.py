@@ -143,6 +143,11 @@ class Model:
     """A loaded model: an Attend model file (``attend convert``), a Hugging Face checkpoint
     directory, or whatever else ``attend::Model::load`` accepts (the string is passed through).
 
+    A hub id (``"Helsinki-NLP/opus-mt-en-de"``, optionally ``@revision``) is downloaded into the
+    Hugging Face cache and converted once; an existing local path always wins. ``revision``,
+    ``cache_dir``, ``token`` and ``offline`` are the hub options (None: ``HF_HUB_CACHE``/``HF_HOME``,
+    ``HF_TOKEN``, ``HF_HUB_OFFLINE`` as huggingface_hub reads them).
+
     ``compute_type``: "default" (as the file was quantized), "auto" (fastest on this CPU),
     "fp32", "bf16" or "int8". ``threads``: OpenMP threads of each call (None: all cores).
     A Model is immutable and may be used from many threads at once; each call decodes its own
@@ -150,11 +155,14 @@ class Model:
     """
 
     def __init__(self, path: Union[str, "os.PathLike[str]"], compute_type: str = "default",
-                 threads: Optional[int] = None):
+                 threads: Optional[int] = None, revision: Optional[str] = None,
+                 cache_dir: Optional[Union[str, "os.PathLike[str]"]] = None, token: Optional[str] = None,
+                 offline: Optional[bool] = None):
         if threads is not None and threads < 1:
             raise ValueError("threads must be >= 1 (or None for all cores)")
         self.path = os.fspath(path)
-        self._m = _attend.Model(self.path, compute_type, threads or 0)
+        self._m = _attend.Model(self.path, compute_type, threads or 0, revision or "",
+                                os.fspath(cache_dir) if cache_dir is not None else "", token or "", offline)
 
     def __repr__(self) -> str:
         return f"attend.Model({self.path!r})"

@@ -85,14 +85,20 @@ class ModelInfo:
     cpu_isa: str
 
 class Model:
-    """A loaded model (Attend file, Hugging Face directory, or anything Model::load accepts).
+    """A loaded model (Attend file, Hugging Face directory, or a hub id ORG/NAME[@REVISION],
+    downloaded into the Hugging Face cache and converted once; an existing local path wins).
+
+    revision, cache_dir, token, offline: hub options (None: as huggingface_hub reads its
+    environment: HF_HUB_CACHE / HF_HOME, HF_TOKEN, HF_HUB_OFFLINE).
 
     compute_type: "default", "auto", "fp32", "bf16" or "int8"; threads: OpenMP threads per call
     (None: all cores). Immutable and safe to use from many threads at once.
     """
     path: str
     def __init__(self, path: Union[str, os.PathLike[str]], compute_type: str = "default",
-                 threads: Optional[int] = None) -> None: ...
+                 threads: Optional[int] = None, revision: Optional[str] = None,
+                 cache_dir: Optional[Union[str, os.PathLike[str]]] = None, token: Optional[str] = None,
+                 offline: Optional[bool] = None) -> None: ...
     @overload
     def translate(self, texts: _Text, beam_size: Optional[int] = None, max_length: Optional[int] = None,
                   num_hypotheses: int = 1, src_lang: Optional[str] = None, tgt_lang: Optional[str] = None,

@@ -111,7 +111,8 @@ class Stream:
 class Model:
     """attend::Model with the thread count its calls use."""
     threads: int
-    def __init__(self, path: str, compute_type: str = "default", threads: int = 0) -> None: ...
+    def __init__(self, path: str, compute_type: str = "default", threads: int = 0, revision: str = "",
+                 cache_dir: str = "", token: str = "", offline: Optional[bool] = None) -> None: ...
     def translate(self, texts: List[str], options: TranslateOptions) -> List[TranslationResult]:
         """Model::translate on a worker thread (GIL released, Ctrl-C cancels)."""
     def generate(self, ids: List[List[int]], options: TranslateOptions) -> List[TranslationResult]:

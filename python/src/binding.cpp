@@ -403,15 +403,22 @@ PYBIND11_MODULE(_attend, m) {
       .def("close", &Stream::close);
 
   py::class_<PyModel>(m, "Model")
-      .def(py::init([](const std::string& path, const std::string& compute_type, int threads) {
+      .def(py::init([](const std::string& path, const std::string& compute_type, int threads,
+                       const std::string& revision, const std::string& cache_dir, const std::string& token,
+                       std::optional<bool> offline) {
              attend::LoadOptions lo;
              lo.compute_type = compute_type;
              lo.threads = threads;
+             lo.hub.revision = revision;
+             lo.hub.cache_dir = cache_dir;
+             lo.hub.token = token;
+             lo.hub.offline = offline;
              auto loaded = run_interruptible<std::shared_ptr<const attend::Model>>(
                  threads, attend::CancelToken(), [path, lo] { return attend::Model::load(path, lo); });
              return PyModel{std::move(loaded), threads};
            }),
-           py::arg("path"), py::arg("compute_type") = "default", py::arg("threads") = 0)
+           py::arg("path"), py::arg("compute_type") = "default", py::arg("threads") = 0, py::arg("revision") = "",
+           py::arg("cache_dir") = "", py::arg("token") = "", py::arg("offline") = py::none())
       .def_readonly("threads", &PyModel::threads)
       .def("translate",
            [](const PyModel& m, std::vector<std::string> texts, const attend::TranslateOptions& opt) {

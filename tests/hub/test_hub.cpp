@@ -1,14 +1,18 @@
 // tests/hub/test_hub.cpp — hub model ids against the loopback mock hub (mock_hub.hpp): download
 // and translate equal to the local checkpoint, huggingface_hub's cache layout both ways, resume
-// after a cut connection, checksum, 401/404, offline mode, convert-once, concurrent downloads.
+// after a cut connection, checksum, 401/404, offline mode, convert-once, concurrent downloads, `attend serve -m ID`.
 #include <catch2/catch.hpp>
 
+#include <httplib.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -512,4 +516,51 @@ TEST_CASE("the C API loads and downloads hub ids with load options", "[hub][c]")
   attend_result_free(r);
   attend_model_free(m);
   attend_load_options_free(o);
+}
+
+TEST_CASE("attend serve -m ORG/NAME downloads the model and serves it", "[hub][cli][server]") {
+  if (!fixtures_available(marian_dir())) return;
+  HubEnv env;
+  MockHub hub;
+  hub.add(repo_from_dir("org/served", kCommit, marian_dir()));
+  CommandOptions co;
+  co.env = {{"HF_ENDPOINT", hub.endpoint()}, {"HF_HUB_CACHE", env.cache}};
+  co.stdout_file = env.tmp.file("out.txt");
+  co.stderr_file = env.tmp.file("err.txt");
+  BackgroundCommand child({attend_cli(), "serve", "-m", "org/served@main", "--port", "0", "--threads", "1",
+                           "--drain-seconds", "5", "--keep-alive", "1"},
+                          co);
+  int port = 0;
+  for (int i = 0; i < 6000 && port == 0; ++i) {  // download, convert, load: at most 60 s
+    const std::string out = read_file(co.stdout_file);
+    const std::string mark = "listening on http://127.0.0.1:";
+    const size_t p = out.find(mark);
+    if (p != std::string::npos && out.find('\n', p) != std::string::npos)
+      port = std::stoi(out.substr(p + mark.size()));
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  INFO(read_file(co.stderr_file));
+  REQUIRE(port > 0);
+  httplib::Client c("127.0.0.1", port);
+  c.set_read_timeout(60, 0);
+  auto models = c.Get("/v1/models");
+  REQUIRE(models);
+  const auto listed = nlohmann::json::parse(models->body);
+  CHECK(listed["models"][0]["name"] == "served");  // the repository's name, without @main
+  auto r = c.Post("/v1/translate", nlohmann::json{{"text", kSentences}, {"beam_size", 2}, {"max_length", 9}}.dump(),
+                  "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  attend::TranslateOptions opt;
+  opt.generation.num_beams = 2;
+  opt.generation.max_length = 9;
+  std::vector<std::string> want, got;
+  for (const auto& t : attend::Model::load(marian_dir())->translate(kSentences, opt)) want.push_back(t.hypotheses.at(0).text);
+  INFO(r->body);
+  const auto answer = nlohmann::json::parse(r->body);
+  for (const auto& t : answer.at("translations")) got.push_back(t["text"].get<std::string>());
+  CHECK(got == want);
+  CHECK(child.kill(SIGTERM));
+  CHECK(child.wait().exit_code == 0);
 }
