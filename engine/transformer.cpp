@@ -9,6 +9,7 @@
 
 #include "attend/error.hpp"
 #include "engine/kernels/attention.hpp"
+#include "engine/kernels/profile.hpp"
 #include "engine/mapped_file.hpp"
 #include "engine/positions.hpp"
 #include "engine/kernels/quantize.hpp"
@@ -258,8 +259,18 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
   }
   std::vector<float> flb;
   if (s.final_logits_bias) flb = w.get("final_logits_bias", {s.vocab_size});
+  // The LM head (often 100+ MB, tied to the embeddings) is converted in blocks of rows, each
+  // block's mapped pages dropped once converted: the float32 matrix is never resident whole
+  // beside its converted copy.
+  Linear::RowsDone drop_rows;
+  if (const HostTensor* v = w.view_f32("lm_head.weight", {s.vocab_size, d})) {
+    drop_rows = [v, d](int64_t r0, int64_t r1) {
+      release_pages(*v, static_cast<size_t>(r0 * d) * 4, static_cast<size_t>(r1 * d) * 4);
+    };
+  }
   w.with_f32("lm_head.weight", {s.vocab_size, d}, [&](const float* lm) {
-    lm_head_.init(lm, s.vocab_size, d, flb.empty() ? nullptr : flb.data(), Epilogue::None, Activation::Relu, ct);
+    lm_head_.init(lm, s.vocab_size, d, flb.empty() ? nullptr : flb.data(), Epilogue::None, Activation::Relu, ct,
+                  drop_rows);
   });
 }
 
@@ -471,7 +482,17 @@ void DecoderState::relayout(int new_rows, int new_t, bool gather) {
   cap_t_ = new_t;
 }
 
-float* DecoderState::step(const std::vector<int32_t>& tokens) {
+float* DecoderState::step(const std::vector<int32_t>& tokens) { return run_step(tokens, false); }
+
+float* DecoderState::step_deferred(const std::vector<int32_t>& tokens) { return run_step(tokens, true); }
+
+void DecoderState::finish_row(int row) {
+  if (!deferred_ || row < 0 || row >= rows_) return;
+  const size_t V = static_cast<size_t>(m_.spec_.vocab_size);
+  m_.lm_head_.finish_row(logits_.data() + static_cast<size_t>(row) * V, lm_row_scale_[static_cast<size_t>(row)]);
+}
+
+float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
   const ArchSpec& s = m_.spec_;
   const int R = rows_;
   if (static_cast<int>(tokens.size()) != R) throw Error("decoder step: token count differs from row count");
@@ -531,6 +552,8 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
     float* kc = k_cache_[l].get();
     float* vc = v_cache_[l].get();
     const int64_t slot_stride = static_cast<int64_t>(cap_t_) * inner;
+    {
+      profile::Scope timed(profile::Part::Attention);
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < R; ++r) {
       const float* row = qkv_.data() + static_cast<int64_t>(r) * 3 * inner;
@@ -553,6 +576,7 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
       attend_row(row, kv, sb, H, dh, scale, ctx_.data() + static_cast<int64_t>(r) * inner,
                  att_scratch_.data() + static_cast<size_t>(omp_get_thread_num()) * scratch_len);
     }
+    }
     L.self_attn.out.forward(ctx_.data(), R, x_.data());
     if (!s.pre_norm) L.self_attn.norm.forward(x_.data(), R, x_.data());
 
@@ -564,6 +588,8 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
     }
     L.cross_attn.q.forward(src, R, qkv_.data());
     const float* ckv = enc_->cross_kv[l].data();
+    {
+      profile::Scope timed(profile::Part::Attention);
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < R; ++r) {
       const int b = row_input_[r];
@@ -576,6 +602,7 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
       attend_row(qkv_.data() + static_cast<int64_t>(r) * inner, kv, ScoreBias{}, H, dh, scale,
                  ctx_.data() + static_cast<int64_t>(r) * inner,
                  att_scratch_.data() + static_cast<size_t>(omp_get_thread_num()) * scratch_len);
+    }
     }
     L.cross_attn.out.forward(ctx_.data(), R, x_.data());
     if (!s.pre_norm) L.cross_attn.norm.forward(x_.data(), R, x_.data());
@@ -591,7 +618,13 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
     for (auto& v : x_) v *= s.logits_scale;
   }
   logits_.resize(static_cast<size_t>(R) * s.vocab_size);
-  m_.lm_head_.forward(x_.data(), R, logits_.data());
+  deferred_ = false;
+  if (defer) {
+    lm_row_scale_.resize(static_cast<size_t>(R));
+    deferred_ = m_.lm_head_.forward_deferred(x_.data(), R, logits_.data(), lm_row_scale_.data());
+  } else {
+    m_.lm_head_.forward(x_.data(), R, logits_.data());
+  }
   t_ = t + 1;
   return logits_.data();
 }

@@ -97,6 +97,8 @@ class DecoderState : public StepModel {
   int vocab_size() const override;
   int num_rows() const override { return rows_; }
   float* step(const std::vector<int32_t>& tokens) override;
+  float* step_deferred(const std::vector<int32_t>& tokens) override;
+  void finish_row(int row) override;
   void select_rows(const std::vector<int32_t>& src) override;
   bool exact_scores() const override { return m_.compute_type() == ComputeType::F32; }
   // Optional: after each step, append the embedding output and every layer's output
@@ -114,6 +116,7 @@ class DecoderState : public StepModel {
   void ensure_capacity(int rows, int t);
   void compact_rows();
   void relayout(int new_rows, int new_t, bool gather);
+  float* run_step(const std::vector<int32_t>& tokens, bool defer);
 
   const Transformer& m_;
   std::shared_ptr<const EncoderOutput> enc_;
@@ -127,6 +130,8 @@ class DecoderState : public StepModel {
   std::vector<int32_t> row_tmp_, positions_;
   std::vector<float> x_, norm_, qkv_, ctx_, h1_, h2_, logits_, att_scratch_, rel_bias_;
   std::vector<std::vector<float>>* record_ = nullptr;
+  std::vector<float> lm_row_scale_;  // step_deferred: per row, the int8 LM head's row scale
+  bool deferred_ = false;            // the last step left finish_row() to the caller
 };
 
 }  // namespace attend

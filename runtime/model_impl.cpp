@@ -10,6 +10,7 @@
 #include "engine/mapped_file.hpp"
 #include "engine/model_file.hpp"
 #include "models/converter.hpp"
+#include "runtime/threads.hpp"
 
 namespace attend {
 namespace {
@@ -135,6 +136,7 @@ std::vector<std::vector<Hypothesis>> Model::Impl::generate_batch(const std::vect
     mask[b].assign(S, 0);
     std::fill(mask[b].begin(), mask[b].begin() + static_cast<std::ptrdiff_t>(ids[b].size()), 1);
   }
+  CallThreads threads;  // fewer threads while other processes keep cores busy (runtime/threads.hpp)
   auto enc = net->encode(padded, mask);
   DecoderState state(*net, enc);
   return attend::generate(state, config, on_step);
@@ -159,6 +161,7 @@ GenerationConfig Model::Impl::validate(const TranslateOptions& options) const {
 
 std::unique_ptr<Model::Impl> load_model_impl(const std::string& path, int weights_source,
                                             const std::string& compute_type) {
+  start_busy_window();  // the first batch's thread count looks at the machine over the load
   if (is_hf_checkpoint_dir(path)) {
     ConvertedModel cm = convert_hf_checkpoint(path, static_cast<WeightsSource>(weights_source));
     nlohmann::json doc = cm.model;

@@ -263,6 +263,20 @@ ATTEND_API void convert_model(const std::string& hf_dir, const std::string& outp
 // Threads used by the calling thread's Attend calls (OpenMP / oneDNN).
 ATTEND_API void set_num_threads(int threads);
 
+// --- Engine time profile (issue 12): wall time spent in parts of the engine by every call
+// since the last reset_engine_times(), summed over calling threads (with one caller at a time
+// each part is a share of that caller's wall time). `attend bench` prints the matmul share.
+struct EngineTimes {
+  double matmul_s = 0.0;        // oneDNN matmul executions (encoder, decoder and LM head)
+  double linear_extra_s = 0.0;  // int8 activation quantization / bf16 conversion, int8 epilogues
+  double attention_s = 0.0;     // decoder self- and cross-attention over the caches
+  double norm_s = 0.0;          // layer norms and RMS norms
+  double search_s = 0.0;        // beam search per step: log_softmax, processors, top-k, bookkeeping
+  long long matmul_calls = 0;
+};
+ATTEND_API EngineTimes engine_times();
+ATTEND_API void reset_engine_times();
+
 ATTEND_API const char* version();
 
 }  // namespace attend
