@@ -147,7 +147,24 @@ void Linear::init_weights(const float* weight, ComputeType compute, const RowsDo
   // The HF [out, in] row-major matrix is the [in, out] weight matrix in "ba" order. Rows
   // [r0, r0 + n) of it are columns [r0, r0 + n) of that matrix: each block is reordered into
   // its sub-memory of the blocked weights (int8: quantized first, per channel as a whole).
+  // int8 weights may carry a compensation buffer after the data (s8 x s8 on VNNI): no
+  // sub-memory reorders then; the rows are quantized block by block into one int8 matrix
+  // (a quarter of the float size) and reordered once.
+  const bool has_extra = weights_.get_desc().data.extra.flags != 0;
   const int64_t block = row_block_of(weights_.get_desc(), out_, in_);
+  if (ct_ == ComputeType::I8 && (has_extra || block == out_)) {
+    std::vector<int8_t> q(static_cast<size_t>(out_ * in_));
+    const int64_t qblock = block == out_ ? out_ : std::max<int64_t>(1, (int64_t{1} << 21) / in_);
+    for (int64_t r0 = 0; r0 < out_; r0 += qblock) {
+      const int64_t n = std::min(qblock, out_ - r0);
+      quantize_per_channel(weight + r0 * in_, n, in_, q.data() + r0 * in_, col_scale_.data() + r0);
+      if (rows_done) rows_done(r0, r0 + n);
+    }
+    memory user(memory::desc({in_, out_}, dt::s8, tag::ba), eng, q.data());
+    dnnl::reorder(user, weights_).execute(thread_stream(), user, weights_);
+    thread_stream().wait();
+    return;
+  }
   std::vector<int8_t> q;
   for (int64_t r0 = 0; r0 < out_; r0 += block) {
     const int64_t n = std::min(block, out_ - r0);
