@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <dnnl.h>
+#include <immintrin.h>
 
 #include "attend/error.hpp"
 #include "engine/kernels/simd.hpp"
@@ -34,11 +35,46 @@ struct Block {
         m(kQueryBlock), l(kQueryBlock) {}
 };
 
+__attribute__((target("avx512f"))) float row_max_avx512(const float* row, int n) {
+  __m512 acc = _mm512_set1_ps(kNegInf);
+  int c = 0;
+  for (; c + 16 <= n; c += 16) acc = _mm512_mask_max_ps(acc, 0xFFFF, acc, _mm512_loadu_ps(row + c));  // (the unmasked form warns in GCC 12)
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, acc);
+  float mx = kNegInf;
+  for (float v : lanes) mx = v > mx ? v : mx;
+  for (; c < n; ++c) mx = row[c] > mx ? row[c] : mx;
+  return mx;
+}
+
+float row_max(const float* row, int n) {
+  if (simd::has_avx512()) return row_max_avx512(row, n);
+  float mx = kNegInf;
+  for (int c = 0; c < n; ++c) mx = row[c] > mx ? row[c] : mx;
+  return mx;
+}
+
+// row[c] += b[c] (window keys that are all usable), or the masked form.
+ATTEND_MULTIVERSION
+void add_bias(float* row, const float* b, int lo, int hi) {
+#pragma omp simd
+  for (int c = lo; c < hi; ++c) row[c] += b[c];
+}
+ATTEND_MULTIVERSION
+void add_bias_masked(float* row, const float* b, const int32_t* ok, int lo, int hi) {
+#pragma omp simd
+  for (int c = lo; c < hi; ++c) row[c] = ok[c] ? row[c] + b[c] : kNegInf;
+}
+ATTEND_MULTIVERSION
+void mask_keys(float* row, const int32_t* ok, int lo, int hi) {
+#pragma omp simd
+  for (int c = lo; c < hi; ++c) row[c] = ok[c] ? row[c] : kNegInf;
+}
+
 // Online-softmax update of query row r with the nc scores in `row` (masked = -inf): the row
 // becomes its weights exp(s - m_new); returns the factor the row's earlier output is scaled by.
 inline float absorb(float* row, int nc, float& m, float& l) {
-  float mx = kNegInf;
-  for (int c = 0; c < nc; ++c) mx = std::max(mx, row[c]);
+  const float mx = row_max(row, nc);
   if (mx == kNegInf) {
     std::fill(row, row + nc, 0.0f);
     return 1.0f;
@@ -76,19 +112,22 @@ void run_block(const WindowAttention& a, int h, int i0, int i1, Block& B) {
     const int nc = std::min(kKeyChunk, jhi - j0);
     sgemm('N', 'T', nq, nc, dh, a.scale, qh, a.q_stride, a.k + static_cast<int64_t>(j0) * a.kv_stride + h * dh,
           a.kv_stride, 0.0f, B.s.data(), kKeyChunk);
+    const int32_t* ok = a.key_ok + j0;
+    bool all_ok = true;
+    for (int c = 0; c < nc && all_ok; ++c) all_ok = ok[c] != 0;
     for (int r = 0; r < nq; ++r) {
       const int i = i0 + r;
       float* row = B.s.data() + static_cast<size_t>(r) * kKeyChunk;
       // keys of this chunk inside the window of query i: [lo, hi)
-      const int lo = std::max(j0, i - R) - j0, hi = std::min(j0 + nc, i + R + 1) - j0;
-      for (int c = 0; c < std::min(lo, nc); ++c) row[c] = kNegInf;
-      for (int c = std::max(hi, 0); c < nc; ++c) row[c] = kNegInf;
-      const int32_t* ok = a.key_ok + j0;
+      const int lo = std::clamp(i - R - j0, 0, nc), hi = std::clamp(i + R + 1 - j0, lo, nc);
+      std::fill(row, row + lo, kNegInf);
+      std::fill(row + hi, row + nc, kNegInf);
       if (bias_h) {
         const float* b = bias_h + (j0 - i + R);  // b[c] = bias of offset (j0 + c) - i
-        for (int c = std::max(lo, 0); c < std::min(hi, nc); ++c) row[c] = ok[c] ? row[c] + b[c] : kNegInf;
-      } else {
-        for (int c = std::max(lo, 0); c < std::min(hi, nc); ++c) if (!ok[c]) row[c] = kNegInf;
+        if (all_ok) add_bias(row, b, lo, hi);
+        else add_bias_masked(row, b, ok, lo, hi);
+      } else if (!all_ok) {
+        mask_keys(row, ok, lo, hi);
       }
       alpha[r] = absorb(row, nc, B.m[r], B.l[r]);
     }
