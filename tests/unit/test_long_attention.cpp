@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "attend/attend.hpp"
 #include "engine/kernels/window_attention.hpp"
 #include "engine/transformer.hpp"
 #include "runtime/model_impl.hpp"
@@ -200,4 +201,23 @@ TEST_CASE("long encodes stay in linear memory (T5 full attention 8,192 tokens, L
     for (float v : enc->hidden) finite = finite && std::isfinite(v);
     CHECK(finite);
   }
+}
+
+TEST_CASE("info names the encoder attention, its windows and the longest input", "[attention][long][info]") {
+  const std::string root = fixtures_long_root();
+  if (!attend_test::fixtures_available(root + "/models/led")) return;
+  const auto led = attend::Model::load(root + "/models/led")->info();
+  CHECK(led.family == "led");
+  CHECK(led.encoder_attention == "led_sliding_window");
+  CHECK(led.attention_window == std::vector<int>{8, 16});
+  CHECK(led.max_input_length == 256);  // the 256-row encoder table, a multiple of the largest window
+  const auto tg = attend::Model::load(root + "/models/longt5_tglobal")->info();
+  CHECK(tg.encoder_attention == "longt5_transient_global");
+  CHECK(tg.local_radius == 5);
+  CHECK(tg.global_block_size == 4);
+  CHECK(tg.max_input_length == 16384);
+  const auto local = attend::Model::load(root + "/models/longt5_local")->info();
+  CHECK(local.encoder_attention == "longt5_local");
+  CHECK(local.local_radius == 4);
+  CHECK(local.global_block_size == 0);
 }
