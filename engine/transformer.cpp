@@ -472,11 +472,11 @@ std::shared_ptr<const EncoderOutput> Transformer::encode(const std::vector<std::
   const int64_t d = s.d_model;
   const int64_t N = static_cast<int64_t>(B) * S;
   const int H = s.encoder_heads, inner = inner_;
-  std::vector<float>& x = out->hidden;
+  LargeFloats& x = out->hidden;
   x.resize(N * d);
   embed(flat.data(), N, positions.data(), false, x.data());
   if (s.layernorm_embedding) enc_emb_norm_.forward(x.data(), N, x.data());
-  if (record_layers) out->layer_states.push_back(x);
+  if (record_layers) out->layer_states.emplace_back(x.begin(), x.end());
 
   EncodeContext c;
   c.B = B;
@@ -529,7 +529,7 @@ std::shared_ptr<const EncoderOutput> Transformer::encode(const std::vector<std::
   {
     const int64_t ffn = s.encoder_ffn_dim;
     const int64_t chunk = std::min<int64_t>(N, kFfnRowChunk);
-    std::vector<float> norm_buf(N * d), qkv(N * 3 * inner), ctx(N * inner), h1(chunk * ffn), h2(s.gated_ffn ? chunk * ffn : 0);
+    LargeFloats norm_buf(N * d), qkv(N * 3 * inner), ctx(N * inner), h1(chunk * ffn), h2(s.gated_ffn ? chunk * ffn : 0);
     for (size_t l = 0; l < enc_layers_.size(); ++l) {
       const EncoderLayer& L = enc_layers_[l];
       const float* src = x.data();
@@ -545,12 +545,12 @@ std::shared_ptr<const EncoderOutput> Transformer::encode(const std::vector<std::
         const int64_t rows = std::min(chunk, N - r0);
         feed_forward(L.ffn, x.data() + r0 * d, rows, norm_buf.data() + r0 * d, h1.data(), h2.data());
       }
-      if (record_layers) out->layer_states.push_back(x);
+      if (record_layers) out->layer_states.emplace_back(x.begin(), x.end());
     }
   }  // the layer buffers are freed before the cross-attention keys and values are made
   if (s.encoder_final_norm) {
     enc_final_norm_.forward(x.data(), N, x.data());
-    if (record_layers) out->layer_states.back() = x;
+    if (record_layers) out->layer_states.back().assign(x.begin(), x.end());
   }
   out->cross_kv.resize(dec_layers_.size());
   for (size_t l = 0; l < dec_layers_.size(); ++l) {

@@ -11,6 +11,7 @@
 
 #include "engine/arch_spec.hpp"
 #include "engine/kernels/dnnl_ops.hpp"
+#include "engine/kernels/large_buffer.hpp"
 #include "engine/host_tensor.hpp"
 #include "engine/step_model.hpp"
 
@@ -49,8 +50,8 @@ struct DecoderLayer {
 struct EncoderOutput {
   int batch = 0, src_len = 0;
   std::vector<int32_t> mask;                   // [B, S], 1 = real token
-  std::vector<float> hidden;                   // [B*S, d] final encoder states
-  std::vector<std::vector<float>> cross_kv;    // per decoder layer: [B*S, 2*inner] (k | v)
+  LargeFloats hidden;                          // [B*S, d] final encoder states
+  std::vector<LargeFloats> cross_kv;           // per decoder layer: [B*S, 2*inner] (k | v)
   std::vector<std::vector<float>> layer_states;  // optional: embeddings + every layer output
 };
 
