@@ -356,6 +356,14 @@ constexpr int64_t kFfnRowChunk = 1024;
 
 }  // namespace
 
+// Decoder cross-attention over sources of at least this many positions runs blockwise per input
+// (window_attention), shorter ones row by row (attend_row).
+int kBlockedCrossMinLength = 1024;
+
+namespace {
+
+}  // namespace
+
 void Transformer::encoder_attention(int layer, const EncodeContext& c, const float* src, float* qkv, float* ctx) const {
   const ArchSpec& s = spec_;
   const EncoderLayer& L = enc_layers_[static_cast<size_t>(layer)];
@@ -715,6 +723,42 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
     }
     L.cross_attn.q.forward(src, R, qkv_.data());
     const float* ckv = enc_->cross_kv[l].data();
+    if (S >= kBlockedCrossMinLength) {
+      // Long source: the rows of one input (its beams) meet its keys together, blockwise
+      // (each key and value read once per step and head, not once per row).
+      cross_rows_.resize(static_cast<size_t>(R));
+      cross_q_.resize(static_cast<size_t>(R) * inner);
+      cross_ctx_.resize(static_cast<size_t>(R) * inner);
+      for (int b = 0; b < enc_->batch; ++b) {
+        int n = 0;
+        for (int r = 0; r < R; ++r) {
+          if (row_input_[r] != b) continue;
+          cross_rows_[n] = r;
+          std::copy_n(qkv_.data() + static_cast<int64_t>(r) * inner, inner, cross_q_.data() + static_cast<int64_t>(n) * inner);
+          ++n;
+        }
+        if (n == 0) continue;
+        WindowAttention a;
+        a.q = cross_q_.data();
+        a.q_stride = inner;
+        a.k = ckv + static_cast<int64_t>(b) * S * 2 * inner;
+        a.v = a.k + inner;
+        a.kv_stride = 2 * inner;
+        a.length = S;
+        a.queries = n;
+        a.heads = H;
+        a.head_dim = dh;
+        a.scale = scale;
+        a.key_ok = enc_->mask.data() + static_cast<size_t>(b) * S;
+        a.ctx = cross_ctx_.data();
+        a.ctx_stride = inner;
+        window_attention(a);
+        for (int k = 0; k < n; ++k) {
+          std::copy_n(cross_ctx_.data() + static_cast<int64_t>(k) * inner, inner,
+                      ctx_.data() + static_cast<int64_t>(cross_rows_[k]) * inner);
+        }
+      }
+    } else
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < R; ++r) {
       const int b = row_input_[r];

@@ -105,6 +105,10 @@ class Transformer {
   Linear lm_head_;
 };
 
+// Sources of at least this many positions: decoder cross-attention blockwise per input (a
+// variable so tests can lower it and run the blocked path on short fixtures).
+extern int kBlockedCrossMinLength;
+
 // Decoder rows advancing one token per step over a shared encoder output.
 class DecoderState : public StepModel {
  public:
@@ -141,6 +145,8 @@ class DecoderState : public StepModel {
   std::vector<int32_t> slots_, slots_tmp_;  // [cap_rows][cap_t]: slot holding row r's position j
   std::vector<int32_t> row_tmp_, positions_;
   std::vector<float> x_, norm_, qkv_, ctx_, h1_, h2_, logits_, att_scratch_, rel_bias_;
+  std::vector<int32_t> cross_rows_;          // long sources: the rows of one input
+  std::vector<float> cross_q_, cross_ctx_;   //   their queries and contexts, gathered
   std::vector<std::vector<float>>* record_ = nullptr;
 };
 

@@ -100,14 +100,15 @@ void scale_rows(float* o, int rows, int head_dim, const float* alpha) {
 
 void run_block(const WindowAttention& a, int h, int i0, int i1, Block& B) {
   const int nq = i1 - i0, dh = a.head_dim, L = a.length;
-  const int R = window_radius(a);
+  const bool cross = a.queries > 0;
+  const int R = cross ? L : window_radius(a);
   std::fill(B.m.begin(), B.m.begin() + nq, kNegInf);
   std::fill(B.l.begin(), B.l.begin() + nq, 0.0f);
   std::fill(B.o.begin(), B.o.begin() + static_cast<size_t>(nq) * dh, 0.0f);
   float alpha[kQueryBlock];
   const float* qh = a.q + static_cast<int64_t>(i0) * a.q_stride + static_cast<int64_t>(h) * dh;
-  const int jlo = std::max(0, i0 - R), jhi = std::min(L, i1 - 1 + R + 1);
-  const float* bias_h = a.offset_bias ? a.offset_bias + static_cast<size_t>(h) * (2 * R + 1) : nullptr;
+  const int jlo = cross ? 0 : std::max(0, i0 - R), jhi = cross ? L : std::min(L, i1 - 1 + R + 1);
+  const float* bias_h = a.offset_bias && !cross ? a.offset_bias + static_cast<size_t>(h) * (2 * R + 1) : nullptr;
   for (int j0 = jlo; j0 < jhi; j0 += kKeyChunk) {
     const int nc = std::min(kKeyChunk, jhi - j0);
     sgemm('N', 'T', nq, nc, dh, a.scale, qh, a.q_stride, a.k + static_cast<int64_t>(j0) * a.kv_stride + h * dh,
@@ -119,7 +120,7 @@ void run_block(const WindowAttention& a, int h, int i0, int i1, Block& B) {
       const int i = i0 + r;
       float* row = B.s.data() + static_cast<size_t>(r) * kKeyChunk;
       // keys of this chunk inside the window of query i: [lo, hi)
-      const int lo = std::clamp(i - R - j0, 0, nc), hi = std::clamp(i + R + 1 - j0, lo, nc);
+      const int lo = cross ? 0 : std::clamp(i - R - j0, 0, nc), hi = cross ? nc : std::clamp(i + R + 1 - j0, lo, nc);
       std::fill(row, row + lo, kNegInf);
       std::fill(row + hi, row + nc, kNegInf);
       if (bias_h) {
@@ -164,7 +165,8 @@ void run_block(const WindowAttention& a, int h, int i0, int i1, Block& B) {
 
 void window_attention(const WindowAttention& a) {
   if (a.length <= 0) return;
-  const int blocks = (a.length + kQueryBlock - 1) / kQueryBlock;
+  const int nq = a.queries > 0 ? a.queries : a.length;
+  const int blocks = (nq + kQueryBlock - 1) / kQueryBlock;
   const int tasks = blocks * a.heads;
 #pragma omp parallel if (tasks > 1)
   {
@@ -173,7 +175,7 @@ void window_attention(const WindowAttention& a) {
     for (int t = 0; t < tasks; ++t) {
       const int qb = t / a.heads, h = t % a.heads;  // heads of one block next to each other: shared rows in cache
       const int i0 = qb * kQueryBlock;
-      run_block(a, h, i0, std::min(a.length, i0 + kQueryBlock), B);
+      run_block(a, h, i0, std::min(nq, i0 + kQueryBlock), B);
     }
   }
 }

@@ -39,6 +39,9 @@ struct WindowAttention {
   const int32_t* query_group = nullptr;  // [length], with extra_bias
   float* ctx = nullptr;
   int64_t ctx_stride = 0;
+  // Cross-attention: `queries` query rows (not positions of the key sequence), every one of
+  // which sees every usable key (radius and offset bias unused). 0 = self-attention above.
+  int queries = 0;
 };
 
 // Runs all heads and query blocks (OpenMP parallel inside). A query with no visible key gets 0.
