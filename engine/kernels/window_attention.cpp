@@ -171,7 +171,7 @@ void window_attention(const WindowAttention& a) {
 #pragma omp parallel if (tasks > 1)
   {
     Block B(a.head_dim);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 2)  // a thread preempted on a busy machine does not hold the others up
     for (int t = 0; t < tasks; ++t) {
       const int qb = t / a.heads, h = t % a.heads;  // heads of one block next to each other: shared rows in cache
       const int i0 = qb * kQueryBlock;
