@@ -131,6 +131,12 @@ ModelInfo Model::info() const {
   i.cpu_isa = impl_->cpu_isa;
   i.source_language = impl_->source_language;
   i.target_language = impl_->target_language;
+  i.encoder_attention = encoder_attention_name(s.encoder_attention);
+  i.attention_window = s.attention_window;
+  i.local_radius = s.local_radius;
+  i.global_block_size = s.global_block_size;
+  i.max_input_length = s.max_input_length > 0 ? s.max_input_length
+                       : s.positions != PositionKind::RelativeBuckets ? s.max_positions : 0;
   return i;
 }
 

@@ -125,7 +125,8 @@ GenerationConfig Model::Impl::resolve(const GenerationOptions& o, const std::str
 
 std::vector<std::vector<Hypothesis>> Model::Impl::generate_batch(const std::vector<std::vector<int32_t>>& ids,
                                                                  const GenerationConfig& config,
-                                                                 const StepCallback& on_step) const {
+                                                                 const StepCallback& on_step,
+                                                                 const std::vector<std::vector<int32_t>>* global_mask) const {
   size_t S = 0;
   for (const auto& r : ids) S = std::max(S, r.size());
   if (S == 0) throw Error("empty input (no tokens)");
@@ -137,7 +138,13 @@ std::vector<std::vector<Hypothesis>> Model::Impl::generate_batch(const std::vect
     std::fill(mask[b].begin(), mask[b].begin() + static_cast<std::ptrdiff_t>(ids[b].size()), 1);
   }
   CallThreads threads;  // fewer threads while other processes keep cores busy (runtime/threads.hpp)
-  auto enc = net->encode(padded, mask);
+  std::vector<std::vector<int32_t>> global;
+  if (global_mask) {
+    if (global_mask->size() != ids.size()) throw Error("global attention mask: one row per input needed");
+    global = *global_mask;
+    for (auto& row : global) row.resize(S, 0);
+  }
+  auto enc = net->encode(padded, mask, false, global_mask ? &global : nullptr);
   DecoderState state(*net, enc);
   return attend::generate(state, config, on_step);
 }

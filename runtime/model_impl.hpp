@@ -36,9 +36,12 @@ struct ATTEND_HIDDEN Model::Impl {  // hidden: not part of libattend.so's export
   // defaults + options (+ target language forcing for multilingual tokenizers)
   GenerationConfig resolve(const GenerationOptions& o, const std::string& tgt_lang) const;
   // Encodes one padded batch and runs search over it (on_step: see engine/search.hpp).
+  // global_mask: LED global attention per input position (null = the model's default, see
+  // Transformer::encode); rows are cut or zero-extended to the padded length.
   std::vector<std::vector<Hypothesis>> generate_batch(const std::vector<std::vector<int32_t>>& ids,
                                                       const GenerationConfig& config,
-                                                      const StepCallback& on_step = nullptr) const;
+                                                      const StepCallback& on_step = nullptr,
+                                                      const std::vector<std::vector<int32_t>>* global_mask = nullptr) const;
   // Tokenizes texts with options' languages and input prefix (throws if there is no tokenizer).
   std::vector<std::vector<int32_t>> encode_inputs(const std::vector<std::string>& inputs,
                                                   const TranslateOptions& options) const;

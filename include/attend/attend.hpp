@@ -168,6 +168,13 @@ struct ModelInfo {
   std::string compute_type;         // what the matmuls run in: "fp32", "bf16" or "int8"
   std::string compute_type_note;    // why, when it differs from the request (auto, CPU fallback)
   std::string cpu_isa;              // the CPU's best ISA as detected at load, e.g. "avx512_core_bf16"
+  // Encoder attention (long inputs): "full", "led_sliding_window", "longt5_local" or
+  // "longt5_transient_global"; LED's window per encoder layer, LongT5's local radius (blocks of
+  // radius + 1) and global block size; the longest input in tokens (0 = no bound from the model).
+  std::string encoder_attention;
+  std::vector<int> attention_window;
+  int local_radius = 0, global_block_size = 0;
+  int max_input_length = 0;
 };
 
 struct LoadOptions {
