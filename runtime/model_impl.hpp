@@ -38,7 +38,19 @@ struct ATTEND_HIDDEN Model::Impl {  // hidden: not part of libattend.so's export
   // Encodes one padded batch and runs search over it (on_step: see engine/search.hpp).
   std::vector<std::vector<Hypothesis>> generate_batch(const std::vector<std::vector<int32_t>>& ids,
                                                       const GenerationConfig& config,
-                                                      const StepCallback& on_step = nullptr) const;
+                                                      const StepCallback& on_step = nullptr,
+                                                      const SearchInputs& inputs = {},
+                                                      const std::vector<int32_t>* vocab_subset = nullptr) const;
+  // Issue 17: the next-token alternatives after each input's prefix (next_token_alternatives).
+  std::vector<std::vector<std::pair<int32_t, float>>> alternatives_batch(const std::vector<std::vector<int32_t>>& ids,
+                                                                         const GenerationConfig& config,
+                                                                         const SearchInputs& inputs, int n,
+                                                                         const std::vector<int32_t>* vocab_subset = nullptr) const;
+  // Issue 17: per input, the whole decoder prefix ([start] + [forced BOS] + prefix tokens) from
+  // options.target_prefix / target_prefix_ids; all [start] when there are none. Throws for a
+  // wrong count, ids outside the vocabulary, or a prefix that leaves no room under max_length.
+  std::vector<std::vector<int32_t>> decoder_prefixes(size_t inputs, const TranslateOptions& options,
+                                                     const GenerationConfig& config) const;
   // Tokenizes texts with options' languages and input prefix (throws if there is no tokenizer).
   std::vector<std::vector<int32_t>> encode_inputs(const std::vector<std::string>& inputs,
                                                   const TranslateOptions& options) const;

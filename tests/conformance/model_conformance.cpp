@@ -1,6 +1,7 @@
 // tests/conformance/model_conformance.cpp — fixture model checks: tensors within the stated
 // tolerance, generated ids exactly equal, scores within tolerance, for both weight files.
 #include "tests/conformance/model_conformance.hpp"
+#include "tests/conformance/decoding_conformance.hpp"
 
 #include <cmath>
 #include <fstream>
@@ -243,6 +244,8 @@ std::vector<GroupResult> check_model_folder(const std::string& folder) {
     }
     if (!gen.message.empty()) gen.status = GroupResult::Failed;
     results.push_back(gen);
+    // Issue 17: sampling warpers and target prefixes (decoding_cases.json).
+    for (auto& r : check_decoding_cases(*m, folder, label)) results.push_back(std::move(r));
   }
   return results;
 }
