@@ -119,6 +119,8 @@ GenerationConfig Model::Impl::resolve(const GenerationOptions& o, const std::str
   }
   // Sampling (issue 17): a value given explicitly is checked even without do_sample.
   if (o.do_sample) g.do_sample = *o.do_sample;
+  // Beam sampling is not supported: do_sample with the model's default num_beams samples with 1.
+  if (o.do_sample && *o.do_sample && !o.num_beams) g.num_beams = 1;
   if (o.temperature) {
     if (!(*o.temperature > 0.0f) || !std::isfinite(*o.temperature))
       throw Error("temperature must be a number > 0 (got " + std::to_string(*o.temperature) + ")");

@@ -47,6 +47,7 @@ struct GenerationOptions {
   // the processed, warped distribution (num_beams must be 1): temperature (> 0), top_k (0 = off;
   // the model default is transformers' 50), top_p and typical_p (in (0, 1], 1 = off), applied
   // in that order. seed: the same seed gives the same output on any thread count and batching.
+  // do_sample without num_beams uses num_beams 1 (the model's default beam is ignored).
   std::optional<bool> do_sample;
   std::optional<float> temperature;
   std::optional<int> top_k;
