@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "attend/error.hpp"
 #include "engine/kernels/attention.hpp"
@@ -286,7 +287,10 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
   w.with_f32("lm_head.weight", {s.vocab_size, d}, [&](const float* lm) {
     lm_head_.init(lm, s.vocab_size, d, flb.empty() ? nullptr : flb.data(), Epilogue::None, Activation::Relu, ct,
                   drop_rows);
+    lm_tied_ = dec_embed_ptr_ != nullptr &&
+               std::memcmp(lm, dec_embed_ptr_, static_cast<size_t>(s.vocab_size) * static_cast<size_t>(d) * sizeof(float)) == 0;
   });
+  lm_bias_ = std::move(flb);
 }
 
 void Transformer::embed(const int32_t* ids, int64_t n, const int32_t* positions, bool decoder, float* out) const {
@@ -590,6 +594,32 @@ DecoderState::DecoderState(const Transformer& model, std::shared_ptr<const Encod
 
 int DecoderState::vocab_size() const { return m_.spec_.vocab_size; }
 
+void DecoderState::set_vocab_subset(const std::vector<int32_t>& ids) {
+  subset_head_.reset();
+  subset_.clear();
+  if (ids.empty()) return;
+  if (!m_.lm_tied_)
+    throw Error("vocabulary shortlist: this model's output layer is not tied to its embeddings (not supported)");
+  const int V = m_.spec_.vocab_size;
+  const int64_t d = m_.spec_.d_model;
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] < 0 || ids[i] >= V || (i > 0 && ids[i] <= ids[i - 1]))
+      throw Error("vocabulary shortlist: candidate ids must be sorted, unique and inside the vocabulary");
+  subset_ = ids;
+  const size_t C = ids.size();
+  std::vector<float> w(C * static_cast<size_t>(d)), bias;
+  for (size_t c = 0; c < C; ++c)
+    std::memcpy(w.data() + c * static_cast<size_t>(d), m_.dec_embed_ptr_ + static_cast<size_t>(ids[c]) * static_cast<size_t>(d),
+                static_cast<size_t>(d) * sizeof(float));
+  if (!m_.lm_bias_.empty()) {
+    bias.resize(C);
+    for (size_t c = 0; c < C; ++c) bias[c] = m_.lm_bias_[static_cast<size_t>(ids[c])];
+  }
+  subset_head_ = std::make_unique<Linear>();
+  subset_head_->init(w.data(), static_cast<int64_t>(C), d, bias.empty() ? nullptr : bias.data(), Epilogue::None,
+                     Activation::Relu, ComputeType::F32);
+}
+
 // Cache layout per layer: [cap_rows][cap_t][inner] (slot-major): position j of row r lives in
 // slot slots_[r * cap_t + j] at [slot][j]. The beams of an input share most of their ancestors,
 // so a row's keys mostly come from a few slots, each contiguous along time (cache and TLB
@@ -814,7 +844,17 @@ float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
   }
   logits_.resize(static_cast<size_t>(R) * s.vocab_size);
   deferred_ = false;
-  if (defer) {
+  if (subset_head_) {
+    const size_t C = subset_.size();
+    subset_logits_.resize(static_cast<size_t>(R) * C);
+    subset_head_->forward(x_.data(), R, subset_logits_.data());
+    std::fill(logits_.begin(), logits_.end(), -std::numeric_limits<float>::infinity());
+    for (int r = 0; r < R; ++r) {
+      float* out = logits_.data() + static_cast<size_t>(r) * s.vocab_size;
+      const float* in = subset_logits_.data() + static_cast<size_t>(r) * C;
+      for (size_t c = 0; c < C; ++c) out[subset_[c]] = in[c];
+    }
+  } else if (defer) {
     lm_row_scale_.resize(static_cast<size_t>(R));
     deferred_ = m_.lm_head_.forward_deferred(x_.data(), R, logits_.data(), lm_row_scale_.data());
   } else {
