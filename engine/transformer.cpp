@@ -287,9 +287,13 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
   w.with_f32("lm_head.weight", {s.vocab_size, d}, [&](const float* lm) {
     lm_head_.init(lm, s.vocab_size, d, flb.empty() ? nullptr : flb.data(), Epilogue::None, Activation::Relu, ct,
                   drop_rows);
+    // the same bytes (one tensor in the file) are tied without reading them: a memcmp would
+    // page the whole mapped table back in (+100 MB peak for opus-mt)
     lm_tied_ = dec_embed_ptr_ != nullptr &&
-               std::memcmp(lm, dec_embed_ptr_, static_cast<size_t>(s.vocab_size) * static_cast<size_t>(d) * sizeof(float)) == 0;
+               (lm == dec_embed_ptr_ ||
+                std::memcmp(lm, dec_embed_ptr_, static_cast<size_t>(s.vocab_size) * static_cast<size_t>(d) * sizeof(float)) == 0);
   });
+  if (const HostTensor* v = w.view_f32("lm_head.weight", {s.vocab_size, d})) release_pages(*v);
   lm_bias_ = std::move(flb);
 }
 
