@@ -371,8 +371,8 @@ constexpr int64_t kFfnRowChunk = 1024;
 
 }  // namespace
 
-// Decoder cross-attention over sources of at least this many positions runs blockwise per input
-// (window_attention), shorter ones row by row (attend_row).
+// Sources of at least this many positions run blockwise (window_attention): decoder
+// cross-attention per input, and full encoder self-attention; shorter ones row by row (attend_row).
 int kBlockedCrossMinLength = 1024;
 
 namespace {
@@ -385,6 +385,34 @@ void Transformer::encoder_attention(int layer, const EncodeContext& c, const flo
   const int S = c.S, H = s.encoder_heads, dh = s.head_dim, inner = inner_;
   const int64_t d = s.d_model;
   const float scale = s.attention_scaling ? 1.0f / std::sqrt(static_cast<float>(dh)) : 1.0f;
+  if (s.encoder_attention == EncoderAttention::Full && S < kBlockedCrossMinLength) {
+    // Short inputs: one query row at a time (attend_row, as the decoder does). A row's result
+    // then does not depend on how far its batch is padded, so a sentence gets the same bits
+    // alone or batched with longer ones; the blocked kernel's GEMM over a padded key range
+    // rounds differently. Memory is O(S) per thread either way.
+    const int R = c.radius;  // S - 1: offset_bias holds offsets -R..R
+    const size_t scratch_len = attend_row_scratch(H, S);
+    std::vector<float> scratch(static_cast<size_t>(max_threads()) * scratch_len);
+    const int64_t N = static_cast<int64_t>(c.B) * S;
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < N; ++r) {
+      const int b = static_cast<int>(r / S), i = static_cast<int>(r % S);
+      KeyValueView kv;
+      kv.k = qkv + static_cast<int64_t>(b) * S * 3 * inner + inner;
+      kv.v = kv.k + inner;
+      kv.stride = 3 * inner;
+      kv.length = S;
+      kv.mask = c.mask + static_cast<size_t>(b) * S;
+      ScoreBias sb;
+      if (!c.offset_bias.empty()) {
+        sb.data = c.offset_bias.data() + (R - i);  // sb.data[h * (2R+1) + j] = bias of offset j - i
+        sb.head_stride = 2 * R + 1;
+      }
+      attend_row(qkv + r * 3 * inner, kv, sb, H, dh, scale, ctx + r * inner,
+                 scratch.data() + static_cast<size_t>(omp_get_thread_num()) * scratch_len);
+    }
+    return;
+  }
   std::vector<float> extra_kv, gsum, gqkv;
   for (int b = 0; b < c.B; ++b) {
     const int64_t base = static_cast<int64_t>(b) * S;

@@ -110,8 +110,9 @@ class Transformer {
   std::vector<float> lm_bias_;     // final_logits_bias (empty: none), for restricted output layers
 };
 
-// Sources of at least this many positions: decoder cross-attention blockwise per input (a
-// variable so tests can lower it and run the blocked path on short fixtures).
+// Sources of at least this many positions: full encoder self-attention and decoder
+// cross-attention run blockwise (a variable so tests can lower it and run the blocked path on
+// short fixtures). Shorter ones go row by row, which keeps a row's result independent of padding.
 extern int kBlockedCrossMinLength;
 
 // Decoder rows advancing one token per step over a shared encoder output.
