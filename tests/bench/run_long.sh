@@ -15,9 +15,9 @@ BENCH="$BUILD/tests/attend-bench-long"
 ATTEND="$BUILD/attend"
 [ -x "$BENCH" ] && [ -x "$ATTEND" ] || { echo "run_long.sh: build attend and attend-bench-long first" >&2; exit 1; }
 export OMP_NUM_THREADS=2
-LED=/tmp/bench-led-base.attend
+LED=/tmp/bench-long-led-base.attend
 LT5=/tmp/bench-long-t5-tglobal-base.attend
-T5=/tmp/bench-t5.attend
+T5=/tmp/bench-long-t5-small.attend
 [ -f "$LED" ] || "$ATTEND" make-random-model --shape led-base -o "$LED" >&2
 [ -f "$LT5" ] || "$ATTEND" make-random-model --shape long-t5-tglobal-base -o "$LT5" >&2
 [ -f "$T5" ] || "$ATTEND" make-random-model --shape t5-small -o "$T5" >&2
