@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "attend/error.hpp"
 #include "engine/kernels/attention.hpp"
+#include "engine/kernels/profile.hpp"
 #include "engine/mapped_file.hpp"
 #include "engine/positions.hpp"
 #include "engine/kernels/quantize.hpp"
@@ -273,9 +275,22 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
   }
   std::vector<float> flb;
   if (s.final_logits_bias) flb = w.get("final_logits_bias", {s.vocab_size});
+  // The LM head (often 100+ MB, tied to the embeddings) is converted in blocks of rows, each
+  // block's mapped pages dropped once converted: the float32 matrix is never resident whole
+  // beside its converted copy.
+  Linear::RowsDone drop_rows;
+  if (const HostTensor* v = w.view_f32("lm_head.weight", {s.vocab_size, d})) {
+    drop_rows = [v, d](int64_t r0, int64_t r1) {
+      release_pages(*v, static_cast<size_t>(r0 * d) * 4, static_cast<size_t>(r1 * d) * 4);
+    };
+  }
   w.with_f32("lm_head.weight", {s.vocab_size, d}, [&](const float* lm) {
-    lm_head_.init(lm, s.vocab_size, d, flb.empty() ? nullptr : flb.data(), Epilogue::None, Activation::Relu, ct);
+    lm_head_.init(lm, s.vocab_size, d, flb.empty() ? nullptr : flb.data(), Epilogue::None, Activation::Relu, ct,
+                  drop_rows);
+    lm_tied_ = dec_embed_ptr_ != nullptr &&
+               std::memcmp(lm, dec_embed_ptr_, static_cast<size_t>(s.vocab_size) * static_cast<size_t>(d) * sizeof(float)) == 0;
   });
+  lm_bias_ = std::move(flb);
 }
 
 void Transformer::embed(const int32_t* ids, int64_t n, const int32_t* positions, bool decoder, float* out) const {
@@ -579,6 +594,32 @@ DecoderState::DecoderState(const Transformer& model, std::shared_ptr<const Encod
 
 int DecoderState::vocab_size() const { return m_.spec_.vocab_size; }
 
+void DecoderState::set_vocab_subset(const std::vector<int32_t>& ids) {
+  subset_head_.reset();
+  subset_.clear();
+  if (ids.empty()) return;
+  if (!m_.lm_tied_)
+    throw Error("vocabulary shortlist: this model's output layer is not tied to its embeddings (not supported)");
+  const int V = m_.spec_.vocab_size;
+  const int64_t d = m_.spec_.d_model;
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] < 0 || ids[i] >= V || (i > 0 && ids[i] <= ids[i - 1]))
+      throw Error("vocabulary shortlist: candidate ids must be sorted, unique and inside the vocabulary");
+  subset_ = ids;
+  const size_t C = ids.size();
+  std::vector<float> w(C * static_cast<size_t>(d)), bias;
+  for (size_t c = 0; c < C; ++c)
+    std::memcpy(w.data() + c * static_cast<size_t>(d), m_.dec_embed_ptr_ + static_cast<size_t>(ids[c]) * static_cast<size_t>(d),
+                static_cast<size_t>(d) * sizeof(float));
+  if (!m_.lm_bias_.empty()) {
+    bias.resize(C);
+    for (size_t c = 0; c < C; ++c) bias[c] = m_.lm_bias_[static_cast<size_t>(ids[c])];
+  }
+  subset_head_ = std::make_unique<Linear>();
+  subset_head_->init(w.data(), static_cast<int64_t>(C), d, bias.empty() ? nullptr : bias.data(), Epilogue::None,
+                     Activation::Relu, ComputeType::F32);
+}
+
 // Cache layout per layer: [cap_rows][cap_t][inner] (slot-major): position j of row r lives in
 // slot slots_[r * cap_t + j] at [slot][j]. The beams of an input share most of their ancestors,
 // so a row's keys mostly come from a few slots, each contiguous along time (cache and TLB
@@ -630,7 +671,17 @@ void DecoderState::relayout(int new_rows, int new_t, bool gather) {
   cap_t_ = new_t;
 }
 
-float* DecoderState::step(const std::vector<int32_t>& tokens) {
+float* DecoderState::step(const std::vector<int32_t>& tokens) { return run_step(tokens, false); }
+
+float* DecoderState::step_deferred(const std::vector<int32_t>& tokens) { return run_step(tokens, true); }
+
+void DecoderState::finish_row(int row) {
+  if (!deferred_ || row < 0 || row >= rows_) return;
+  const size_t V = static_cast<size_t>(m_.spec_.vocab_size);
+  m_.lm_head_.finish_row(logits_.data() + static_cast<size_t>(row) * V, lm_row_scale_[static_cast<size_t>(row)]);
+}
+
+float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
   const ArchSpec& s = m_.spec_;
   const int R = rows_;
   if (static_cast<int>(tokens.size()) != R) throw Error("decoder step: token count differs from row count");
@@ -690,6 +741,8 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
     float* kc = k_cache_[l].get();
     float* vc = v_cache_[l].get();
     const int64_t slot_stride = static_cast<int64_t>(cap_t_) * inner;
+    {
+      profile::Scope timed(profile::Part::Attention);
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < R; ++r) {
       const float* row = qkv_.data() + static_cast<int64_t>(r) * 3 * inner;
@@ -712,6 +765,7 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
       attend_row(row, kv, sb, H, dh, scale, ctx_.data() + static_cast<int64_t>(r) * inner,
                  att_scratch_.data() + static_cast<size_t>(omp_get_thread_num()) * scratch_len);
     }
+    }
     L.self_attn.out.forward(ctx_.data(), R, x_.data());
     if (!s.pre_norm) L.self_attn.norm.forward(x_.data(), R, x_.data());
 
@@ -723,6 +777,8 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
     }
     L.cross_attn.q.forward(src, R, qkv_.data());
     const float* ckv = enc_->cross_kv[l].data();
+    {
+      profile::Scope timed(profile::Part::Attention);
     if (S >= kBlockedCrossMinLength) {
       // Long source: the rows of one input (its beams) meet its keys together, blockwise
       // (each key and value read once per step and head, not once per row).
@@ -772,6 +828,7 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
                  ctx_.data() + static_cast<int64_t>(r) * inner,
                  att_scratch_.data() + static_cast<size_t>(omp_get_thread_num()) * scratch_len);
     }
+    }
     L.cross_attn.out.forward(ctx_.data(), R, x_.data());
     if (!s.pre_norm) L.cross_attn.norm.forward(x_.data(), R, x_.data());
 
@@ -786,7 +843,23 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
     for (auto& v : x_) v *= s.logits_scale;
   }
   logits_.resize(static_cast<size_t>(R) * s.vocab_size);
-  m_.lm_head_.forward(x_.data(), R, logits_.data());
+  deferred_ = false;
+  if (subset_head_) {
+    const size_t C = subset_.size();
+    subset_logits_.resize(static_cast<size_t>(R) * C);
+    subset_head_->forward(x_.data(), R, subset_logits_.data());
+    std::fill(logits_.begin(), logits_.end(), -std::numeric_limits<float>::infinity());
+    for (int r = 0; r < R; ++r) {
+      float* out = logits_.data() + static_cast<size_t>(r) * s.vocab_size;
+      const float* in = subset_logits_.data() + static_cast<size_t>(r) * C;
+      for (size_t c = 0; c < C; ++c) out[subset_[c]] = in[c];
+    }
+  } else if (defer) {
+    lm_row_scale_.resize(static_cast<size_t>(R));
+    deferred_ = m_.lm_head_.forward_deferred(x_.data(), R, logits_.data(), lm_row_scale_.data());
+  } else {
+    m_.lm_head_.forward(x_.data(), R, logits_.data());
+  }
   t_ = t + 1;
   return logits_.data();
 }

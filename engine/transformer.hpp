@@ -66,6 +66,9 @@ class Transformer {
 
   const ArchSpec& spec() const { return spec_; }
   ComputeType compute_type() const { return compute_; }
+  // Vocabulary shortlist (issue 17): true when the output layer's weights are the decoder
+  // embedding table (tied), so a restricted output layer can be built from its rows.
+  bool output_rows_available() const { return lm_tied_; }
 
   // ids/mask: [B][S] rectangular (right-padded). record_layers keeps every layer's output.
   // global_mask ([B][S], 1 = global attention) is read by LED only; null = the model's
@@ -103,6 +106,8 @@ class Transformer {
   std::vector<EncoderLayer> enc_layers_;
   std::vector<DecoderLayer> dec_layers_;
   Linear lm_head_;
+  bool lm_tied_ = false;           // lm_head.weight == the decoder embedding table
+  std::vector<float> lm_bias_;     // final_logits_bias (empty: none), for restricted output layers
 };
 
 // Sources of at least this many positions: decoder cross-attention blockwise per input (a
@@ -116,6 +121,8 @@ class DecoderState : public StepModel {
   int vocab_size() const override;
   int num_rows() const override { return rows_; }
   float* step(const std::vector<int32_t>& tokens) override;
+  float* step_deferred(const std::vector<int32_t>& tokens) override;
+  void finish_row(int row) override;
   void select_rows(const std::vector<int32_t>& src) override;
   bool exact_scores() const override { return m_.compute_type() == ComputeType::F32; }
   // Optional: after each step, append the embedding output and every layer's output
@@ -125,6 +132,11 @@ class DecoderState : public StepModel {
   // Self-attention cache capacity: rows and positions allocated, and the floats all layers'
   // keys and values hold (= 2 * layers * row_capacity * time_capacity * inner). Kept within
   // a factor of the live rows and positions (see ensure_capacity / compact_rows).
+  // Vocabulary shortlist (issue 17): from now on step() computes the output layer only for
+  // `ids` (sorted, unique, in the vocabulary) and returns rows with -inf everywhere else, so
+  // softmax is taken over the shortlist. Empty: the whole vocabulary again. Throws when the
+  // model's output layer is not tied to its embeddings.
+  void set_vocab_subset(const std::vector<int32_t>& ids);
   int row_capacity() const { return cap_rows_; }
   int time_capacity() const { return cap_t_; }
   size_t cache_floats() const;
@@ -133,6 +145,7 @@ class DecoderState : public StepModel {
   void ensure_capacity(int rows, int t);
   void compact_rows();
   void relayout(int new_rows, int new_t, bool gather);
+  float* run_step(const std::vector<int32_t>& tokens, bool defer);
 
   const Transformer& m_;
   std::shared_ptr<const EncoderOutput> enc_;
@@ -148,6 +161,11 @@ class DecoderState : public StepModel {
   std::vector<int32_t> cross_rows_;          // long sources: the rows of one input
   std::vector<float> cross_q_, cross_ctx_;   //   their queries and contexts, gathered
   std::vector<std::vector<float>>* record_ = nullptr;
+  std::vector<float> lm_row_scale_;  // step_deferred: per row, the int8 LM head's row scale
+  bool deferred_ = false;            // the last step left finish_row() to the caller
+  std::vector<int32_t> subset_;              // shortlist: the computed output columns
+  std::unique_ptr<Linear> subset_head_;
+  std::vector<float> subset_logits_;
 };
 
 }  // namespace attend

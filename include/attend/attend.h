@@ -89,12 +89,18 @@ ATTEND_API attend_options* attend_options_new(void); /* NULL only when out of me
 ATTEND_API void attend_options_free(attend_options* options);
 /* Integer options: "num_beams", "num_return_sequences", "max_length", "max_new_tokens",
    "min_length", "min_new_tokens", "no_repeat_ngram_size", "max_batch_size",
-   "forced_bos_token_id", "forced_eos_token_id", "decoder_start_token_id". */
+   "forced_bos_token_id", "forced_eos_token_id", "decoder_start_token_id";
+   sampling: "do_sample" (0/1), "top_k", "seed" (64-bit); "return_alternatives" (N next-token
+   alternatives after each prefix, each completed: N hypotheses per input). */
 ATTEND_API attend_status attend_options_set_int(attend_options* options, const char* name, int64_t value);
-/* Float options: "length_penalty", "repetition_penalty". */
+/* Float options: "length_penalty", "repetition_penalty"; sampling: "temperature" (> 0),
+   "top_p", "typical_p" (in (0, 1]). Ranges are checked by attend_translate. */
 ATTEND_API attend_status attend_options_set_float(attend_options* options, const char* name, double value);
-/* String options: "src_lang", "tgt_lang", "input_prefix", "early_stopping" ("true"/"false"/"never"). */
+/* String options: "src_lang", "tgt_lang", "input_prefix", "early_stopping" ("true"/"false"/"never"),
+   "shortlist" (a vocabulary shortlist file to load, "" = none). */
 ATTEND_API attend_status attend_options_set_string(attend_options* options, const char* name, const char* value);
+/* Target prefixes, one per input of the next attend_translate call ("" or NULL = none); n = 0 clears. */
+ATTEND_API attend_status attend_options_set_target_prefixes(attend_options* options, const char* const* prefixes, size_t n);
 
 /* Streaming: called while inputs are decoded, on the thread that decodes (the caller's for
    attend_translate, the worker's for attend_translator_translate), never concurrently for one

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from typing import Iterator, List, Optional, Sequence, Union
 
 from . import _attend
-from ._attend import CancelToken, Cancelled, Error
+from ._attend import CancelToken, Cancelled, Error, Shortlist
 from ._options import summarize_options, translate_options
 
 __all__ = [
     "Model", "Translator", "TranslationResult", "Hypothesis", "DocumentTranslation", "SummaryResult",
-    "ModelInfo", "CancelToken", "Error", "Cancelled", "convert", "pipeline", "version", "default_model_path",
+    "ModelInfo", "CancelToken", "Error", "Cancelled", "Shortlist", "convert", "pipeline", "version", "default_model_path",
 ]
 
 __version__ = _attend.version()
@@ -180,7 +180,10 @@ class Model:
         keywords: max_batch_size, batch_type ("examples"/"tokens"), min_length, max_new_tokens,
         min_new_tokens, length_penalty, no_repeat_ngram_size, repetition_penalty, early_stopping
         (True/False/"never"), bad_words_ids, forced_bos_token_id, forced_eos_token_id,
-        decoder_start_token_id, prefix, cancel (a CancelToken)."""
+        decoder_start_token_id, prefix, cancel (a CancelToken); sampling: do_sample, temperature,
+        top_k, top_p, typical_p, seed (also CTranslate2's sampling_temperature, sampling_topk,
+        sampling_topp); target_prefix (one per input: text or token ids), return_alternatives
+        (N, or True with num_hypotheses), shortlist (a Shortlist or a shortlist file path)."""
         single = isinstance(texts, (str, bytes))
         opt = translate_options(beam_size=beam_size, max_length=max_length, num_hypotheses=num_hypotheses,
                                 src_lang=src_lang, tgt_lang=tgt_lang, **kwargs)
@@ -295,3 +298,15 @@ def convert(hf_dir: str, output: str, quantize: Optional[str] = None, dtype: Opt
 
 
 from .pipelines import pipeline  # noqa: E402  (uses Model)
+
+_shortlist_build = _attend.Shortlist.build
+
+
+def _build_shortlist(model, sources, targets, per_source=100, always=1000, min_count=1, identity=True):
+    """Shortlist.build(model, sources, targets, ...): a vocabulary shortlist from a parallel corpus
+    (sources[i] translates to targets[i]) with the model's tokenizers; see docs/shortlist.md."""
+    return _shortlist_build(getattr(model, "_m", model), list(sources), list(targets), per_source, always,
+                            min_count, identity)
+
+
+Shortlist.build = staticmethod(_build_shortlist)

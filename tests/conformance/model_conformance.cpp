@@ -1,6 +1,7 @@
 // tests/conformance/model_conformance.cpp — fixture model checks: tensors within the stated
 // tolerance, generated ids exactly equal, scores within tolerance, for both weight files.
 #include "tests/conformance/model_conformance.hpp"
+#include "tests/conformance/decoding_conformance.hpp"
 
 #include <cmath>
 #include <fstream>
@@ -158,7 +159,7 @@ std::string check_generation_case(const Model::Impl& m, const nlohmann::json& c,
   g.validate();
   auto ids = unpad(c["input_ids"], c["attention_mask"]);
   const auto global = global_mask_of(c, c["input_ids"]);
-  auto hyps = m.generate_batch(ids, g, nullptr, global.get());
+  auto hyps = m.generate_batch(ids, g, nullptr, {}, nullptr, global.get());
   auto seqs = to_hf_sequences(hyps, g);
   const auto& exp = c["expected"];
   const std::vector<std::vector<int32_t>> want = exp["sequences"];
@@ -260,6 +261,8 @@ std::vector<GroupResult> check_model_folder(const std::string& folder) {
     }
     if (!gen.message.empty()) gen.status = GroupResult::Failed;
     results.push_back(gen);
+    // Issue 17: sampling warpers and target prefixes (decoding_cases.json).
+    for (auto& r : check_decoding_cases(*m, folder, label)) results.push_back(std::move(r));
   }
   return results;
 }
