@@ -34,7 +34,29 @@ class GenerationOptions:
     forced_bos_token_id: Optional[int]
     forced_eos_token_id: Optional[int]
     decoder_start_token_id: Optional[int]
+    do_sample: Optional[bool]
+    temperature: Optional[float]
+    top_k: Optional[int]
+    top_p: Optional[float]
+    typical_p: Optional[float]
+    seed: Optional[int]
     def __init__(self) -> None: ...
+
+class Shortlist:
+    """attend::Shortlist: a vocabulary shortlist (docs/shortlist.md)."""
+    @staticmethod
+    def load(path: str) -> "Shortlist": ...
+    @staticmethod
+    def build(model: Any, sources: List[str], targets: List[str], per_source: int = 100, always: int = 1000,
+              min_count: int = 1, identity: bool = True) -> "Shortlist": ...
+    def save(self, path: str) -> None: ...
+    def candidates(self, source_ids: List[List[int]]) -> List[int]: ...
+    @property
+    def vocab_size(self) -> int: ...
+    @property
+    def source_entries(self) -> int: ...
+    @property
+    def always_allowed(self) -> int: ...
 
 class TranslateOptions:
     """attend::TranslateOptions."""
@@ -45,6 +67,10 @@ class TranslateOptions:
     tgt_lang: str
     input_prefix: str
     cancel: CancelToken
+    target_prefix: List[str]
+    target_prefix_ids: List[List[int]]
+    return_alternatives: int
+    shortlist: Optional[Shortlist]
     def __init__(self) -> None: ...
 
 class SummarizeOptions:
