@@ -138,7 +138,7 @@ class DecoderState : public StepModel {
   std::vector<float> x_, norm_, qkv_, ctx_, h1_, h2_, logits_, att_scratch_, rel_bias_;
   std::vector<std::vector<float>>* record_ = nullptr;
   std::vector<int32_t> subset_;              // shortlist: the computed output columns
-  std::unique_ptr<Linear> subset_head_;
+  std::vector<float> subset_w_, subset_b_;   // their output weights [C, d] and bias [C] (or empty)
   std::vector<float> subset_logits_;
 };
 
