@@ -1,5 +1,5 @@
 """Type stubs of attend._attend, the pybind11 extension (internal: use the attend package)."""
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 class Error(RuntimeError):
     """Every failure the engine reports: bad model file, bad input, bad option (message names the
@@ -45,18 +45,25 @@ class GenerationOptions:
 class Shortlist:
     """attend::Shortlist: a vocabulary shortlist (docs/shortlist.md)."""
     @staticmethod
-    def load(path: str) -> "Shortlist": ...
+    def load(path: str) -> "Shortlist":
+        """Reads a shortlist file (attend.Error naming the file and line on bad content)."""
     @staticmethod
     def build(model: Any, sources: List[str], targets: List[str], per_source: int = 100, always: int = 1000,
-              min_count: int = 1, identity: bool = True) -> "Shortlist": ...
-    def save(self, path: str) -> None: ...
-    def candidates(self, source_ids: List[List[int]]) -> List[int]: ...
+              min_count: int = 1, identity: bool = True) -> "Shortlist":
+        """Builds a shortlist from a parallel corpus with the model's tokenizers."""
+    def save(self, path: str) -> None:
+        """Writes the shortlist file (atomically)."""
+    def candidates(self, source_ids: List[List[int]]) -> List[int]:
+        """The allowed target ids for these source token ids (sorted)."""
     @property
-    def vocab_size(self) -> int: ...
+    def vocab_size(self) -> int:
+        """Target vocabulary size the shortlist was built for."""
     @property
-    def source_entries(self) -> int: ...
+    def source_entries(self) -> int:
+        """Source tokens with a list."""
     @property
-    def always_allowed(self) -> int: ...
+    def always_allowed(self) -> int:
+        """Number of always-allowed target tokens."""
 
 class TranslateOptions:
     """attend::TranslateOptions."""
