@@ -11,6 +11,7 @@
 #include "attend/shortlist.hpp"
 #include "api/shortlist_internal.hpp"
 #include "engine/kernels/compute_type.hpp"
+#include "engine/kernels/profile.hpp"
 #include "engine/mapped_file.hpp"
 #include "engine/model_file.hpp"
 #include "runtime/model_impl.hpp"
@@ -204,6 +205,12 @@ ModelInfo Model::info() const {
   i.cpu_isa = impl_->cpu_isa;
   i.source_language = impl_->source_language;
   i.target_language = impl_->target_language;
+  i.encoder_attention = encoder_attention_name(s.encoder_attention);
+  i.attention_window = s.attention_window;
+  i.local_radius = s.local_radius;
+  i.global_block_size = s.global_block_size;
+  i.max_input_length = s.max_input_length > 0 ? s.max_input_length
+                       : s.positions != PositionKind::RelativeBuckets ? s.max_positions : 0;
   return i;
 }
 
@@ -240,6 +247,21 @@ void convert_model(const std::string& hf_dir, const std::string& output, const C
 void set_num_threads(int threads) {
   if (threads > 0) omp_set_num_threads(threads);
 }
+
+EngineTimes engine_times() {
+  const profile::Totals t = profile::totals();
+  auto sec = [&t](profile::Part p) { return static_cast<double>(t.ns[static_cast<int>(p)]) * 1e-9; };
+  EngineTimes e;
+  e.matmul_s = sec(profile::Part::Matmul);
+  e.linear_extra_s = sec(profile::Part::LinearExtra);
+  e.attention_s = sec(profile::Part::Attention);
+  e.norm_s = sec(profile::Part::Norm);
+  e.search_s = sec(profile::Part::Search);
+  e.matmul_calls = t.calls[static_cast<int>(profile::Part::Matmul)];
+  return e;
+}
+
+void reset_engine_times() { profile::reset(); }
 
 const char* version() { return "0.1.0"; }
 

@@ -12,6 +12,7 @@
 #include "engine/mapped_file.hpp"
 #include "engine/model_file.hpp"
 #include "models/converter.hpp"
+#include "runtime/threads.hpp"
 
 namespace attend {
 namespace {
@@ -147,11 +148,8 @@ GenerationConfig Model::Impl::resolve(const GenerationOptions& o, const std::str
   return g;
 }
 
-std::vector<std::vector<Hypothesis>> Model::Impl::generate_batch(const std::vector<std::vector<int32_t>>& ids,
-                                                                 const GenerationConfig& config,
-                                                                 const StepCallback& on_step,
-                                                                 const SearchInputs& inputs,
-                                                                 const std::vector<int32_t>* vocab_subset) const {
+std::shared_ptr<const EncoderOutput> Model::Impl::encode_batch(const std::vector<std::vector<int32_t>>& ids,
+                                                               const std::vector<std::vector<int32_t>>* global_mask) const {
   size_t S = 0;
   for (const auto& r : ids) S = std::max(S, r.size());
   if (S == 0) throw Error("empty input (no tokens)");
@@ -162,8 +160,23 @@ std::vector<std::vector<Hypothesis>> Model::Impl::generate_batch(const std::vect
     mask[b].assign(S, 0);
     std::fill(mask[b].begin(), mask[b].begin() + static_cast<std::ptrdiff_t>(ids[b].size()), 1);
   }
-  auto enc = net->encode(padded, mask);
-  DecoderState state(*net, enc);
+  std::vector<std::vector<int32_t>> global;
+  if (global_mask) {
+    if (global_mask->size() != ids.size()) throw Error("global attention mask: one row per input needed");
+    global = *global_mask;
+    for (auto& row : global) row.resize(S, 0);
+  }
+  return net->encode(padded, mask, false, global_mask ? &global : nullptr);
+}
+
+std::vector<std::vector<Hypothesis>> Model::Impl::generate_batch(const std::vector<std::vector<int32_t>>& ids,
+                                                                 const GenerationConfig& config,
+                                                                 const StepCallback& on_step,
+                                                                 const SearchInputs& inputs,
+                                                                 const std::vector<int32_t>* vocab_subset,
+                                                                 const std::vector<std::vector<int32_t>>* global_mask) const {
+  CallThreads threads;  // fewer threads while other processes keep cores busy (runtime/threads.hpp)
+  DecoderState state(*net, encode_batch(ids, global_mask));
   if (vocab_subset) state.set_vocab_subset(*vocab_subset);
   return attend::generate(state, config, on_step, inputs);
 }
@@ -171,18 +184,8 @@ std::vector<std::vector<Hypothesis>> Model::Impl::generate_batch(const std::vect
 std::vector<std::vector<std::pair<int32_t, float>>> Model::Impl::alternatives_batch(
     const std::vector<std::vector<int32_t>>& ids, const GenerationConfig& config, const SearchInputs& inputs,
     int n, const std::vector<int32_t>* vocab_subset) const {
-  size_t S = 0;
-  for (const auto& r : ids) S = std::max(S, r.size());
-  if (S == 0) throw Error("empty input (no tokens)");
-  std::vector<std::vector<int32_t>> padded(ids.size()), mask(ids.size());
-  for (size_t b = 0; b < ids.size(); ++b) {
-    padded[b] = ids[b];
-    padded[b].resize(S, spec.pad_token_id);
-    mask[b].assign(S, 0);
-    std::fill(mask[b].begin(), mask[b].begin() + static_cast<std::ptrdiff_t>(ids[b].size()), 1);
-  }
-  auto enc = net->encode(padded, mask);
-  DecoderState state(*net, enc);
+  CallThreads threads;
+  DecoderState state(*net, encode_batch(ids));
   if (vocab_subset) state.set_vocab_subset(*vocab_subset);
   return next_token_alternatives(state, config, inputs, n);
 }
@@ -243,6 +246,7 @@ GenerationConfig Model::Impl::validate(const TranslateOptions& options) const {
 
 std::unique_ptr<Model::Impl> load_model_impl(const std::string& path, int weights_source,
                                             const std::string& compute_type) {
+  start_busy_window();  // the first batch's thread count looks at the machine over the load
   if (is_hf_checkpoint_dir(path)) {
     ConvertedModel cm = convert_hf_checkpoint(path, static_cast<WeightsSource>(weights_source));
     nlohmann::json doc = cm.model;

@@ -35,12 +35,18 @@ struct ATTEND_HIDDEN Model::Impl {  // hidden: not part of libattend.so's export
 
   // defaults + options (+ target language forcing for multilingual tokenizers)
   GenerationConfig resolve(const GenerationOptions& o, const std::string& tgt_lang) const;
+  // Pads ids into one batch and encodes it. global_mask: LED global attention per input
+  // position (null = the model's default, see Transformer::encode); rows are cut or
+  // zero-extended to the padded length.
+  std::shared_ptr<const EncoderOutput> encode_batch(const std::vector<std::vector<int32_t>>& ids,
+                                                    const std::vector<std::vector<int32_t>>* global_mask = nullptr) const;
   // Encodes one padded batch and runs search over it (on_step: see engine/search.hpp).
   std::vector<std::vector<Hypothesis>> generate_batch(const std::vector<std::vector<int32_t>>& ids,
                                                       const GenerationConfig& config,
                                                       const StepCallback& on_step = nullptr,
                                                       const SearchInputs& inputs = {},
-                                                      const std::vector<int32_t>* vocab_subset = nullptr) const;
+                                                      const std::vector<int32_t>* vocab_subset = nullptr,
+                                                      const std::vector<std::vector<int32_t>>* global_mask = nullptr) const;
   // Issue 17: the next-token alternatives after each input's prefix (next_token_alternatives).
   std::vector<std::vector<std::pair<int32_t, float>>> alternatives_batch(const std::vector<std::vector<int32_t>>& ids,
                                                                          const GenerationConfig& config,

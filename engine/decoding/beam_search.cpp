@@ -3,6 +3,7 @@
 // candidates, EOS candidates of rank < num_beams become finished hypotheses, the best num_beams
 // other candidates continue; an input whose hypotheses are done has its rows dropped.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -14,6 +15,7 @@
 #include "attend/error.hpp"
 #include "engine/decoding/logits_processors.hpp"
 #include "engine/decoding/search.hpp"
+#include "engine/kernels/profile.hpp"
 #include "engine/kernels/simd.hpp"
 
 namespace attend {
@@ -242,7 +244,8 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
     if (static_cast<int>(tokens.size()) != model.num_rows())
       throw Error("beam search: model has " + std::to_string(model.num_rows()) + " rows, expected " +
                   std::to_string(tokens.size()));
-    float* logits = model.step(tokens);
+    float* logits = model.step_deferred(tokens);  // each row finished in the per-row pass below
+    const auto search_start = std::chrono::steady_clock::now();  // profile::Part::Search
     // Per row, in parallel (rows are independent): log_softmax, the logits processors, and once
     // every input has num_beams rows, the row's top 2*nb candidates (beam score added).
     const int64_t nrows = static_cast<int64_t>(live.size()) * rows_per_input;
@@ -250,6 +253,7 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
 #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < nrows; ++r) {
       float* row = logits + static_cast<size_t>(r) * V;
+      model.finish_row(static_cast<int>(r));
       if (suppress_pad) row[pad] = -std::numeric_limits<float>::infinity();
       if (exact) {
         logits::log_softmax(row, vocab);
@@ -339,6 +343,8 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
     }
     ++cur_len;
     live.swap(next_live);
+    profile::add(profile::Part::Search, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                            std::chrono::steady_clock::now() - search_start).count());
     if (on_step) {
       StepInfo info;
       info.step = cur_len - 1;

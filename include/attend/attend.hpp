@@ -199,6 +199,13 @@ struct ModelInfo {
   std::string compute_type;         // what the matmuls run in: "fp32", "bf16" or "int8"
   std::string compute_type_note;    // why, when it differs from the request (auto, CPU fallback)
   std::string cpu_isa;              // the CPU's best ISA as detected at load, e.g. "avx512_core_bf16"
+  // Encoder attention (long inputs): "full", "led_sliding_window", "longt5_local" or
+  // "longt5_transient_global"; LED's window per encoder layer, LongT5's local radius (blocks of
+  // radius + 1) and global block size; the longest input in tokens (0 = no bound from the model).
+  std::string encoder_attention;
+  std::vector<int> attention_window;
+  int local_radius = 0, global_block_size = 0;
+  int max_input_length = 0;
 };
 
 struct LoadOptions {
@@ -294,6 +301,20 @@ ATTEND_API void convert_model(const std::string& hf_dir, const std::string& outp
 
 // Threads used by the calling thread's Attend calls (OpenMP / oneDNN).
 ATTEND_API void set_num_threads(int threads);
+
+// --- Engine time profile (issue 12): wall time spent in parts of the engine by every call
+// since the last reset_engine_times(), summed over calling threads (with one caller at a time
+// each part is a share of that caller's wall time). `attend bench` prints the matmul share.
+struct EngineTimes {
+  double matmul_s = 0.0;        // oneDNN matmul executions (encoder, decoder and LM head)
+  double linear_extra_s = 0.0;  // int8 activation quantization / bf16 conversion, int8 epilogues
+  double attention_s = 0.0;     // decoder self- and cross-attention over the caches
+  double norm_s = 0.0;          // layer norms and RMS norms
+  double search_s = 0.0;        // beam search per step: log_softmax, processors, top-k, bookkeeping
+  long long matmul_calls = 0;
+};
+ATTEND_API EngineTimes engine_times();
+ATTEND_API void reset_engine_times();
 
 ATTEND_API const char* version();
 

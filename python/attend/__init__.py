@@ -118,6 +118,12 @@ class ModelInfo:
     compute_type: str
     compute_type_note: str
     cpu_isa: str
+    # long inputs: encoder attention kind, LED windows, LongT5 radius / global block, max tokens
+    encoder_attention: str = "full"
+    attention_window: List[int] = field(default_factory=list)
+    local_radius: int = 0
+    global_block_size: int = 0
+    max_input_length: int = 0
 
 
 def _results(raw, return_scores: bool) -> List[TranslationResult]:
@@ -254,7 +260,8 @@ class Model:
         return ModelInfo(i.family, i.tokenizer, i.vocab_size, i.d_model, i.encoder_layers, i.decoder_layers, i.heads,
                          list(i.languages), json.loads(i.generation_defaults or "{}"),
                          json.loads(i.task_params or "{}"), i.quantization, i.compute_type, i.compute_type_note,
-                         i.cpu_isa)
+                         i.cpu_isa, i.encoder_attention, list(i.attention_window), i.local_radius,
+                         i.global_block_size, i.max_input_length)
 
 
 class Translator:

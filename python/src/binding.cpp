@@ -435,7 +435,13 @@ PYBIND11_MODULE(_attend, m) {
       .def_readonly("quantization", &attend::ModelInfo::quantization)
       .def_readonly("compute_type", &attend::ModelInfo::compute_type)
       .def_readonly("compute_type_note", &attend::ModelInfo::compute_type_note)
-      .def_readonly("cpu_isa", &attend::ModelInfo::cpu_isa);
+      .def_readonly("cpu_isa", &attend::ModelInfo::cpu_isa)
+      // long inputs (issue 18)
+      .def_readonly("encoder_attention", &attend::ModelInfo::encoder_attention)
+      .def_readonly("attention_window", &attend::ModelInfo::attention_window)
+      .def_readonly("local_radius", &attend::ModelInfo::local_radius)
+      .def_readonly("global_block_size", &attend::ModelInfo::global_block_size)
+      .def_readonly("max_input_length", &attend::ModelInfo::max_input_length);
 
   py::class_<Stream>(m, "Stream")
       .def("__iter__", [](Stream& s) -> Stream& { return s; })

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -64,6 +65,20 @@ std::vector<std::vector<int32_t>> unpad(const nlohmann::json& ids, const nlohman
   return out;
 }
 
+// LED cases carry "global_attention_mask": null = none passed (all zeros), else [B][S] 0/1.
+// Other families: null (the encoder ignores it).
+std::unique_ptr<std::vector<std::vector<int32_t>>> global_mask_of(const nlohmann::json& c, const nlohmann::json& ids) {
+  auto it = c.find("global_attention_mask");
+  if (it == c.end()) return nullptr;
+  auto g = std::make_unique<std::vector<std::vector<int32_t>>>();
+  if (it->is_null()) {
+    for (const auto& row : ids) g->push_back(std::vector<int32_t>(row.size(), 0));
+  } else {
+    *g = it->get<std::vector<std::vector<int32_t>>>();
+  }
+  return g;
+}
+
 std::string check_tensor_case(const Model::Impl& m, const nlohmann::json& tc, const SafetensorsFile& ref,
                               const nlohmann::json& tolerances) {
   const std::string name = tc["name"];
@@ -71,7 +86,8 @@ std::string check_tensor_case(const Model::Impl& m, const nlohmann::json& tc, co
   const std::vector<std::vector<int32_t>> dec_ids = tc["decoder_input_ids"];
   const int B = static_cast<int>(ids.size()), S = static_cast<int>(ids[0].size());
   const int d = m.spec.d_model;
-  auto enc = m.net->encode(ids, mask, true);
+  const auto global = global_mask_of(tc, tc["input_ids"]);
+  auto enc = m.net->encode(ids, mask, true, global.get());
   std::string errors;
   auto get_ref = [&](const std::string& key) -> const HostTensor* {
     auto it = ref.tensors.find(name + "." + key);
@@ -142,7 +158,8 @@ std::string check_generation_case(const Model::Impl& m, const nlohmann::json& c,
   g.beam_suppress_pad_before_log_softmax = m.spec.beam_suppress_pad_before_log_softmax;
   g.validate();
   auto ids = unpad(c["input_ids"], c["attention_mask"]);
-  auto hyps = m.generate_batch(ids, g);
+  const auto global = global_mask_of(c, c["input_ids"]);
+  auto hyps = m.generate_batch(ids, g, nullptr, {}, nullptr, global.get());
   auto seqs = to_hf_sequences(hyps, g);
   const auto& exp = c["expected"];
   const std::vector<std::vector<int32_t>> want = exp["sequences"];
