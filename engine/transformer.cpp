@@ -623,8 +623,9 @@ DecoderState::DecoderState(const Transformer& model, std::shared_ptr<const Encod
 int DecoderState::vocab_size() const { return m_.spec_.vocab_size; }
 
 void DecoderState::set_vocab_subset(const std::vector<int32_t>& ids) {
-  subset_head_.reset();
   subset_.clear();
+  subset_w_.clear();
+  subset_b_.clear();
   if (ids.empty()) return;
   if (!m_.lm_tied_)
     throw Error("vocabulary shortlist: this model's output layer is not tied to its embeddings (not supported)");
@@ -633,19 +634,16 @@ void DecoderState::set_vocab_subset(const std::vector<int32_t>& ids) {
   for (size_t i = 0; i < ids.size(); ++i)
     if (ids[i] < 0 || ids[i] >= V || (i > 0 && ids[i] <= ids[i - 1]))
       throw Error("vocabulary shortlist: candidate ids must be sorted, unique and inside the vocabulary");
-  subset_ = ids;
   const size_t C = ids.size();
-  std::vector<float> w(C * static_cast<size_t>(d)), bias;
+  subset_w_.resize(C * static_cast<size_t>(d));
   for (size_t c = 0; c < C; ++c)
-    std::memcpy(w.data() + c * static_cast<size_t>(d), m_.dec_embed_ptr_ + static_cast<size_t>(ids[c]) * static_cast<size_t>(d),
-                static_cast<size_t>(d) * sizeof(float));
+    std::memcpy(subset_w_.data() + c * static_cast<size_t>(d),
+                m_.dec_embed_ptr_ + static_cast<size_t>(ids[c]) * static_cast<size_t>(d), static_cast<size_t>(d) * sizeof(float));
   if (!m_.lm_bias_.empty()) {
-    bias.resize(C);
-    for (size_t c = 0; c < C; ++c) bias[c] = m_.lm_bias_[static_cast<size_t>(ids[c])];
+    subset_b_.resize(C);
+    for (size_t c = 0; c < C; ++c) subset_b_[c] = m_.lm_bias_[static_cast<size_t>(ids[c])];
   }
-  subset_head_ = std::make_unique<Linear>();
-  subset_head_->init(w.data(), static_cast<int64_t>(C), d, bias.empty() ? nullptr : bias.data(), Epilogue::None,
-                     Activation::Relu, ComputeType::F32);
+  subset_ = ids;
 }
 
 // Cache layout per layer: [cap_rows][cap_t][inner] (slot-major): position j of row r lives in
@@ -872,10 +870,18 @@ float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
   }
   logits_.resize(static_cast<size_t>(R) * s.vocab_size);
   deferred_ = false;
-  if (subset_head_) {
+  if (!subset_.empty()) {
+    // x [R, d] . W_sub^T [d, C] with oneDNN's sgemm: no primitive to create for every new
+    // candidate set and row count (a matmul primitive per batch and M would cost more than it saves).
     const size_t C = subset_.size();
+    const int64_t d = s.d_model;
     subset_logits_.resize(static_cast<size_t>(R) * C);
-    subset_head_->forward(x_.data(), R, subset_logits_.data());
+    const dnnl::status st = dnnl::sgemm('N', 'T', R, static_cast<int64_t>(C), d, 1.0f, x_.data(), d, subset_w_.data(), d,
+                                        0.0f, subset_logits_.data(), static_cast<int64_t>(C));
+    if (st != dnnl::status::success) throw Error("vocabulary shortlist: sgemm failed");
+    if (!subset_b_.empty())
+      for (int r = 0; r < R; ++r)
+        for (size_t c = 0; c < C; ++c) subset_logits_[static_cast<size_t>(r) * C + c] += subset_b_[c];
     std::fill(logits_.begin(), logits_.end(), -std::numeric_limits<float>::infinity());
     for (int r = 0; r < R; ++r) {
       float* out = logits_.data() + static_cast<size_t>(r) * s.vocab_size;

@@ -165,7 +165,7 @@ class DecoderState : public StepModel {
   std::vector<float> lm_row_scale_;  // step_deferred: per row, the int8 LM head's row scale
   bool deferred_ = false;            // the last step left finish_row() to the caller
   std::vector<int32_t> subset_;              // shortlist: the computed output columns
-  std::unique_ptr<Linear> subset_head_;
+  std::vector<float> subset_w_, subset_b_;   // their output weights [C, d] and bias [C] (or empty)
   std::vector<float> subset_logits_;
 };
 

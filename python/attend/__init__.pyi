@@ -10,6 +10,7 @@ from typing import Any, Iterator, List, Literal, Optional, Sequence, Union, over
 from ._attend import CancelToken as CancelToken
 from ._attend import Cancelled as Cancelled
 from ._attend import Error as Error
+from ._attend import Shortlist as Shortlist
 from .pipelines import pipeline as pipeline
 
 __version__: str

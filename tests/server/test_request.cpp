@@ -212,3 +212,25 @@ TEST_CASE("metrics: Prometheus text with counters, histograms and gauges", "[ser
   CHECK_THAT(text, Catch::Contains("attend_requests_in_flight 4\n"));
   CHECK(prometheus_escape("a\"b\\c\n") == "a\\\"b\\\\c\\n");
 }
+
+TEST_CASE("request: sampling fields (issue 17)", "[server][request][sampling]") {
+  const TranslateCall c = parse_translate(
+      R"({"text": "A dog.", "do_sample": true, "temperature": 0.7, "top_k": 20, "top_p": 0.9, "typical_p": 0.95,
+          "seed": 18446744073709551615})",
+      kLimits);
+  CHECK(*c.generation.do_sample);
+  CHECK(*c.generation.temperature == 0.7f);
+  CHECK(*c.generation.top_k == 20);
+  CHECK(*c.generation.top_p == 0.9f);
+  CHECK(*c.generation.typical_p == 0.95f);
+  CHECK(*c.generation.seed == 18446744073709551615ull);
+  auto translate = [](const std::string& body) { return refusal([&] { parse_translate(body, kLimits); }); };
+  CHECK(translate(R"({"text": "a", "temperature": 0})").second == "temperature must be a number > 0");
+  CHECK(translate(R"({"text": "a", "top_p": 0})").second == "top_p must be a number in (0, 1]");
+  CHECK(translate(R"({"text": "a", "top_p": 1.5})").first == 400);
+  CHECK(translate(R"({"text": "a", "typical_p": 0})").second == "typical_p must be a number in (0, 1]");
+  CHECK(translate(R"({"text": "a", "top_k": -1})").first == 400);
+  CHECK(translate(R"({"text": "a", "seed": -1})").second == "seed must be a non-negative integer");
+  CHECK(translate(R"({"text": "a", "do_sample": "yes"})").second == "do_sample must be true or false");
+  CHECK(translate(R"({"text": "a", "do_sample": true, "beam_size": 4})").second == "do_sample needs beam_size 1");
+}
