@@ -22,6 +22,7 @@ namespace {
 std::vector<TranslationResult> run_batches(const Model::Impl& m, const std::vector<std::vector<int32_t>>& ids,
                                            const TranslateOptions& options, const GenerationConfig& g) {
   std::vector<TranslationResult> out(ids.size());
+  const AttentionRequest attention = m.attention_request(options);
   std::vector<size_t> lengths(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) lengths[i] = ids[i].size();
   for (const std::vector<size_t>& members : plan_batches(lengths, options)) {
@@ -44,7 +45,7 @@ std::vector<TranslationResult> run_batches(const Model::Impl& m, const std::vect
     };
     std::vector<std::vector<Hypothesis>> hyps;
     try {
-      hyps = m.generate_batch(batch, g, on_step);
+      hyps = m.generate_batch(batch, g, on_step, attention);
     } catch (const Cancelled&) {
       throw;
     } catch (const Error&) {

@@ -124,7 +124,8 @@ GenerationConfig Model::Impl::resolve(const GenerationOptions& o, const std::str
 
 std::vector<std::vector<Hypothesis>> Model::Impl::generate_batch(const std::vector<std::vector<int32_t>>& ids,
                                                                  const GenerationConfig& config,
-                                                                 const StepCallback& on_step) const {
+                                                                 const StepCallback& on_step,
+                                                                 const AttentionRequest& attention) const {
   size_t S = 0;
   for (const auto& r : ids) S = std::max(S, r.size());
   if (S == 0) throw Error("empty input (no tokens)");
@@ -137,7 +138,54 @@ std::vector<std::vector<Hypothesis>> Model::Impl::generate_batch(const std::vect
   }
   auto enc = net->encode(padded, mask);
   DecoderState state(*net, enc);
-  return attend::generate(state, config, on_step);
+  if (attention.layers.empty()) return attend::generate(state, config, on_step);
+  state.capture_attention(attention.layers, attention.mean_heads);
+  auto results = attend::generate(state, config, on_step);
+  // raw rows [target][layers][heads][S] -> [layers][heads][target][source] without the padding
+  const int nl = static_cast<int>(attention.layers.size());
+  const int heads = attention.mean_heads ? 1 : spec.decoder_heads;
+  const size_t width = static_cast<size_t>(nl) * heads * S;
+  for (size_t b = 0; b < results.size(); ++b) {
+    const int src = static_cast<int>(ids[b].size());
+    for (Hypothesis& h : results[b]) {
+      AttentionWeights& a = h.attention;
+      const std::vector<float> raw = std::move(a.weights);
+      const int target = static_cast<int>(raw.size() / width);
+      if (raw.size() != static_cast<size_t>(target) * width || target + 1 != static_cast<int>(h.ids.size()))
+        throw Error("internal: attention rows do not match the hypothesis length");
+      a.layers = attention.layers;
+      a.heads = heads;
+      a.mean_heads = attention.mean_heads;
+      a.target = target;
+      a.source = src;
+      a.source_ids = ids[b];
+      a.weights.assign(static_cast<size_t>(nl) * heads * target * src, 0.0f);
+      for (int t = 0; t < target; ++t)
+        for (int l = 0; l < nl; ++l)
+          for (int hh = 0; hh < heads; ++hh) {
+            const float* from = raw.data() + t * width + (static_cast<size_t>(l) * heads + hh) * S;
+            std::copy(from, from + src, a.weights.begin() + ((static_cast<ptrdiff_t>(l) * heads + hh) * target + t) * src);
+          }
+    }
+  }
+  return results;
+}
+
+AttentionRequest Model::Impl::attention_request(const TranslateOptions& options) const {
+  AttentionRequest r;
+  if (!options.return_attention) return r;
+  const int n = spec.decoder_layers;
+  if (options.attention_all_layers) {
+    for (int l = 0; l < n; ++l) r.layers.push_back(l);
+  } else {
+    const int l = options.attention_layer < 0 ? n + options.attention_layer : options.attention_layer;
+    if (l < 0 || l >= n)
+      throw Error("attention_layer " + std::to_string(options.attention_layer) + " is outside this model's " +
+                  std::to_string(n) + " decoder layers (0.." + std::to_string(n - 1) + ", or -1..-" + std::to_string(n) + ")");
+    r.layers.push_back(l);
+  }
+  r.mean_heads = !options.attention_all_heads;
+  return r;
 }
 
 std::vector<std::vector<int32_t>> Model::Impl::encode_inputs(const std::vector<std::string>& inputs,
@@ -153,6 +201,7 @@ std::vector<std::vector<int32_t>> Model::Impl::encode_inputs(const std::vector<s
 
 GenerationConfig Model::Impl::validate(const TranslateOptions& options) const {
   if (options.max_batch_size < 1) throw Error("max_batch_size must be at least 1 (got " + std::to_string(options.max_batch_size) + ")");
+  attention_request(options);  // checks the attention layer
   return resolve(options.generation, options.tgt_lang);
 }
 

@@ -16,6 +16,12 @@
 
 namespace attend {
 
+// Which cross-attention weights a call captures (TranslateOptions::return_attention).
+struct AttentionRequest {
+  std::vector<int> layers;  // decoder layers, in order (empty: none)
+  bool mean_heads = true;
+};
+
 struct ATTEND_HIDDEN Model::Impl {  // hidden: not part of libattend.so's exports
   std::string label;
   nlohmann::json doc;                       // the "attend.model" document
@@ -36,9 +42,14 @@ struct ATTEND_HIDDEN Model::Impl {  // hidden: not part of libattend.so's export
   // defaults + options (+ target language forcing for multilingual tokenizers)
   GenerationConfig resolve(const GenerationOptions& o, const std::string& tgt_lang) const;
   // Encodes one padded batch and runs search over it (on_step: see engine/search.hpp).
+  // With `attention` (non-empty layers) every hypothesis gets its AttentionWeights.
   std::vector<std::vector<Hypothesis>> generate_batch(const std::vector<std::vector<int32_t>>& ids,
                                                       const GenerationConfig& config,
-                                                      const StepCallback& on_step = nullptr) const;
+                                                      const StepCallback& on_step = nullptr,
+                                                      const AttentionRequest& attention = {}) const;
+  // The capture TranslateOptions ask for (layers empty when return_attention is off); throws
+  // attend::Error for a layer the model does not have.
+  AttentionRequest attention_request(const TranslateOptions& options) const;
   // Tokenizes texts with options' languages and input prefix (throws if there is no tokenizer).
   std::vector<std::vector<int32_t>> encode_inputs(const std::vector<std::string>& inputs,
                                                   const TranslateOptions& options) const;

@@ -88,6 +88,33 @@ struct TranslateOptions {
   std::string input_prefix;         // prepended to every input text (e.g. T5's "summarize: ")
   StreamCallback on_stream;         // optional: tokens/text as they are decided
   CancelToken cancel;               // optional: cancel() from any thread stops the call
+
+  // --- Cross-attention weights (docs/attention.md) ---
+  // return_attention: each hypothesis gets Hypothesis::attention, the encoder-decoder attention
+  // of every generated token over the source tokens. Captured only when asked (no cost off).
+  // Default reduction: one layer (attention_layer, negative counts from the last: -1 = the
+  // last decoder layer, which aligns words best on the bundled model), mean over its heads.
+  bool return_attention = false;
+  int attention_layer = -1;           // the layer returned unless attention_all_layers
+  bool attention_all_layers = false;  // every decoder layer, in order
+  bool attention_all_heads = false;   // every head instead of their mean
+};
+
+// Cross-attention weights of one hypothesis (TranslateOptions::return_attention).
+// weights[((l * heads + h) * target + t) * source + s]: how much generated token t (ids[t + 1],
+// decided at step t) attended to source token s (source_ids[s]) in layers[l], head h (heads == 1:
+// the mean over all heads). Each (l, h, t) row sums to 1 over the source.
+struct AttentionWeights {
+  std::vector<int> layers;            // decoder layer indices (0 = first)
+  int heads = 0;                      // 1 when averaged over heads
+  bool mean_heads = true;
+  int target = 0, source = 0;
+  std::vector<int32_t> source_ids;    // the input's token ids (special tokens included)
+  std::vector<float> weights;         // [layers][heads][target][source]
+  bool empty() const { return weights.empty(); }
+  float at(int l, int h, int t, int s) const {
+    return weights[((static_cast<size_t>(l) * heads + h) * target + t) * source + s];
+  }
 };
 
 struct Hypothesis {
@@ -95,6 +122,7 @@ struct Hypothesis {
   std::vector<int32_t> ids;         // decoder start token + generated ids (EOS included if emitted)
   float score = 0.0f;               // beam: transformers' sequences_scores; greedy: sum of token scores
   std::vector<float> token_scores;  // greedy: processed score of each chosen token
+  AttentionWeights attention;       // only with TranslateOptions::return_attention
 };
 
 struct TranslationResult {
