@@ -260,7 +260,7 @@ std::vector<TranslationResult> Translator::translate(const std::vector<std::stri
   req->attention = s.m->attention_request(options);
   req->key = config_key(req->config);
   if (!req->attention.layers.empty()) {  // only requests capturing the same attention share a batch
-    req->key += "|att" + std::string(req->attention.mean_heads ? "m" : "h");
+    req->key += "|att" + std::string(req->attention.mean_heads ? "m" : "h") + std::to_string(req->attention.head);
     for (int l : req->attention.layers) req->key += ":" + std::to_string(l);
   }
   req->on_stream = options.on_stream;

@@ -143,8 +143,9 @@ std::vector<std::vector<Hypothesis>> Model::Impl::generate_batch(const std::vect
   auto results = attend::generate(state, config, on_step);
   // raw rows [target][layers][heads][S] -> [layers][heads][target][source] without the padding
   const int nl = static_cast<int>(attention.layers.size());
-  const int heads = attention.mean_heads ? 1 : spec.decoder_heads;
-  const size_t width = static_cast<size_t>(nl) * heads * S;
+  const int captured = attention.mean_heads ? 1 : spec.decoder_heads;
+  const int heads = attention.head >= 0 ? 1 : captured;
+  const size_t width = static_cast<size_t>(nl) * captured * S;
   for (size_t b = 0; b < results.size(); ++b) {
     const int src = static_cast<int>(ids[b].size());
     for (Hypothesis& h : results[b]) {
@@ -156,6 +157,7 @@ std::vector<std::vector<Hypothesis>> Model::Impl::generate_batch(const std::vect
       a.layers = attention.layers;
       a.heads = heads;
       a.mean_heads = attention.mean_heads;
+      a.head = attention.head;
       a.target = target;
       a.source = src;
       a.source_ids = ids[b];
@@ -163,7 +165,8 @@ std::vector<std::vector<Hypothesis>> Model::Impl::generate_batch(const std::vect
       for (int t = 0; t < target; ++t)
         for (int l = 0; l < nl; ++l)
           for (int hh = 0; hh < heads; ++hh) {
-            const float* from = raw.data() + t * width + (static_cast<size_t>(l) * heads + hh) * S;
+            const int from_head = attention.head >= 0 ? attention.head : hh;
+            const float* from = raw.data() + t * width + (static_cast<size_t>(l) * captured + from_head) * S;
             std::copy(from, from + src, a.weights.begin() + ((static_cast<ptrdiff_t>(l) * heads + hh) * target + t) * src);
           }
     }
@@ -184,7 +187,13 @@ AttentionRequest Model::Impl::attention_request(const TranslateOptions& options)
                   std::to_string(n) + " decoder layers (0.." + std::to_string(n - 1) + ", or -1..-" + std::to_string(n) + ")");
     r.layers.push_back(l);
   }
-  r.mean_heads = !options.attention_all_heads;
+  r.mean_heads = !options.attention_all_heads && options.attention_head < 0;
+  if (!options.attention_all_heads && options.attention_head >= 0) {
+    if (options.attention_head >= spec.decoder_heads)
+      throw Error("attention_head " + std::to_string(options.attention_head) + " is outside this model's " +
+                  std::to_string(spec.decoder_heads) + " heads");
+    r.head = options.attention_head;
+  }
   return r;
 }
 

@@ -20,6 +20,7 @@ namespace attend {
 struct AttentionRequest {
   std::vector<int> layers;  // decoder layers, in order (empty: none)
   bool mean_heads = true;
+  int head = -1;            // >= 0: keep only this head (captured with mean_heads false)
 };
 
 struct ATTEND_HIDDEN Model::Impl {  // hidden: not part of libattend.so's exports

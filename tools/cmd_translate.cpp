@@ -29,6 +29,10 @@ struct TranslateArgs {
   std::vector<std::string> files;
   std::string out_dir, suffix, format = "text";
   size_t max_line_length = 10000;
+  // word alignments from cross-attention (docs/attention.md)
+  bool alignments = false;
+  std::string alignment_layer = "-1";  // decoder layer, or "all" (their mean)
+  int alignment_head = -1;             // -1: mean over heads
 };
 
 attend::TranslateOptions translate_options(const TranslateArgs& a) {
@@ -39,6 +43,22 @@ attend::TranslateOptions translate_options(const TranslateArgs& a) {
   opt.tgt_lang = a.tgt_lang;
   if (a.beam_size > 0) opt.generation.num_beams = a.beam_size;
   if (a.max_length > 0) opt.generation.max_length = a.max_length;
+  if (a.alignments) {
+    opt.return_attention = true;
+    if (a.alignment_layer == "all") {
+      opt.attention_all_layers = true;
+    } else {
+      try {
+        size_t used = 0;
+        opt.attention_layer = std::stoi(a.alignment_layer, &used);
+        if (used != a.alignment_layer.size()) throw std::invalid_argument("trailing");
+      } catch (const std::exception&) {
+        throw attend::Error("--alignment-layer must be a layer index (negative counts from the last) or all, not '" +
+                            a.alignment_layer + "'");
+      }
+    }
+    opt.attention_head = a.alignment_head;
+  }
   return opt;
 }
 
@@ -220,8 +240,8 @@ int run_document_files(const TranslateArgs& a) {
 int run_translate(const TranslateArgs& a) {
   if (a.format != "text" && a.format != "jsonl") throw attend::Error("--format must be text or jsonl");
   const bool documents = a.document || a.format == "jsonl" || !a.files.empty();
-  if (documents && (a.n_best > 1 || a.with_scores)) {
-    throw attend::Error("--n-best and --scores apply to line-by-line translation, not to documents");
+  if (documents && (a.n_best > 1 || a.with_scores || a.alignments)) {
+    throw attend::Error("--n-best, --scores and --alignments apply to line-by-line translation, not to documents");
   }
   if (!a.files.empty()) {
     if (a.out_dir.empty()) throw attend::Error("input files need --out-dir DIR (one output per input file)");
@@ -255,7 +275,9 @@ int run_translate(const TranslateArgs& a) {
     for (const auto& r : results) {
       for (const auto& hyp : r.hypotheses) {
         if (a.with_scores) *out << hyp.score << "\t";
-        *out << hyp.text << "\n";
+        *out << hyp.text;
+        if (a.alignments) *out << "\t" << attend::format_alignment(model->align_words(hyp));
+        *out << "\n";
       }
     }
     out->flush();
@@ -300,6 +322,14 @@ const RegisterSubcommand registered(10, [](CLI::App& app) {
   tr->add_flag("--overwrite", a->overwrite, "Translate again inputs whose output already exists");
   tr->add_option("--format", a->format, "text, or jsonl: lines {\"id\": ..., \"text\": ...} in, "
                  "{\"id\": ..., \"translation\": ...} out")->check(CLI::IsMember({"text", "jsonl"}));
+  tr->add_flag("--alignments", a->alignments,
+               "Append a tab and the word alignment (Moses format 'src-tgt ...', whitespace words) taken "
+               "from the cross-attention");
+  tr->add_option("--alignment-layer", a->alignment_layer,
+                 "Decoder layer the alignment is read from (negative counts from the last; all = their mean)")
+      ->capture_default_str();
+  tr->add_option("--alignment-head", a->alignment_head, "Attention head of the alignment (-1: mean over heads)")
+      ->check(CLI::Range(-1, 1024))->capture_default_str();
   tr->add_option("--max-line-length", a->max_line_length,
                  "Documents: reject an input with a line longer than this many characters (0 = no limit)");
   return Subcommand{tr, [a] { return run_translate(*a); }};
