@@ -83,11 +83,42 @@ uint64_t generated(const attend::TranslationResult& r) {
   return r.hypotheses[0].ids.size() - 1;  // without the decoder start token
 }
 
-json translations_json(const std::vector<attend::TranslationResult>& results, const TranslateCall& c) {
+// A hypothesis's cross-attention: weights nested [layers][heads][target][source], labelled by
+// the token strings of both sides.
+json attention_json(const attend::Model& model, const attend::Hypothesis& h) {
+  const attend::AttentionWeights& a = h.attention;
+  json layers = json::array();
+  for (size_t l = 0; l < a.layers.size(); ++l) {
+    json heads = json::array();
+    for (int hh = 0; hh < a.heads; ++hh) {
+      json rows = json::array();
+      for (int t = 0; t < a.target; ++t) {
+        std::vector<float> row(static_cast<size_t>(a.source));
+        for (int s = 0; s < a.source; ++s) row[static_cast<size_t>(s)] = a.at(static_cast<int>(l), hh, t, s);
+        rows.push_back(std::move(row));
+      }
+      heads.push_back(std::move(rows));
+    }
+    layers.push_back(std::move(heads));
+  }
+  const std::vector<int32_t> produced(h.ids.begin() + 1, h.ids.end());
+  json out{{"layers", a.layers}, {"source_tokens", model.token_pieces(a.source_ids)},
+           {"target_tokens", model.token_pieces(produced)}, {"weights", std::move(layers)}};
+  if (a.head >= 0) out["head"] = a.head;
+  else out["heads"] = a.mean_heads ? json("mean") : json(a.heads);
+  return out;
+}
+
+json translations_json(const std::vector<attend::TranslationResult>& results, const TranslateCall& c,
+                       const attend::Model& model) {
   json out = json::array();
   for (const auto& r : results) {
     json t;
     t["text"] = r.hypotheses.empty() ? "" : r.hypotheses[0].text;
+    if (!r.hypotheses.empty() && !r.hypotheses[0].attention.empty()) {
+      if (c.return_attention) t["attention"] = attention_json(model, r.hypotheses[0]);
+      if (c.alignments) t["alignment"] = attend::format_alignment(model.align_words(r.hypotheses[0]));
+    }
     if (c.return_scores && !r.hypotheses.empty()) t["score"] = r.hypotheses[0].score;
     if (c.num_hypotheses > 1) {
       json hs = json::array();
@@ -196,6 +227,13 @@ attend::TranslateOptions translate_options(const LoadedModel& m, const Translate
     } else {
       opt.src_lang = c.source_lang.empty() ? "" : model_language_code(m.info, c.source_lang);
       opt.tgt_lang = c.target_lang.empty() ? "" : model_language_code(m.info, c.target_lang);
+    }
+    if (c.return_attention || c.alignments) {  // cross-attention (docs/attention.md)
+      opt.return_attention = true;
+      opt.attention_layer = c.attention_layer;
+      opt.attention_head = c.attention_head;
+      opt.attention_all_layers = c.attention_all_layers;
+      opt.attention_all_heads = c.attention_all_heads;
     }
     m.model->validate(opt);
   } catch (const attend::Error& e) {
@@ -353,6 +391,17 @@ void Server::Impl::translate(const httplib::Request& req, httplib::Response& res
       for (const auto& d : docs) out.push_back(json{{"text", d.text}, {"sentences", d.sentences}});
       return set_json(res, dump(json{{"translations", std::move(out)}}));
     }
+    if (call.html) {  // markup kept (Model::translate_html)
+      std::vector<std::string> out = run_call(*this, req, m, call.texts.size(), [&](const attend::CancelToken& t) {
+        DirectSlot slot(m, t);
+        if (options.threads > 0) attend::set_num_threads(options.threads);
+        opt.cancel = t;
+        return m.model->translate_html(call.texts, opt);
+      });
+      json arr = json::array();
+      for (auto& text : out) arr.push_back(json{{"text", std::move(text)}});
+      return set_json(res, dump(json{{"translations", std::move(arr)}}));
+    }
     if (!call.stream) {
       auto results = run_call(*this, req, m, call.texts.size(), [&](const attend::CancelToken& t) {
         opt.cancel = t;
@@ -362,7 +411,7 @@ void Server::Impl::translate(const httplib::Request& req, httplib::Response& res
       for (const auto& r : results) tokens += generated(r);
       current_request().tokens = tokens;
       metrics.generated_tokens(m.name, tokens);
-      return set_json(res, dump(translations_json(results, call)));
+      return set_json(res, dump(translations_json(results, call, *m.model)));
     }
     stream_response(*this, req, res, m, call.texts.size(),
                     [&m, call, opt](EventQueue& q, const attend::CancelToken& t, uint64_t& tokens) mutable {
@@ -370,7 +419,7 @@ void Server::Impl::translate(const httplib::Request& req, httplib::Response& res
                       opt.on_stream = [&q](const attend::StreamEvent& e) { return q.push(e); };
                       auto results = m.translator->translate(call.texts, opt);
                       for (const auto& r : results) tokens += generated(r);
-                      return dump(translations_json(results, call));
+                      return dump(translations_json(results, call, *m.model));
                     });
   });
 }
@@ -473,6 +522,16 @@ void Server::Impl::libre_translate(const httplib::Request& req, httplib::Respons
       m.model->validate(opt);
     } catch (const attend::Error& e) {
       throw RequestError(400, e.what());
+    }
+    if (call.html) {  // markup kept (Model::translate_html)
+      std::vector<std::string> out = run_call(*this, req, m, call.texts.size(), [&](const attend::CancelToken& t) {
+        DirectSlot slot(m, t);
+        if (options.threads > 0) attend::set_num_threads(options.threads);
+        opt.cancel = t;
+        return m.model->translate_html(call.texts, opt);
+      });
+      json texts(out);
+      return set_json(res, dump(json{{"translatedText", call.array ? texts : texts[0]}}));
     }
     auto results = run_call(*this, req, m, call.texts.size(), [&](const attend::CancelToken& t) {
       opt.cancel = t;

@@ -237,8 +237,30 @@ int run_document_files(const TranslateArgs& a) {
 }
 
 
+// --format html: the whole input is one HTML document or fragment, translated with its markup.
+int run_html(const TranslateArgs& a) {
+  if (!a.files.empty() || !a.out_dir.empty() || a.document || a.n_best > 1 || a.with_scores || a.alignments)
+    throw attend::Error("--format html reads one input (stdin or -i) and takes no FILE..., --out-dir, --document, "
+                        "--n-best, --scores or --alignments");
+  const std::string html = read_whole_input(a.input);
+  auto model = attend::Model::load(model_path_or_default(a.model), load_options(a));
+  TranslateArgs with_attention = a;  // the alignment layer/head options choose the attention used
+  with_attention.alignments = true;
+  const attend::TranslateOptions opt = translate_options(with_attention);
+  const std::string out = model->translate_html({html}, opt).at(0);
+  if (!a.output.empty() && a.output != "-") {
+    write_file_atomically(a.output, out);
+  } else {
+    std::cout << out;
+    std::cout.flush();
+    if (!std::cout) throw attend::Error("stdout: write failed");
+  }
+  return 0;
+}
+
 int run_translate(const TranslateArgs& a) {
-  if (a.format != "text" && a.format != "jsonl") throw attend::Error("--format must be text or jsonl");
+  if (a.format == "html") return run_html(a);
+  if (a.format != "text" && a.format != "jsonl") throw attend::Error("--format must be text, jsonl or html");
   const bool documents = a.document || a.format == "jsonl" || !a.files.empty();
   if (documents && (a.n_best > 1 || a.with_scores || a.alignments)) {
     throw attend::Error("--n-best, --scores and --alignments apply to line-by-line translation, not to documents");
@@ -321,7 +343,8 @@ const RegisterSubcommand registered(10, [](CLI::App& app) {
   tr->add_option("--suffix", a->suffix, "Output file name suffix (default .translated.txt, .translated.jsonl)");
   tr->add_flag("--overwrite", a->overwrite, "Translate again inputs whose output already exists");
   tr->add_option("--format", a->format, "text, or jsonl: lines {\"id\": ..., \"text\": ...} in, "
-                 "{\"id\": ..., \"translation\": ...} out")->check(CLI::IsMember({"text", "jsonl"}));
+                 "{\"id\": ..., \"translation\": ...} out, or html: the whole input is HTML, translated with "
+                 "its markup kept (docs/attention.md)")->check(CLI::IsMember({"text", "jsonl", "html"}));
   tr->add_flag("--alignments", a->alignments,
                "Append a tab and the word alignment (Moses format 'src-tgt ...', whitespace words) taken "
                "from the cross-attention");
