@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/attention_page.hpp"
 #include "server/server_impl.hpp"
 
 namespace attend_server {
@@ -81,32 +82,6 @@ RequestError stopped(const Watch::Entry& e, double timeout) {
 uint64_t generated(const attend::TranslationResult& r) {
   if (r.hypotheses.empty() || r.hypotheses[0].ids.empty()) return 0;
   return r.hypotheses[0].ids.size() - 1;  // without the decoder start token
-}
-
-// A hypothesis's cross-attention: weights nested [layers][heads][target][source], labelled by
-// the token strings of both sides.
-json attention_json(const attend::Model& model, const attend::Hypothesis& h) {
-  const attend::AttentionWeights& a = h.attention;
-  json layers = json::array();
-  for (size_t l = 0; l < a.layers.size(); ++l) {
-    json heads = json::array();
-    for (int hh = 0; hh < a.heads; ++hh) {
-      json rows = json::array();
-      for (int t = 0; t < a.target; ++t) {
-        std::vector<float> row(static_cast<size_t>(a.source));
-        for (int s = 0; s < a.source; ++s) row[static_cast<size_t>(s)] = a.at(static_cast<int>(l), hh, t, s);
-        rows.push_back(std::move(row));
-      }
-      heads.push_back(std::move(rows));
-    }
-    layers.push_back(std::move(heads));
-  }
-  const std::vector<int32_t> produced(h.ids.begin() + 1, h.ids.end());
-  json out{{"layers", a.layers}, {"source_tokens", model.token_pieces(a.source_ids)},
-           {"target_tokens", model.token_pieces(produced)}, {"weights", std::move(layers)}};
-  if (a.head >= 0) out["head"] = a.head;
-  else out["heads"] = a.mean_heads ? json("mean") : json(a.heads);
-  return out;
 }
 
 json translations_json(const std::vector<attend::TranslationResult>& results, const TranslateCall& c,
@@ -321,6 +296,12 @@ void record_texts(Server::Impl& s, const std::vector<std::string>& texts) {
 }
 
 }  // namespace
+
+// "/": the page to translate a sentence and see its attention (server/attention_page.cpp).
+void Server::Impl::index_page(const httplib::Request&, httplib::Response& res) {
+  res.status = 200;
+  res.set_content(serve_page(), "text/html; charset=utf-8");
+}
 
 void Server::Impl::health(const httplib::Request&, httplib::Response& res) {
   if (draining) return set_json(res, R"({"status":"draining"})", 503);

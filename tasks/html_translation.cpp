@@ -1,4 +1,4 @@
-// tasks/html_translation.cpp — Model::translate_html and translate_html_with: Gumbo parses the
+// tasks/html_translation.cpp — translate_html_with (Model::translate_html's core): Gumbo parses the
 // HTML; the tree is serialized back node by node, except that each run of text and inline
 // elements (a block's text) is replaced by its translation, in which every target word is put
 // inside the inline elements (b, i, a, span, ...) that held the source word it is aligned to.
@@ -12,8 +12,6 @@
 #include <memory>
 #include <set>
 
-#include "runtime/model_impl.hpp"
-#include "tasks/word_alignment.hpp"
 #include "tokenizer/text/unicode.hpp"
 
 namespace attend {
@@ -29,12 +27,23 @@ std::string lower(std::string s) {
   return s;
 }
 
+// Names the parser accepted but a serializer must not write as they are ("a<b") get their
+// other characters replaced by '-'.
+bool name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+         c == ':' || c == '.' || (static_cast<unsigned char>(c) >= 0x80);
+}
+
 std::string tag_name(const GumboNode* n) {
   const GumboElement& e = n->v.element;
   if (e.tag != GUMBO_TAG_UNKNOWN) return gumbo_normalized_tagname(e.tag);
   GumboStringPiece piece = e.original_tag;
   gumbo_tag_from_original_text(&piece);
-  return lower(std::string(piece.data ? piece.data : "", piece.length));
+  std::string name = lower(std::string(piece.data ? piece.data : "", piece.length));
+  for (char& c : name)
+    if (!name_char(c)) c = '-';
+  if (name.empty() || !((name[0] >= 'a' && name[0] <= 'z'))) name = "x-" + name;
+  return name;
 }
 
 const char* attribute(const GumboNode* n, const char* name) {
@@ -54,7 +63,7 @@ bool is_void(const std::string& name) {
 }
 // Text children written as they are (not escaped).
 bool is_raw_text(const std::string& name) {
-  return in_set(name, {"script", "style", "xmp", "iframe", "noembed", "noframes", "plaintext", "noscript"});
+  return in_set(name, {"script", "style", "xmp", "iframe", "noembed", "noframes", "plaintext"});
 }
 // Elements whose content is never translated.
 bool is_untouched(const GumboNode* n) {
@@ -114,6 +123,9 @@ void start_tag(const GumboNode* n, std::string& out) {
   const GumboVector& attrs = n->v.element.attributes;
   for (unsigned i = 0; i < attrs.length; ++i) {
     const auto* a = static_cast<const GumboAttribute*>(attrs.data[i]);
+    bool ok = *a->name != '\0';
+    for (const char* c = a->name; *c; ++c) ok = ok && name_char(*c);
+    if (!ok) continue;  // a name no serializer can write back (documented: dropped)
     out += ' ';
     out += a->name;
     out += "=\"";
@@ -137,7 +149,13 @@ void serialize(const GumboNode* n, std::string& out, bool raw = false) {
       else escape_text(n->v.text.text, out);
       return;
     case GUMBO_NODE_CDATA: out += "<![CDATA["; out += n->v.text.text; out += "]]>"; return;
-    case GUMBO_NODE_COMMENT: out += "<!--"; out += n->v.text.text; out += "-->"; return;
+    case GUMBO_NODE_COMMENT: {
+      std::string c = n->v.text.text;  // "--" could end it early: spaced out
+      for (size_t p = 0; (p = c.find("--", p)) != std::string::npos;) c.insert(++p, " ");
+      if (!c.empty() && c.back() == '-') c += ' ';
+      out += "<!--" + c + "-->";
+      return;
+    }
     case GUMBO_NODE_DOCUMENT:
       for (unsigned i = 0; i < n->v.document.children.length; ++i)
         serialize(static_cast<const GumboNode*>(n->v.document.children.data[i]), out);
@@ -145,8 +163,15 @@ void serialize(const GumboNode* n, std::string& out, bool raw = false) {
     case GUMBO_NODE_ELEMENT:
     case GUMBO_NODE_TEMPLATE: {
       start_tag(n, out);
-      const bool child_raw = is_raw_text(tag_name(n));
+      const std::string name = tag_name(n);
       const GumboVector& c = n->v.element.children;
+      // raw text is written as it is, unless it holds its own end tag (<plaintext> can)
+      bool child_raw = is_raw_text(name);
+      for (unsigned i = 0; child_raw && i < c.length; ++i) {
+        const auto* t = static_cast<const GumboNode*>(c.data[i]);
+        if (t->type == GUMBO_NODE_TEXT || t->type == GUMBO_NODE_WHITESPACE)
+          child_raw = lower(t->v.text.text).find("</" + name) == std::string::npos;
+      }
       for (unsigned i = 0; i < c.length; ++i) serialize(static_cast<const GumboNode*>(c.data[i]), out, child_raw);
       end_tag(n, out);
       return;
@@ -495,8 +520,8 @@ void doctype(const GumboDocument& d, std::string& out) {
 }  // namespace
 
 std::vector<std::string> translate_html_with(const std::vector<std::string>& html, const HtmlRunTranslator& translate) {
+  std::vector<GumboOptions> options(html.size(), kGumboDefaultOptions);  // outlives `parsed`
   std::vector<std::unique_ptr<GumboOutput, GumboDeleter>> parsed;
-  std::vector<GumboOptions> options(html.size(), kGumboDefaultOptions);
   std::vector<bool> whole(html.size());
   Walker walker;
   std::vector<std::pair<size_t, size_t>> run_range;  // per document: its runs
@@ -536,23 +561,6 @@ std::vector<std::string> translate_html_with(const std::vector<std::string>& htm
     }
   }
   return out;
-}
-
-std::vector<std::string> Model::translate_html(const std::vector<std::string>& html,
-                                               const TranslateOptions& options) const {
-  if (!impl_->tokenizer) throw Error(impl_->label + ": this model has no tokenizer; HTML translation needs one");
-  TranslateOptions opt = options;
-  opt.return_attention = true;
-  return translate_html_with(html, [&](const std::vector<std::string>& sources) {
-    const auto results = translate(sources, opt);
-    std::vector<HtmlRunTranslation> out;
-    out.reserve(results.size());
-    for (const auto& r : results) {
-      const Hypothesis& h = r.hypotheses.at(0);
-      out.push_back(HtmlRunTranslation{h.text, align_hypothesis(*impl_->tokenizer, h)});
-    }
-    return out;
-  });
 }
 
 }  // namespace attend

@@ -91,7 +91,12 @@ TEST_CASE("serve: health, models, languages, metrics, 404 and 405", "[server][ht
   auto r = c.Get("/nothing/here");
   CHECK(status_of(r) == 404);
   CHECK(body_of(r)["error"] == "not found: /nothing/here");
-  CHECK(status_of(c.Get("/")) == 404);  // the web page comes with issue 16
+  {  // the attention page (issue 16)
+    auto page = c.Get("/");
+    CHECK(status_of(page) == 200);
+    CHECK(page->get_header_value("Content-Type") == "text/html; charset=utf-8");
+    CHECK_THAT(page->body, Catch::Contains("attendHeatmap") && Catch::Contains("/v1/translate"));
+  }
   r = c.Get("/v1/translate");
   CHECK(status_of(r) == 405);
   CHECK(r->get_header_value("Allow") == "POST");
