@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "attend/attend.hpp"
+#include "attend/shortlist.hpp"
 
 struct attend_model {
   std::shared_ptr<const attend::Model> model;
@@ -239,6 +240,10 @@ attend_status attend_options_set_int(attend_options* options, const char* name, 
   if (!options) return null_arg("attend_options_set_int", "options");
   if (!name) return null_arg("attend_options_set_int", "name");
   const std::string n = name;
+  if (n == "seed") {  // issue 17: the full 64-bit range (negative values wrap)
+    options->options.generation.seed = static_cast<uint64_t>(value);
+    return ATTEND_OK;
+  }
   if (value < INT_MIN || value > INT_MAX)
     return fail(ATTEND_ERROR_INVALID_ARGUMENT, "option " + n + ": value " + std::to_string(value) + " out of range");
   const int v = static_cast<int>(value);
@@ -259,7 +264,13 @@ attend_status attend_options_set_int(attend_options* options, const char* name, 
   else if (n == "attention_all_layers") options->options.attention_all_layers = v != 0;
   else if (n == "attention_all_heads") options->options.attention_all_heads = v != 0;
   else if (n == "attention_head") options->options.attention_head = v;
-  else if (n == "max_batch_size") {
+  // issue 17: sampling and alternatives
+  else if (n == "do_sample") g.do_sample = v != 0;
+  else if (n == "top_k") g.top_k = v;
+  else if (n == "return_alternatives") {
+    if (v < 0) return fail(ATTEND_ERROR_INVALID_ARGUMENT, "option return_alternatives must be >= 0");
+    options->options.return_alternatives = v;
+  } else if (n == "max_batch_size") {
     if (v < 1) return fail(ATTEND_ERROR_INVALID_ARGUMENT, "option max_batch_size must be >= 1 (got " + std::to_string(v) + ")");
     options->options.max_batch_size = v;
   } else {
@@ -277,6 +288,9 @@ attend_status attend_options_set_float(attend_options* options, const char* name
   attend::GenerationOptions& g = options->options.generation;
   if (n == "length_penalty") g.length_penalty = static_cast<float>(value);
   else if (n == "repetition_penalty") g.repetition_penalty = static_cast<float>(value);
+  else if (n == "temperature") g.temperature = static_cast<float>(value);  // issue 17: sampling
+  else if (n == "top_p") g.top_p = static_cast<float>(value);
+  else if (n == "typical_p") g.typical_p = static_cast<float>(value);
   else return fail(ATTEND_ERROR_INVALID_ARGUMENT, "unknown float option '" + n + "'");
   return ATTEND_OK;
 }
@@ -291,6 +305,7 @@ attend_status attend_options_set_string(attend_options* options, const char* nam
     if (n == "src_lang") o.src_lang = v;
     else if (n == "tgt_lang") o.tgt_lang = v;
     else if (n == "input_prefix") o.input_prefix = v;
+    else if (n == "shortlist") o.shortlist = v.empty() ? nullptr : attend::Shortlist::load(v);  // issue 17
     else if (n == "early_stopping") {
       if (v != "true" && v != "false" && v != "never")
         throw attend::Error("option early_stopping must be true, false or never (got '" + v + "')");
@@ -298,6 +313,16 @@ attend_status attend_options_set_string(attend_options* options, const char* nam
     } else {
       throw attend::Error("unknown string option '" + n + "'");
     }
+  });
+}
+
+attend_status attend_options_set_target_prefixes(attend_options* options, const char* const* prefixes, size_t n) {
+  if (!options) return null_arg("attend_options_set_target_prefixes", "options");
+  if (n > 0 && !prefixes) return null_arg("attend_options_set_target_prefixes", "prefixes");
+  return guarded(ATTEND_ERROR_INVALID_ARGUMENT, [&] {
+    std::vector<std::string> p;
+    for (size_t i = 0; i < n; ++i) p.emplace_back(prefixes[i] ? prefixes[i] : "");
+    options->options.target_prefix = std::move(p);
   });
 }
 

@@ -159,7 +159,11 @@ void Translator::Impl::decode(std::vector<Item>& batch) {
 
   std::vector<std::vector<Hypothesis>> hyps;
   try {
-    hyps = m->generate_batch(ids, g, on_step, batch.front().req->attention);
+    // Sampling draws from each input's own RNG stream (its index in its call), so a batch
+    // gives what Model::translate gives.
+    SearchInputs rng;
+    for (const Item& it : batch) rng.streams.push_back(static_cast<uint64_t>(it.index));
+    hyps = m->generate_batch(ids, g, on_step, rng, nullptr, nullptr, batch.front().req->attention);
     if (streams) streams->finish(hyps, emit);
   } catch (...) {
     std::exception_ptr error = std::current_exception();
@@ -249,6 +253,10 @@ std::vector<TranslationResult> Translator::translate(const std::vector<std::stri
   Impl& s = *impl_;
   auto req = std::make_shared<Request>();
   req->config = s.m->validate(options);
+  // Issue 17: per-input prefixes, alternatives and shortlists change how a batch is formed.
+  if (!options.target_prefix.empty() || !options.target_prefix_ids.empty() || options.return_alternatives > 0 ||
+      options.shortlist)
+    throw Error("Translator: target prefixes, return_alternatives and shortlists are not supported here; use Model::translate");
   if (inputs.empty()) return {};
   if (inputs.size() > static_cast<size_t>(s.options.max_queued))
     throw Error("Translator: " + std::to_string(inputs.size()) + " inputs in one call exceed max_queued (" +

@@ -49,8 +49,24 @@ const char* activation_name(Activation a) {
   return "?";
 }
 
+const char* encoder_attention_name(EncoderAttention a) {
+  switch (a) {
+    case EncoderAttention::Full: return "full";
+    case EncoderAttention::LedSliding: return "led_sliding_window";
+    case EncoderAttention::LongT5Local: return "longt5_local";
+    case EncoderAttention::LongT5TransientGlobal: return "longt5_transient_global";
+  }
+  return "?";
+}
+
 nlohmann::json ArchSpec::to_json() const {
   return nlohmann::json{
+      {"encoder_attention", encoder_attention_name(encoder_attention)},
+      {"attention_window", attention_window},
+      {"local_radius", local_radius},
+      {"global_block_size", global_block_size},
+      {"encoder_max_positions", encoder_max_positions},
+      {"max_input_length", max_input_length},
       {"family", family},
       {"d_model", d_model},
       {"src_vocab_size", src_vocab_size},
@@ -135,6 +151,24 @@ ArchSpec ArchSpec::from_json(const nlohmann::json& j) {
   s.pad_token_id = get_field<int32_t>(j, "pad_token_id");
   s.beam_suppress_pad_before_log_softmax = get_field<bool>(j, "beam_suppress_pad_before_log_softmax");
 
+  // Long-input fields: optional (model files written before they existed have none).
+  const std::string ea = j.value("encoder_attention", std::string("full"));
+  if (ea == "full") s.encoder_attention = EncoderAttention::Full;
+  else if (ea == "led_sliding_window") s.encoder_attention = EncoderAttention::LedSliding;
+  else if (ea == "longt5_local") s.encoder_attention = EncoderAttention::LongT5Local;
+  else if (ea == "longt5_transient_global") s.encoder_attention = EncoderAttention::LongT5TransientGlobal;
+  else throw Error("architecture: unknown encoder_attention '" + ea + "'");
+  try {
+    s.attention_window = j.value("attention_window", std::vector<int>{});
+    s.local_radius = j.value("local_radius", 0);
+    s.global_block_size = j.value("global_block_size", 0);
+    s.encoder_max_positions = j.value("encoder_max_positions", 0);
+    s.max_input_length = j.value("max_input_length", 0);
+  } catch (const nlohmann::json::exception&) {
+    throw Error("architecture: a long-input field (attention_window, local_radius, global_block_size, "
+                "encoder_max_positions, max_input_length) has the wrong type");
+  }
+
   require_positive(s.d_model, "d_model");
   require_positive(s.src_vocab_size, "src_vocab_size");
   require_positive(s.vocab_size, "vocab_size");
@@ -155,6 +189,22 @@ ArchSpec ArchSpec::from_json(const nlohmann::json& j) {
   if (s.pad_token_id < 0 || s.pad_token_id >= s.vocab_size) {
     throw Error("architecture: pad_token_id " + std::to_string(s.pad_token_id) + " outside the vocabulary");
   }
+  if (s.encoder_attention == EncoderAttention::LedSliding) {
+    if (static_cast<int>(s.attention_window.size()) != s.encoder_layers)
+      throw Error("architecture: attention_window needs one entry per encoder layer (" +
+                  std::to_string(s.encoder_layers) + "), found " + std::to_string(s.attention_window.size()));
+    for (int w : s.attention_window) {
+      if (w <= 0 || w % 2 != 0 || w > (1 << 20))
+        throw Error("architecture: attention_window " + std::to_string(w) + " must be a positive even number");
+    }
+  }
+  if (s.encoder_attention == EncoderAttention::LongT5Local || s.encoder_attention == EncoderAttention::LongT5TransientGlobal) {
+    if (s.positions != PositionKind::RelativeBuckets) throw Error("architecture: LongT5 attention needs relative_buckets positions");
+    require_positive(s.local_radius, "local_radius");
+  }
+  if (s.encoder_attention == EncoderAttention::LongT5TransientGlobal) require_positive(s.global_block_size, "global_block_size");
+  if (s.encoder_max_positions < 0 || s.encoder_max_positions > (1 << 24)) throw Error("architecture: encoder_max_positions out of range");
+  if (s.max_input_length < 0 || s.max_input_length > (1 << 24)) throw Error("architecture: max_input_length out of range");
   if (!(s.norm_eps > 0.0f)) throw Error("architecture: norm_eps must be positive");
   return s;
 }

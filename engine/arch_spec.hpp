@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -17,6 +18,15 @@ enum class PositionKind {
   Learned,            // learned table, row = position + position_offset (BART/mBART offset 2)
   RelativeBuckets,    // T5 bucketed relative position bias
 };
+
+// How encoder self-attention is computed (decoder attention is always full and causal).
+enum class EncoderAttention {
+  Full,                // every real token attends to every real token (blocked kernel, linear memory)
+  LedSliding,          // Longformer: window attention_window[layer] (radius w/2) plus global tokens
+  LongT5Local,         // LongT5 `local`: radius local_radius, T5 relative bias
+  LongT5TransientGlobal,  // LongT5 `transient-global`: local + one aggregated key per global block
+};
+const char* encoder_attention_name(EncoderAttention a);
 
 struct ArchSpec {
   std::string family;          // "marian", "bart", "mbart", "t5", "m2m100", "pegasus"
@@ -53,6 +63,14 @@ struct ArchSpec {
 
   int32_t pad_token_id = 0;
   bool beam_suppress_pad_before_log_softmax = false;  // MarianMTModel quirk
+
+  // Long-input encoders (issue 18). Absent from older model files: Full, no windows.
+  EncoderAttention encoder_attention = EncoderAttention::Full;
+  std::vector<int> attention_window;   // LedSliding: per encoder layer, even (radius w/2)
+  int local_radius = 0;                // LongT5: keys within this distance (block_len = radius + 1)
+  int global_block_size = 0;           // LongT5TransientGlobal: tokens per global block
+  int encoder_max_positions = 0;       // encoder position rows when they differ from max_positions (LED)
+  int max_input_length = 0;            // longest source in tokens the model takes (0 = not bounded)
 
   nlohmann::json to_json() const;
   // Reads and validates (positive sizes, known enum names); throws attend::Error naming the field.

@@ -1,6 +1,8 @@
 // engine/mapped_file.cpp — mmap-based MappedFile and small file helpers.
 #include "engine/mapped_file.hpp"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -62,11 +64,15 @@ void release_pages(const MappedFile& f) {
   ::madvise(const_cast<uint8_t*>(f.data()), f.size(), MADV_DONTNEED);  // best effort
 }
 
-void release_pages(const HostTensor& t) {
+void release_pages(const HostTensor& t) { release_pages(t, 0, t.nbytes); }
+
+void release_pages(const HostTensor& t, size_t from, size_t to) {
   if (!t.file_pages || t.data == nullptr) return;
+  to = std::min(to, t.nbytes);
+  if (from >= to) return;
   static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(t.data) + page - 1) / page * page;
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(t.data) + t.nbytes) / page * page;
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(t.data) + from + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(t.data) + to) / page * page;
   if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);  // best effort
 }
 

@@ -34,6 +34,8 @@ class MappedFile {
 void release_pages(const MappedFile& f);
 // The same for the whole pages inside one tensor's bytes, if it is file_pages (else nothing).
 void release_pages(const HostTensor& t);
+// The same for the whole pages inside bytes [begin, end) of one tensor's data.
+void release_pages(const HostTensor& t, size_t begin, size_t end);
 
 // Reads a whole (small) file into a string; throws attend::Error naming the path.
 std::string read_text_file(const std::string& path);

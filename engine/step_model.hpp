@@ -19,6 +19,11 @@ class StepModel {
   // included. The buffer belongs to the model, may be modified in place by the caller, and
   // is valid until the next call of step() or select_rows().
   virtual float* step(const std::vector<int32_t>& tokens) = 0;
+  // Like step(), but a model may leave each row's final pass (the int8 LM head's row scale and
+  // bias) undone, so the caller's own per-row pass does it while the row is in cache: the
+  // caller must call finish_row(r) once for every row r (from any thread) before reading it.
+  virtual float* step_deferred(const std::vector<int32_t>& tokens) { return step(tokens); }
+  virtual void finish_row(int /*row*/) {}
   // Rebuilds the row set: new row i continues the history (KV cache, source input) of old row
   // src[i]. Rows may be repeated (beam expansion/reordering) or left out (finished rows stop
   // costing compute). src may be empty (nothing left).

@@ -6,12 +6,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "attend/error.hpp"
 #include "engine/kernels/attention.hpp"
+#include "engine/kernels/profile.hpp"
 #include "engine/mapped_file.hpp"
 #include "engine/positions.hpp"
 #include "engine/kernels/quantize.hpp"
+#include "engine/kernels/window_attention.hpp"
 
 namespace attend {
 namespace {
@@ -205,7 +208,8 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
   switch (s.positions) {
     case PositionKind::Learned:
       position_rows_ = s.max_positions + s.position_offset;
-      enc_positions_ = w.get("encoder.embed_positions.weight", {position_rows_, d});
+      enc_position_rows_ = (s.encoder_max_positions > 0 ? s.encoder_max_positions : s.max_positions) + s.position_offset;
+      enc_positions_ = w.get("encoder.embed_positions.weight", {enc_position_rows_, d});
       dec_positions_ = w.get("decoder.embed_positions.weight", {position_rows_, d});
       break;
     case PositionKind::SinusoidalMarian:
@@ -225,7 +229,10 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
     case PositionKind::RelativeBuckets:
       enc_rel_bias_ = w.get("encoder.relative_attention_bias.weight", {s.relative_buckets, s.encoder_heads});
       dec_rel_bias_ = w.get("decoder.relative_attention_bias.weight", {s.relative_buckets, s.decoder_heads});
-      break;
+      break;  }
+  if (enc_position_rows_ == 0) enc_position_rows_ = position_rows_;
+  if (s.encoder_attention == EncoderAttention::LongT5TransientGlobal) {
+    enc_global_rel_bias_ = w.get("encoder.global_relative_attention_bias.weight", {s.relative_buckets, s.encoder_heads});
   }
   if (s.layernorm_embedding) {
     init_norm(enc_emb_norm_, w, s, "encoder.layernorm_embedding");
@@ -242,6 +249,16 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
     init_fused(L.self_attn.q, w, s, ct, p + "self_attn.", std::vector<std::string>{"q", "k", "v"}, inner_);
     init_linear(L.self_attn.out, w, s, ct, p + "self_attn.o", d, inner_, Epilogue::Accumulate);
     init_ffn(L.ffn, w, s, ct, p, s.encoder_ffn_dim);
+    if (s.encoder_attention == EncoderAttention::LedSliding) {
+      const char* parts[3] = {"q_global", "k_global", "v_global"};
+      for (int k = 0; k < 3; ++k) {
+        L.global_w[k] = w.get(p + "self_attn." + parts[k] + ".weight", {inner_, d});
+        L.global_b[k] = w.get(p + "self_attn." + parts[k] + ".bias", {inner_});
+      }
+    }
+    if (s.encoder_attention == EncoderAttention::LongT5TransientGlobal) {
+      init_norm(L.global_norm, w, s, p + "self_attn.global_norm");
+    }
   }
   dec_layers_ = std::vector<DecoderLayer>(s.decoder_layers);
   for (int i = 0; i < s.decoder_layers; ++i) {
@@ -258,9 +275,22 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
   }
   std::vector<float> flb;
   if (s.final_logits_bias) flb = w.get("final_logits_bias", {s.vocab_size});
+  // The LM head (often 100+ MB, tied to the embeddings) is converted in blocks of rows, each
+  // block's mapped pages dropped once converted: the float32 matrix is never resident whole
+  // beside its converted copy.
+  Linear::RowsDone drop_rows;
+  if (const HostTensor* v = w.view_f32("lm_head.weight", {s.vocab_size, d})) {
+    drop_rows = [v, d](int64_t r0, int64_t r1) {
+      release_pages(*v, static_cast<size_t>(r0 * d) * 4, static_cast<size_t>(r1 * d) * 4);
+    };
+  }
   w.with_f32("lm_head.weight", {s.vocab_size, d}, [&](const float* lm) {
-    lm_head_.init(lm, s.vocab_size, d, flb.empty() ? nullptr : flb.data(), Epilogue::None, Activation::Relu, ct);
+    lm_head_.init(lm, s.vocab_size, d, flb.empty() ? nullptr : flb.data(), Epilogue::None, Activation::Relu, ct,
+                  drop_rows);
+    lm_tied_ = dec_embed_ptr_ != nullptr &&
+               std::memcmp(lm, dec_embed_ptr_, static_cast<size_t>(s.vocab_size) * static_cast<size_t>(d) * sizeof(float)) == 0;
   });
+  lm_bias_ = std::move(flb);
 }
 
 void Transformer::embed(const int32_t* ids, int64_t n, const int32_t* positions, bool decoder, float* out) const {
@@ -268,14 +298,15 @@ void Transformer::embed(const int32_t* ids, int64_t n, const int32_t* positions,
   const int vocab = decoder ? spec_.vocab_size : spec_.src_vocab_size;
   const float* table = decoder ? dec_embed_ptr_ : enc_embed_ptr_;
   const std::vector<float>& pos = decoder ? dec_positions_ : enc_positions_;
+  const int position_rows = decoder ? position_rows_ : enc_position_rows_;
   for (int64_t i = 0; i < n; ++i) {
     if (ids[i] < 0 || ids[i] >= vocab) {
       throw Error("token id " + std::to_string(ids[i]) + " is outside the " + (decoder ? "decoder" : "encoder") +
                   " vocabulary (size " + std::to_string(vocab) + ")");
     }
-    if (!pos.empty() && (positions[i] < 0 || positions[i] >= position_rows_)) {
+    if (!pos.empty() && (positions[i] < 0 || positions[i] >= position_rows)) {
       throw Error("input too long: position " + std::to_string(positions[i]) + " exceeds the model's " +
-                  std::to_string(position_rows_) + " position rows");
+                  std::to_string(position_rows) + " position rows");
     }
   }
 #pragma omp parallel for schedule(static)
@@ -309,9 +340,126 @@ void Transformer::feed_forward(const FeedForward& f, float* x, int64_t rows, flo
   if (!spec_.pre_norm) f.norm.forward(x, rows, x);
 }
 
+// What every layer's attention of one encode call shares: masks, bias tables per key-query
+// offset (never per pair), LED's global tokens, LongT5's global block ids and their bias.
+struct Transformer::EncodeContext {
+  int B = 0, S = 0;
+  const int32_t* mask = nullptr;                  // [B*S]
+  std::vector<int32_t> key_ok;                    // [B*S] window keys (LED: real and not global)
+  std::vector<float> offset_bias;                 // [H][2R+1] (T5 full, LongT5 local part)
+  int radius = 0;                                 // Full / LongT5; LED: per layer
+  std::vector<std::vector<int32_t>> globals;      // LED: global positions per row
+  std::vector<int> n_global_blocks;               // LongT5 tglobal: per row
+  std::vector<int32_t> block_of;                  // [B*S] LongT5 tglobal: global block of each token
+  std::vector<std::vector<float>> global_bias;    // per row [H][2G-1]
+};
+
+namespace {
+
+// bias[h][o + R] = table[bucket(o)][h] for offsets o in [-R, R] (bidirectional T5 buckets).
+std::vector<float> offset_bias_table(const std::vector<float>& table, int R, int H, int buckets, int max_distance) {
+  std::vector<float> out(static_cast<size_t>(H) * (2 * R + 1));
+  for (int o = -R; o <= R; ++o) {
+    const int bucket = t5_relative_bucket(o, true, buckets, max_distance);
+    for (int h = 0; h < H; ++h) out[static_cast<size_t>(h) * (2 * R + 1) + (o + R)] = table[static_cast<size_t>(bucket) * H + h];
+  }
+  return out;
+}
+
+// Feed-forward rows per pass over a long input: bounds the [rows, ffn] intermediates.
+constexpr int64_t kFfnRowChunk = 1024;
+
+}  // namespace
+
+// Decoder cross-attention over sources of at least this many positions runs blockwise per input
+// (window_attention), shorter ones row by row (attend_row).
+int kBlockedCrossMinLength = 1024;
+
+namespace {
+
+}  // namespace
+
+void Transformer::encoder_attention(int layer, const EncodeContext& c, const float* src, float* qkv, float* ctx) const {
+  const ArchSpec& s = spec_;
+  const EncoderLayer& L = enc_layers_[static_cast<size_t>(layer)];
+  const int S = c.S, H = s.encoder_heads, dh = s.head_dim, inner = inner_;
+  const int64_t d = s.d_model;
+  const float scale = s.attention_scaling ? 1.0f / std::sqrt(static_cast<float>(dh)) : 1.0f;
+  std::vector<float> extra_kv, gsum, gqkv;
+  for (int b = 0; b < c.B; ++b) {
+    const int64_t base = static_cast<int64_t>(b) * S;
+    WindowAttention a;
+    a.q = qkv + base * 3 * inner;
+    a.k = a.q + inner;
+    a.v = a.q + 2 * inner;
+    a.q_stride = a.kv_stride = 3 * inner;
+    a.length = S;
+    a.heads = H;
+    a.head_dim = dh;
+    a.scale = scale;
+    a.key_ok = c.key_ok.data() + base;
+    a.ctx = ctx + base * inner;
+    a.ctx_stride = inner;
+    a.radius = c.radius;
+    if (!c.offset_bias.empty()) a.offset_bias = c.offset_bias.data();
+    switch (s.encoder_attention) {
+      case EncoderAttention::Full:
+      case EncoderAttention::LongT5Local: break;
+      case EncoderAttention::LedSliding: {
+        a.radius = s.attention_window[static_cast<size_t>(layer)] / 2;
+        const auto& g = c.globals[static_cast<size_t>(b)];
+        if (!g.empty()) {  // every query also sees the global tokens' (ordinary) keys and values
+          extra_kv.resize(g.size() * 2 * inner);
+          for (size_t k = 0; k < g.size(); ++k) {
+            const float* row = qkv + (base + g[k]) * 3 * inner;
+            std::copy(row + inner, row + 3 * inner, extra_kv.begin() + static_cast<std::ptrdiff_t>(k * 2 * inner));
+          }
+          a.extra = static_cast<int>(g.size());
+          a.ek = extra_kv.data();
+          a.ev = extra_kv.data() + inner;
+          a.e_stride = 2 * inner;
+        }
+        break;
+      }
+      case EncoderAttention::LongT5TransientGlobal: {
+        const int G = c.n_global_blocks[static_cast<size_t>(b)];
+        if (G == 0) break;
+        // global input of block k: RMS norm of the sum of its tokens' attention inputs, then k, v
+        gsum.assign(static_cast<size_t>(G) * d, 0.0f);
+        for (int i = 0; i < S; ++i) {
+          const int k = c.block_of[static_cast<size_t>(base + i)];
+          if (k < 0 || !c.mask[base + i]) continue;  // padded queries carry a block id, but are no block's member
+          const float* x = src + (base + i) * d;
+          float* acc = gsum.data() + static_cast<size_t>(k) * d;
+          for (int64_t j = 0; j < d; ++j) acc[j] += x[j];
+        }
+        L.global_norm.forward(gsum.data(), G, gsum.data());
+        gqkv.resize(static_cast<size_t>(G) * 3 * inner);
+        L.self_attn.q.forward(gsum.data(), G, gqkv.data());
+        a.extra = G;
+        a.ek = gqkv.data() + inner;
+        a.ev = gqkv.data() + 2 * inner;
+        a.e_stride = 3 * inner;
+        a.extra_bias = c.global_bias[static_cast<size_t>(b)].data();
+        a.query_group = c.block_of.data() + base;
+        break;
+      }
+    }
+    window_attention(a);
+    if (s.encoder_attention == EncoderAttention::LedSliding) {
+      const auto& g = c.globals[static_cast<size_t>(b)];
+      const GlobalRowsWeights gw{L.global_w[0].data(), L.global_b[0].data(), L.global_w[1].data(),
+                                 L.global_b[1].data(), L.global_w[2].data(), L.global_b[2].data()};
+      led_global_rows(src + base * d, d, S, c.mask + base, g.data(), static_cast<int>(g.size()), gw,
+                      static_cast<int>(d), H, dh, scale, ctx + base * inner, inner);
+    }
+  }
+}
+
 std::shared_ptr<const EncoderOutput> Transformer::encode(const std::vector<std::vector<int32_t>>& ids,
                                                          const std::vector<std::vector<int32_t>>& mask,
-                                                         bool record_layers) const {
+                                                         bool record_layers,
+                                                         const std::vector<std::vector<int32_t>>* global_mask) const {
   const ArchSpec& s = spec_;
   auto out = std::make_shared<EncoderOutput>();
   const int B = static_cast<int>(ids.size());
@@ -319,12 +467,14 @@ std::shared_ptr<const EncoderOutput> Transformer::encode(const std::vector<std::
   const int S = static_cast<int>(ids[0].size());
   if (S == 0) throw Error("encode: empty input");
   if (mask.size() != ids.size()) throw Error("encode: attention mask batch size differs from input");
+  if (global_mask && global_mask->size() != ids.size()) throw Error("encode: global attention mask batch size differs from input");
   out->batch = B;
   out->src_len = S;
   out->mask.resize(static_cast<size_t>(B) * S);
   std::vector<int32_t> flat(static_cast<size_t>(B) * S), positions(static_cast<size_t>(B) * S);
   for (int b = 0; b < B; ++b) {
-    if (static_cast<int>(ids[b].size()) != S || static_cast<int>(mask[b].size()) != S) {
+    if (static_cast<int>(ids[b].size()) != S || static_cast<int>(mask[b].size()) != S ||
+        (global_mask && static_cast<int>((*global_mask)[b].size()) != S)) {
       throw Error("encode: inputs must be padded to one length");
     }
     int nonpad = 0;
@@ -344,62 +494,86 @@ std::shared_ptr<const EncoderOutput> Transformer::encode(const std::vector<std::
   }
   const int64_t d = s.d_model;
   const int64_t N = static_cast<int64_t>(B) * S;
-  const int H = s.encoder_heads, dh = s.head_dim, inner = inner_;
-  std::vector<float>& x = out->hidden;
+  const int H = s.encoder_heads, inner = inner_;
+  LargeFloats& x = out->hidden;
   x.resize(N * d);
   embed(flat.data(), N, positions.data(), false, x.data());
   if (s.layernorm_embedding) enc_emb_norm_.forward(x.data(), N, x.data());
-  if (record_layers) out->layer_states.push_back(x);
+  if (record_layers) out->layer_states.emplace_back(x.begin(), x.end());
 
-  // T5: bias[h][i][j] = rel_bias[bucket(j - i)][h], shared by every layer.
-  std::vector<float> bias;
+  EncodeContext c;
+  c.B = B;
+  c.S = S;
+  c.mask = out->mask.data();
+  c.key_ok = out->mask;
+  switch (s.encoder_attention) {
+    case EncoderAttention::Full: c.radius = S - 1; break;
+    case EncoderAttention::LedSliding: c.radius = 0; break;  // per layer
+    default: c.radius = std::min(s.local_radius, S - 1);
+  }
   if (s.positions == PositionKind::RelativeBuckets) {
-    bias.resize(static_cast<size_t>(H) * S * S);
-    for (int i = 0; i < S; ++i) {
-      for (int j = 0; j < S; ++j) {
-        const int bucket = t5_relative_bucket(j - i, true, s.relative_buckets, s.relative_max_distance);
-        for (int h = 0; h < H; ++h) {
-          bias[(static_cast<size_t>(h) * S + i) * S + j] = enc_rel_bias_[static_cast<size_t>(bucket) * H + h];
-        }
+    c.offset_bias = offset_bias_table(enc_rel_bias_, std::min(c.radius, S - 1), H, s.relative_buckets, s.relative_max_distance);
+  }
+  if (s.encoder_attention == EncoderAttention::LedSliding) {
+    c.globals.resize(static_cast<size_t>(B));
+    for (int b = 0; b < B; ++b) {
+      for (int i = 0; i < S; ++i) {
+        const size_t k = static_cast<size_t>(b) * S + i;
+        const bool global = global_mask ? (*global_mask)[b][i] != 0 : i == 0;
+        if (!global || !out->mask[k]) continue;
+        c.globals[static_cast<size_t>(b)].push_back(i);
+        c.key_ok[k] = 0;  // seen through the global part, once
       }
     }
   }
-  const float scale = s.attention_scaling ? 1.0f / std::sqrt(static_cast<float>(dh)) : 1.0f;
-  const int64_t ffn = s.encoder_ffn_dim;
-  std::vector<float> norm_buf(N * d), qkv(N * 3 * inner), ctx(N * inner), h1(N * ffn),
-      h2(s.gated_ffn ? N * ffn : 0), scratch(static_cast<size_t>(max_threads()) * attend_row_scratch(H, S));
-  for (const EncoderLayer& L : enc_layers_) {
-    const float* src = x.data();
-    if (s.pre_norm) {
-      L.self_attn.norm.forward(x.data(), N, norm_buf.data());
-      src = norm_buf.data();
-    }
-    L.self_attn.q.forward(src, N, qkv.data());
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < N; ++r) {
-      const int b = static_cast<int>(r / S), i = static_cast<int>(r % S);
-      KeyValueView kv;
-      kv.k = qkv.data() + static_cast<int64_t>(b) * S * 3 * inner + inner;
-      kv.v = kv.k + inner;
-      kv.stride = 3 * inner;
-      kv.length = S;
-      kv.mask = out->mask.data() + static_cast<size_t>(b) * S;
-      ScoreBias sb;
-      if (!bias.empty()) {
-        sb.data = bias.data() + static_cast<size_t>(i) * S;
-        sb.head_stride = static_cast<int64_t>(S) * S;
+  if (s.encoder_attention == EncoderAttention::LongT5TransientGlobal) {
+    const int g = s.global_block_size;
+    c.n_global_blocks.resize(static_cast<size_t>(B));
+    c.block_of.assign(static_cast<size_t>(N), -1);
+    c.global_bias.resize(static_cast<size_t>(B));
+    for (int b = 0; b < B; ++b) {
+      int n = 0;
+      while (n < S && out->mask[static_cast<size_t>(b) * S + n]) ++n;  // right padding: the real prefix
+      const int G = n / g;
+      c.n_global_blocks[static_cast<size_t>(b)] = G;
+      // token t: block t / g, the tokens after the last full block join it; padding and rows
+      // shorter than one block: none (transformers' _make_global_fixed_block_ids)
+      for (int t = 0; t < S; ++t) c.block_of[static_cast<size_t>(b) * S + t] = G == 0 ? -1 : std::min(t / g, G - 1);
+      for (int t = n; t < S; ++t) c.block_of[static_cast<size_t>(b) * S + t] = G == 0 ? -1 : G - 1;  // padded queries: any valid id
+      if (G == 0) continue;
+      std::vector<float>& gb = c.global_bias[static_cast<size_t>(b)];
+      gb.resize(static_cast<size_t>(H) * (2 * G - 1));
+      for (int rel = -(G - 1); rel <= G - 1; ++rel) {
+        const int bucket = t5_relative_bucket(rel, true, s.relative_buckets, s.relative_max_distance);
+        for (int h = 0; h < H; ++h) gb[static_cast<size_t>(h) * (2 * G - 1) + (rel + G - 1)] = enc_global_rel_bias_[static_cast<size_t>(bucket) * H + h];
       }
-      attend_row(qkv.data() + r * 3 * inner, kv, sb, H, dh, scale, ctx.data() + r * inner,
-                 scratch.data() + static_cast<size_t>(omp_get_thread_num()) * attend_row_scratch(H, S));
     }
-    L.self_attn.out.forward(ctx.data(), N, x.data());
-    if (!s.pre_norm) L.self_attn.norm.forward(x.data(), N, x.data());
-    feed_forward(L.ffn, x.data(), N, norm_buf.data(), h1.data(), h2.data());
-    if (record_layers) out->layer_states.push_back(x);
   }
+  {
+    const int64_t ffn = s.encoder_ffn_dim;
+    const int64_t chunk = std::min<int64_t>(N, kFfnRowChunk);
+    LargeFloats norm_buf(N * d), qkv(N * 3 * inner), ctx(N * inner), h1(chunk * ffn), h2(s.gated_ffn ? chunk * ffn : 0);
+    for (size_t l = 0; l < enc_layers_.size(); ++l) {
+      const EncoderLayer& L = enc_layers_[l];
+      const float* src = x.data();
+      if (s.pre_norm) {
+        L.self_attn.norm.forward(x.data(), N, norm_buf.data());
+        src = norm_buf.data();
+      }
+      L.self_attn.q.forward(src, N, qkv.data());
+      encoder_attention(static_cast<int>(l), c, src, qkv.data(), ctx.data());
+      L.self_attn.out.forward(ctx.data(), N, x.data());
+      if (!s.pre_norm) L.self_attn.norm.forward(x.data(), N, x.data());
+      for (int64_t r0 = 0; r0 < N; r0 += chunk) {
+        const int64_t rows = std::min(chunk, N - r0);
+        feed_forward(L.ffn, x.data() + r0 * d, rows, norm_buf.data() + r0 * d, h1.data(), h2.data());
+      }
+      if (record_layers) out->layer_states.emplace_back(x.begin(), x.end());
+    }
+  }  // the layer buffers are freed before the cross-attention keys and values are made
   if (s.encoder_final_norm) {
     enc_final_norm_.forward(x.data(), N, x.data());
-    if (record_layers) out->layer_states.back() = x;
+    if (record_layers) out->layer_states.back().assign(x.begin(), x.end());
   }
   out->cross_kv.resize(dec_layers_.size());
   for (size_t l = 0; l < dec_layers_.size(); ++l) {
@@ -419,6 +593,32 @@ DecoderState::DecoderState(const Transformer& model, std::shared_ptr<const Encod
 }
 
 int DecoderState::vocab_size() const { return m_.spec_.vocab_size; }
+
+void DecoderState::set_vocab_subset(const std::vector<int32_t>& ids) {
+  subset_head_.reset();
+  subset_.clear();
+  if (ids.empty()) return;
+  if (!m_.lm_tied_)
+    throw Error("vocabulary shortlist: this model's output layer is not tied to its embeddings (not supported)");
+  const int V = m_.spec_.vocab_size;
+  const int64_t d = m_.spec_.d_model;
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] < 0 || ids[i] >= V || (i > 0 && ids[i] <= ids[i - 1]))
+      throw Error("vocabulary shortlist: candidate ids must be sorted, unique and inside the vocabulary");
+  subset_ = ids;
+  const size_t C = ids.size();
+  std::vector<float> w(C * static_cast<size_t>(d)), bias;
+  for (size_t c = 0; c < C; ++c)
+    std::memcpy(w.data() + c * static_cast<size_t>(d), m_.dec_embed_ptr_ + static_cast<size_t>(ids[c]) * static_cast<size_t>(d),
+                static_cast<size_t>(d) * sizeof(float));
+  if (!m_.lm_bias_.empty()) {
+    bias.resize(C);
+    for (size_t c = 0; c < C; ++c) bias[c] = m_.lm_bias_[static_cast<size_t>(ids[c])];
+  }
+  subset_head_ = std::make_unique<Linear>();
+  subset_head_->init(w.data(), static_cast<int64_t>(C), d, bias.empty() ? nullptr : bias.data(), Epilogue::None,
+                     Activation::Relu, ComputeType::F32);
+}
 
 // Cache layout per layer: [cap_rows][cap_t][inner] (slot-major): position j of row r lives in
 // slot slots_[r * cap_t + j] at [slot][j]. The beams of an input share most of their ancestors,
@@ -471,7 +671,17 @@ void DecoderState::relayout(int new_rows, int new_t, bool gather) {
   cap_t_ = new_t;
 }
 
-float* DecoderState::step(const std::vector<int32_t>& tokens) {
+float* DecoderState::step(const std::vector<int32_t>& tokens) { return run_step(tokens, false); }
+
+float* DecoderState::step_deferred(const std::vector<int32_t>& tokens) { return run_step(tokens, true); }
+
+void DecoderState::finish_row(int row) {
+  if (!deferred_ || row < 0 || row >= rows_) return;
+  const size_t V = static_cast<size_t>(m_.spec_.vocab_size);
+  m_.lm_head_.finish_row(logits_.data() + static_cast<size_t>(row) * V, lm_row_scale_[static_cast<size_t>(row)]);
+}
+
+float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
   const ArchSpec& s = m_.spec_;
   const int R = rows_;
   if (static_cast<int>(tokens.size()) != R) throw Error("decoder step: token count differs from row count");
@@ -535,6 +745,8 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
     float* kc = k_cache_[l].get();
     float* vc = v_cache_[l].get();
     const int64_t slot_stride = static_cast<int64_t>(cap_t_) * inner;
+    {
+      profile::Scope timed(profile::Part::Attention);
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < R; ++r) {
       const float* row = qkv_.data() + static_cast<int64_t>(r) * 3 * inner;
@@ -557,6 +769,7 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
       attend_row(row, kv, sb, H, dh, scale, ctx_.data() + static_cast<int64_t>(r) * inner,
                  att_scratch_.data() + static_cast<size_t>(omp_get_thread_num()) * scratch_len);
     }
+    }
     L.self_attn.out.forward(ctx_.data(), R, x_.data());
     if (!s.pre_norm) L.self_attn.norm.forward(x_.data(), R, x_.data());
 
@@ -570,6 +783,44 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
     const float* ckv = enc_->cross_kv[l].data();
     const int att_slot = att_width_ ? att_slot_[l] : -1;  // captured: where in the row (else -1)
     const int att_per_layer = (att_mean_ ? 1 : H) * S;
+    {
+      profile::Scope timed(profile::Part::Attention);
+    if (S >= kBlockedCrossMinLength && att_slot < 0) {  // capturing weights: per row (attend_row)
+      // Long source: the rows of one input (its beams) meet its keys together, blockwise
+      // (each key and value read once per step and head, not once per row).
+      cross_rows_.resize(static_cast<size_t>(R));
+      cross_q_.resize(static_cast<size_t>(R) * inner);
+      cross_ctx_.resize(static_cast<size_t>(R) * inner);
+      for (int b = 0; b < enc_->batch; ++b) {
+        int n = 0;
+        for (int r = 0; r < R; ++r) {
+          if (row_input_[r] != b) continue;
+          cross_rows_[n] = r;
+          std::copy_n(qkv_.data() + static_cast<int64_t>(r) * inner, inner, cross_q_.data() + static_cast<int64_t>(n) * inner);
+          ++n;
+        }
+        if (n == 0) continue;
+        WindowAttention a;
+        a.q = cross_q_.data();
+        a.q_stride = inner;
+        a.k = ckv + static_cast<int64_t>(b) * S * 2 * inner;
+        a.v = a.k + inner;
+        a.kv_stride = 2 * inner;
+        a.length = S;
+        a.queries = n;
+        a.heads = H;
+        a.head_dim = dh;
+        a.scale = scale;
+        a.key_ok = enc_->mask.data() + static_cast<size_t>(b) * S;
+        a.ctx = cross_ctx_.data();
+        a.ctx_stride = inner;
+        window_attention(a);
+        for (int k = 0; k < n; ++k) {
+          std::copy_n(cross_ctx_.data() + static_cast<int64_t>(k) * inner, inner,
+                      ctx_.data() + static_cast<int64_t>(cross_rows_[k]) * inner);
+        }
+      }
+    } else
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < R; ++r) {
       const int b = row_input_[r];
@@ -596,6 +847,7 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
         }
       }
     }
+    }
     L.cross_attn.out.forward(ctx_.data(), R, x_.data());
     if (!s.pre_norm) L.cross_attn.norm.forward(x_.data(), R, x_.data());
 
@@ -610,7 +862,23 @@ float* DecoderState::step(const std::vector<int32_t>& tokens) {
     for (auto& v : x_) v *= s.logits_scale;
   }
   logits_.resize(static_cast<size_t>(R) * s.vocab_size);
-  m_.lm_head_.forward(x_.data(), R, logits_.data());
+  deferred_ = false;
+  if (subset_head_) {
+    const size_t C = subset_.size();
+    subset_logits_.resize(static_cast<size_t>(R) * C);
+    subset_head_->forward(x_.data(), R, subset_logits_.data());
+    std::fill(logits_.begin(), logits_.end(), -std::numeric_limits<float>::infinity());
+    for (int r = 0; r < R; ++r) {
+      float* out = logits_.data() + static_cast<size_t>(r) * s.vocab_size;
+      const float* in = subset_logits_.data() + static_cast<size_t>(r) * C;
+      for (size_t c = 0; c < C; ++c) out[subset_[c]] = in[c];
+    }
+  } else if (defer) {
+    lm_row_scale_.resize(static_cast<size_t>(R));
+    deferred_ = m_.lm_head_.forward_deferred(x_.data(), R, logits_.data(), lm_row_scale_.data());
+  } else {
+    m_.lm_head_.forward(x_.data(), R, logits_.data());
+  }
   t_ = t + 1;
   return logits_.data();
 }

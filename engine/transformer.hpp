@@ -11,6 +11,7 @@
 
 #include "engine/arch_spec.hpp"
 #include "engine/kernels/dnnl_ops.hpp"
+#include "engine/kernels/large_buffer.hpp"
 #include "engine/host_tensor.hpp"
 #include "engine/step_model.hpp"
 
@@ -33,6 +34,10 @@ struct FeedForward {
 struct EncoderLayer {
   AttentionBlock self_attn;
   FeedForward ffn;
+  // LED global attention: query_global/key_global/value_global as plain float32 [inner, d] and
+  // bias (engine/kernels/window_attention.hpp, led_global_rows).
+  std::vector<float> global_w[3], global_b[3];
+  Norm global_norm;  // LongT5 transient-global: RMS norm of each global block's sum
 };
 
 struct DecoderLayer {
@@ -45,8 +50,8 @@ struct DecoderLayer {
 struct EncoderOutput {
   int batch = 0, src_len = 0;
   std::vector<int32_t> mask;                   // [B, S], 1 = real token
-  std::vector<float> hidden;                   // [B*S, d] final encoder states
-  std::vector<std::vector<float>> cross_kv;    // per decoder layer: [B*S, 2*inner] (k | v)
+  LargeFloats hidden;                          // [B*S, d] final encoder states
+  std::vector<LargeFloats> cross_kv;           // per decoder layer: [B*S, 2*inner] (k | v)
   std::vector<std::vector<float>> layer_states;  // optional: embeddings + every layer output
 };
 
@@ -61,17 +66,28 @@ class Transformer {
 
   const ArchSpec& spec() const { return spec_; }
   ComputeType compute_type() const { return compute_; }
+  // Vocabulary shortlist (issue 17): true when the output layer's weights are the decoder
+  // embedding table (tied), so a restricted output layer can be built from its rows.
+  bool output_rows_available() const { return lm_tied_; }
 
   // ids/mask: [B][S] rectangular (right-padded). record_layers keeps every layer's output.
+  // global_mask ([B][S], 1 = global attention) is read by LED only; null = the model's
+  // default, which for LED is global attention on the first token of every input (what
+  // transformers' LED summarization examples pass); pass all zeros for none.
   std::shared_ptr<const EncoderOutput> encode(const std::vector<std::vector<int32_t>>& ids,
                                               const std::vector<std::vector<int32_t>>& mask,
-                                              bool record_layers = false) const;
+                                              bool record_layers = false,
+                                              const std::vector<std::vector<int32_t>>* global_mask = nullptr) const;
 
  private:
   friend class DecoderState;
   void embed(const int32_t* ids, int64_t n, const int32_t* positions, bool decoder, float* out) const;
   void feed_forward(const FeedForward& f, float* x, int64_t rows, float* norm_buf, float* h1,
                     float* h2) const;
+  // Encoder self-attention of layer `layer` for one batch (src: the layer's attention input,
+  // qkv: its q|k|v projection); writes ctx [B*S, inner]. Blocked: memory linear in S.
+  struct EncodeContext;
+  void encoder_attention(int layer, const EncodeContext& c, const float* src, float* qkv, float* ctx) const;
 
   ArchSpec spec_;
   ComputeType compute_ = ComputeType::F32;
@@ -81,14 +97,22 @@ class Transformer {
   const float* enc_embed_ptr_ = nullptr;
   const float* dec_embed_ptr_ = nullptr;
   std::vector<float> enc_positions_, dec_positions_;  // absolute position tables [P, d]
-  int position_rows_ = 0;
+  int position_rows_ = 0;      // decoder (and, unless enc_position_rows_ differs, encoder) rows
+  int enc_position_rows_ = 0;
   std::vector<float> enc_rel_bias_, dec_rel_bias_;    // [buckets, heads]
+  std::vector<float> enc_global_rel_bias_;            // LongT5 transient-global [buckets, heads]
   Norm enc_emb_norm_, dec_emb_norm_;
   Norm enc_final_norm_, dec_final_norm_;
   std::vector<EncoderLayer> enc_layers_;
   std::vector<DecoderLayer> dec_layers_;
   Linear lm_head_;
+  bool lm_tied_ = false;           // lm_head.weight == the decoder embedding table
+  std::vector<float> lm_bias_;     // final_logits_bias (empty: none), for restricted output layers
 };
+
+// Sources of at least this many positions: decoder cross-attention blockwise per input (a
+// variable so tests can lower it and run the blocked path on short fixtures).
+extern int kBlockedCrossMinLength;
 
 // Decoder rows advancing one token per step over a shared encoder output.
 class DecoderState : public StepModel {
@@ -97,6 +121,8 @@ class DecoderState : public StepModel {
   int vocab_size() const override;
   int num_rows() const override { return rows_; }
   float* step(const std::vector<int32_t>& tokens) override;
+  float* step_deferred(const std::vector<int32_t>& tokens) override;
+  void finish_row(int row) override;
   void select_rows(const std::vector<int32_t>& src) override;
   bool exact_scores() const override { return m_.compute_type() == ComputeType::F32; }
   // Optional: after each step, append the embedding output and every layer's output
@@ -113,6 +139,11 @@ class DecoderState : public StepModel {
   // Self-attention cache capacity: rows and positions allocated, and the floats all layers'
   // keys and values hold (= 2 * layers * row_capacity * time_capacity * inner). Kept within
   // a factor of the live rows and positions (see ensure_capacity / compact_rows).
+  // Vocabulary shortlist (issue 17): from now on step() computes the output layer only for
+  // `ids` (sorted, unique, in the vocabulary) and returns rows with -inf everywhere else, so
+  // softmax is taken over the shortlist. Empty: the whole vocabulary again. Throws when the
+  // model's output layer is not tied to its embeddings.
+  void set_vocab_subset(const std::vector<int32_t>& ids);
   int row_capacity() const { return cap_rows_; }
   int time_capacity() const { return cap_t_; }
   size_t cache_floats() const;
@@ -121,6 +152,7 @@ class DecoderState : public StepModel {
   void ensure_capacity(int rows, int t);
   void compact_rows();
   void relayout(int new_rows, int new_t, bool gather);
+  float* run_step(const std::vector<int32_t>& tokens, bool defer);
 
   const Transformer& m_;
   std::shared_ptr<const EncoderOutput> enc_;
@@ -133,7 +165,14 @@ class DecoderState : public StepModel {
   std::vector<int32_t> slots_, slots_tmp_;  // [cap_rows][cap_t]: slot holding row r's position j
   std::vector<int32_t> row_tmp_, positions_;
   std::vector<float> x_, norm_, qkv_, ctx_, h1_, h2_, logits_, att_scratch_, rel_bias_;
+  std::vector<int32_t> cross_rows_;          // long sources: the rows of one input
+  std::vector<float> cross_q_, cross_ctx_;   //   their queries and contexts, gathered
   std::vector<std::vector<float>>* record_ = nullptr;
+  std::vector<float> lm_row_scale_;  // step_deferred: per row, the int8 LM head's row scale
+  bool deferred_ = false;            // the last step left finish_row() to the caller
+  std::vector<int32_t> subset_;              // shortlist: the computed output columns
+  std::unique_ptr<Linear> subset_head_;
+  std::vector<float> subset_logits_;
   // cross-attention capture (capture_attention): slot of each decoder layer in a row (-1: none)
   std::vector<int> att_slot_;
   bool att_mean_ = false;

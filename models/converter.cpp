@@ -279,7 +279,8 @@ bool quantizable_linear(const std::string& name, const ConvertedModel& m) {
     return name.size() >= n && name.compare(name.size() - n, n, suf) == 0;
   };
   if (name.rfind("encoder.layers.", 0) != 0 && name.rfind("decoder.layers.", 0) != 0) return false;
-  for (const char* suf : {"attn.q.weight", "attn.k.weight", "attn.v.weight", "attn.o.weight", "ffn.wi.weight",
+  for (const char* suf : {"attn.q.weight", "attn.k.weight", "attn.v.weight", "attn.o.weight", "attn.q_global.weight",
+                          "attn.k_global.weight", "attn.v_global.weight", "ffn.wi.weight",
                           "ffn.wi_lin.weight", "ffn.wo.weight"}) {
     if (ends_with(suf)) return true;
   }

@@ -14,10 +14,12 @@ extern const Family kMBartFamily;
 extern const Family kPegasusFamily;
 extern const Family kM2M100Family;
 extern const Family kT5Family;
+extern const Family kLedFamily;
+extern const Family kLongT5Family;
 
 const std::vector<const Family*>& all_families() {
-  static const std::vector<const Family*> families = {&kMarianFamily, &kBartFamily,   &kMBartFamily,
-                                                      &kPegasusFamily, &kM2M100Family, &kT5Family};
+  static const std::vector<const Family*> families = {&kMarianFamily, &kBartFamily,   &kMBartFamily,  &kPegasusFamily,
+                                                      &kM2M100Family, &kT5Family,     &kLedFamily,    &kLongT5Family};
   return families;
 }
 
@@ -106,7 +108,8 @@ ArchSpec bart_like_spec(const nlohmann::json& c, const std::string& family) {
 }
 
 std::vector<TensorSource> bart_like_tensors(const ArchSpec& s, const std::string& positions_name,
-                                            const std::string& final_norm_name) {
+                                            const std::string& final_norm_name, const std::string& hf_prefix) {
+  const std::string mp = hf_prefix + ".";
   std::vector<TensorSource> t;
   auto add = [&t](std::string name, std::vector<std::string> hf, bool optional = false) {
     t.push_back({std::move(name), std::move(hf), optional});
@@ -115,12 +118,12 @@ std::vector<TensorSource> bart_like_tensors(const ArchSpec& s, const std::string
     add(name + ".weight", {hf + ".weight"});
     add(name + ".bias", {hf + ".bias"});
   };
-  add("encoder.embed_tokens.weight", {"model.encoder.embed_tokens.weight", "model.shared.weight"});
-  add("decoder.embed_tokens.weight", {"model.decoder.embed_tokens.weight", "model.shared.weight"});
-  add("lm_head.weight", {"lm_head.weight", "model.decoder.embed_tokens.weight", "model.shared.weight"});
+  add("encoder.embed_tokens.weight", {mp + "encoder.embed_tokens.weight", mp + "shared.weight"});
+  add("decoder.embed_tokens.weight", {mp + "decoder.embed_tokens.weight", mp + "shared.weight"});
+  add("lm_head.weight", {"lm_head.weight", mp + "decoder.embed_tokens.weight", mp + "shared.weight"});
   if (s.final_logits_bias) add("final_logits_bias", {"final_logits_bias"});
   for (const char* side : {"encoder", "decoder"}) {
-    const std::string e = side, h = std::string("model.") + side;
+    const std::string e = side, h = mp + side;
     if (!positions_name.empty()) {
       add(e + ".embed_positions.weight", {h + "." + positions_name},
           s.positions != PositionKind::Learned);

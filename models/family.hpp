@@ -47,8 +47,14 @@ std::string config_string(const nlohmann::json& c, const char* key, const std::s
 // they all name alike, and their HF → Attend tensor naming with the given position-table and
 // final-norm names ("" = none).
 ArchSpec bart_like_spec(const nlohmann::json& config, const std::string& family);
+// `hf_prefix` is the model's prefix ("model"; LED: "led").
 std::vector<TensorSource> bart_like_tensors(const ArchSpec& spec, const std::string& positions_name,
-                                            const std::string& final_norm_name);
+                                            const std::string& final_norm_name, const std::string& hf_prefix = "model");
+
+// Shared by T5 and LongT5: the config fields and the tensor naming (the encoder's attention
+// module is "SelfAttention", "LocalSelfAttention" or "TransientGlobalSelfAttention").
+ArchSpec t5_spec(const nlohmann::json& config);
+std::vector<TensorSource> t5_tensors(const ArchSpec& spec, const std::string& encoder_attention_module);
 
 Activation parse_activation(const std::string& hf_name);
 

@@ -1,4 +1,4 @@
-// models/random_model.cpp — random-weight models in the opus-mt and t5-small shapes
+// models/random_model.cpp — random-weight models in the opus-mt, t5-small, led-base and long-t5-tglobal-base shapes
 // (include/attend/random_model.hpp): the architecture comes from the family code exactly as
 // for a converted checkpoint, the weights from a seeded generator, the tokenizer (optional)
 // from another model.
@@ -43,6 +43,23 @@ std::vector<ShapeDef> shape_defs() {
         {"layer_norm_epsilon", 1e-6}, {"pad_token_id", 0}, {"eos_token_id", 1},
         {"decoder_start_token_id", 0}, {"tie_word_embeddings", true}},
        {{"decoder_start_token_id", 0}, {"eos_token_id", 1}, {"pad_token_id", 0}}},
+      // Long-input shapes (issue 18): allenai/led-base-16384 and google/long-t5-tglobal-base.
+      {"led-base",
+       {{"model_type", "led"}, {"d_model", 768}, {"vocab_size", 50265}, {"encoder_layers", 6},
+        {"decoder_layers", 6}, {"encoder_attention_heads", 12}, {"decoder_attention_heads", 12},
+        {"encoder_ffn_dim", 3072}, {"decoder_ffn_dim", 3072}, {"attention_window", {1024, 1024, 1024, 1024, 1024, 1024}},
+        {"max_encoder_position_embeddings", 16384}, {"max_decoder_position_embeddings", 1024},
+        {"activation_function", "gelu"}, {"pad_token_id", 1}, {"bos_token_id", 0}, {"eos_token_id", 2},
+        {"decoder_start_token_id", 2}},
+       {{"decoder_start_token_id", 2}, {"bos_token_id", 0}, {"eos_token_id", 2}, {"pad_token_id", 1}}},
+      {"long-t5-tglobal-base",
+       {{"model_type", "longt5"}, {"d_model", 768}, {"d_kv", 64}, {"d_ff", 2048}, {"num_layers", 12},
+        {"num_decoder_layers", 12}, {"num_heads", 12}, {"vocab_size", 32128},
+        {"relative_attention_num_buckets", 32}, {"relative_attention_max_distance", 128},
+        {"feed_forward_proj", "gated-gelu"}, {"encoder_attention_type", "transient-global"},
+        {"local_radius", 127}, {"global_block_size", 16}, {"layer_norm_epsilon", 1e-6}, {"pad_token_id", 0},
+        {"eos_token_id", 1}, {"decoder_start_token_id", 0}, {"tie_word_embeddings", false}},
+       {{"decoder_start_token_id", 0}, {"eos_token_id", 1}, {"pad_token_id", 0}}},
   };
 }
 
@@ -61,9 +78,14 @@ std::vector<int64_t> tensor_shape(const std::string& name, const ArchSpec& s) {
   if (name == "decoder.embed_tokens.weight" || name == "lm_head.weight") return {s.vocab_size, d};
   if (name == "final_logits_bias") return {1, s.vocab_size};
   if (contains(name, "relative_attention_bias")) return {s.relative_buckets, dec ? s.decoder_heads : s.encoder_heads};
+  if (contains(name, "embed_positions")) {  // learned tables (LED: encoder and decoder differ)
+    const int64_t rows = (!dec && s.encoder_max_positions > 0 ? s.encoder_max_positions : s.max_positions) + s.position_offset;
+    return {rows, d};
+  }
   if (contains(name, "_norm.") || contains(name, "layernorm_embedding.") || contains(name, "final_norm.")) return {d};
   if (contains(name, "attn.o.")) return bias ? std::vector<int64_t>{d} : std::vector<int64_t>{d, inner};
-  if (contains(name, "attn.q.") || contains(name, "attn.k.") || contains(name, "attn.v.")) {
+  if (contains(name, "attn.q.") || contains(name, "attn.k.") || contains(name, "attn.v.") ||
+      contains(name, "_global.")) {
     return bias ? std::vector<int64_t>{inner} : std::vector<int64_t>{inner, d};
   }
   if (contains(name, "ffn.wi")) return bias ? std::vector<int64_t>{ffn} : std::vector<int64_t>{ffn, d};
@@ -168,7 +190,9 @@ void write_random_model(const std::string& shape, const std::string& path, const
   std::map<std::string, std::string> aliases;
   for (const TensorSource& ts : fm.tensors) {
     if (ts.optional) continue;  // computed position tables
-    if ((ts.name == "decoder.embed_tokens.weight" || ts.name == "lm_head.weight") && s.src_vocab_size == s.vocab_size) {
+    const bool own_lm_head = ts.hf_names == std::vector<std::string>{"lm_head.weight"};  // untied (T5 v1.1, LongT5)
+    if ((ts.name == "decoder.embed_tokens.weight" || (ts.name == "lm_head.weight" && !own_lm_head)) &&
+        s.src_vocab_size == s.vocab_size) {
       aliases[ts.name] = "encoder.embed_tokens.weight";  // tied, as in both real checkpoints
       continue;
     }

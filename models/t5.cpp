@@ -7,9 +7,8 @@
 #include "models/family.hpp"
 
 namespace attend {
-namespace {
 
-FamilyModel build_t5(const nlohmann::json& c) {
+ArchSpec t5_spec(const nlohmann::json& c) {
   ArchSpec s;
   s.family = "t5";
   s.d_model = config_int(c, "d_model");
@@ -36,7 +35,12 @@ FamilyModel build_t5(const nlohmann::json& c) {
   const bool tied = config_bool(c, "tie_word_embeddings", true);
   if (tied) s.logits_scale = 1.0f / std::sqrt(static_cast<float>(s.d_model));
   s.pad_token_id = config_int(c, "pad_token_id", 0);
+  return s;
+}
 
+std::vector<TensorSource> t5_tensors(const ArchSpec& s, const std::string& encoder_attention_module) {
+  const bool gated = s.gated_ffn;
+  const bool tied = s.logits_scale != 1.0f;
   std::vector<TensorSource> t;
   auto add = [&t](std::string name, std::vector<std::string> hf) { t.push_back({std::move(name), std::move(hf), false}); };
   add("encoder.embed_tokens.weight", {"encoder.embed_tokens.weight", "shared.weight"});
@@ -45,13 +49,14 @@ FamilyModel build_t5(const nlohmann::json& c) {
   for (const char* side : {"encoder", "decoder"}) {
     const std::string e = side;
     const bool dec = e == "decoder";
-    add(e + ".relative_attention_bias.weight", {e + ".block.0.layer.0.SelfAttention.relative_attention_bias.weight"});
+    const std::string attn = dec ? std::string("SelfAttention") : encoder_attention_module;
+    add(e + ".relative_attention_bias.weight", {e + ".block.0.layer.0." + attn + ".relative_attention_bias.weight"});
     add(e + ".final_norm.weight", {e + ".final_layer_norm.weight"});
     const int layers = dec ? s.decoder_layers : s.encoder_layers;
     for (int i = 0; i < layers; ++i) {
       const std::string el = e + ".layers." + std::to_string(i) + ".";
       const std::string hl = e + ".block." + std::to_string(i) + ".layer.";
-      for (const char* p : {"q", "k", "v", "o"}) add(el + "self_attn." + p + ".weight", {hl + "0.SelfAttention." + p + ".weight"});
+      for (const char* p : {"q", "k", "v", "o"}) add(el + "self_attn." + p + ".weight", {hl + "0." + attn + "." + p + ".weight"});
       add(el + "self_attn_norm.weight", {hl + "0.layer_norm.weight"});
       if (dec) {
         for (const char* p : {"q", "k", "v", "o"}) add(el + "cross_attn." + p + ".weight", {hl + "1.EncDecAttention." + p + ".weight"});
@@ -68,7 +73,14 @@ FamilyModel build_t5(const nlohmann::json& c) {
       add(el + "ffn_norm.weight", {f + ".layer_norm.weight"});
     }
   }
-  return {s, t, "t5"};
+  return t;
+}
+
+namespace {
+
+FamilyModel build_t5(const nlohmann::json& c) {
+  ArchSpec s = t5_spec(c);
+  return {s, t5_tensors(s, "SelfAttention"), "t5"};
 }
 
 }  // namespace

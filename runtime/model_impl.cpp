@@ -3,6 +3,8 @@
 // tokenizing inputs and running one padded batch through the encoder and the search.
 #include "runtime/model_impl.hpp"
 
+#include <cmath>
+
 #include <algorithm>
 
 #include "attend/attend.hpp"
@@ -10,6 +12,7 @@
 #include "engine/mapped_file.hpp"
 #include "engine/model_file.hpp"
 #include "models/converter.hpp"
+#include "runtime/threads.hpp"
 
 namespace attend {
 namespace {
@@ -115,6 +118,29 @@ GenerationConfig Model::Impl::resolve(const GenerationOptions& o, const std::str
     if (*o.decoder_start_token_id < 0) throw Error("decoder_start_token_id must be a token id");
     g.decoder_start_token_id = *o.decoder_start_token_id;
   }
+  // Sampling (issue 17): a value given explicitly is checked even without do_sample.
+  if (o.do_sample) g.do_sample = *o.do_sample;
+  // Beam sampling is not supported: do_sample with the model's default num_beams samples with 1.
+  if (o.do_sample && *o.do_sample && !o.num_beams) g.num_beams = 1;
+  if (o.temperature) {
+    if (!(*o.temperature > 0.0f) || !std::isfinite(*o.temperature))
+      throw Error("temperature must be a number > 0 (got " + std::to_string(*o.temperature) + ")");
+    g.temperature = *o.temperature;
+  }
+  if (o.top_k) {
+    if (*o.top_k < 0) throw Error("top_k must be >= 0 (0 = off; got " + std::to_string(*o.top_k) + ")");
+    g.top_k = *o.top_k;
+  }
+  if (o.top_p) {
+    if (!(*o.top_p > 0.0f && *o.top_p <= 1.0f)) throw Error("top_p must be in (0, 1] (got " + std::to_string(*o.top_p) + ")");
+    g.top_p = *o.top_p;
+  }
+  if (o.typical_p) {
+    if (!(*o.typical_p > 0.0f && *o.typical_p <= 1.0f))
+      throw Error("typical_p must be in (0, 1] (got " + std::to_string(*o.typical_p) + ")");
+    g.typical_p = *o.typical_p;
+  }
+  if (o.seed) g.seed = *o.seed;
   g.validate();
   for (int32_t id : {g.decoder_start_token_id, g.pad_token_id}) {
     if (id < 0 || id >= spec.vocab_size) throw Error("token id " + std::to_string(id) + " outside the vocabulary");
@@ -122,10 +148,8 @@ GenerationConfig Model::Impl::resolve(const GenerationOptions& o, const std::str
   return g;
 }
 
-std::vector<std::vector<Hypothesis>> Model::Impl::generate_batch(const std::vector<std::vector<int32_t>>& ids,
-                                                                 const GenerationConfig& config,
-                                                                 const StepCallback& on_step,
-                                                                 const AttentionRequest& attention) const {
+std::shared_ptr<const EncoderOutput> Model::Impl::encode_batch(const std::vector<std::vector<int32_t>>& ids,
+                                                               const std::vector<std::vector<int32_t>>* global_mask) const {
   size_t S = 0;
   for (const auto& r : ids) S = std::max(S, r.size());
   if (S == 0) throw Error("empty input (no tokens)");
@@ -136,11 +160,30 @@ std::vector<std::vector<Hypothesis>> Model::Impl::generate_batch(const std::vect
     mask[b].assign(S, 0);
     std::fill(mask[b].begin(), mask[b].begin() + static_cast<std::ptrdiff_t>(ids[b].size()), 1);
   }
-  auto enc = net->encode(padded, mask);
+  std::vector<std::vector<int32_t>> global;
+  if (global_mask) {
+    if (global_mask->size() != ids.size()) throw Error("global attention mask: one row per input needed");
+    global = *global_mask;
+    for (auto& row : global) row.resize(S, 0);
+  }
+  return net->encode(padded, mask, false, global_mask ? &global : nullptr);
+}
+
+std::vector<std::vector<Hypothesis>> Model::Impl::generate_batch(const std::vector<std::vector<int32_t>>& ids,
+                                                                 const GenerationConfig& config,
+                                                                 const StepCallback& on_step,
+                                                                 const SearchInputs& inputs,
+                                                                 const std::vector<int32_t>* vocab_subset,
+                                                                 const std::vector<std::vector<int32_t>>* global_mask,
+                                                                 const AttentionRequest& attention) const {
+  CallThreads threads;  // fewer threads while other processes keep cores busy (runtime/threads.hpp)
+  const auto enc = encode_batch(ids, global_mask);
   DecoderState state(*net, enc);
-  if (attention.layers.empty()) return attend::generate(state, config, on_step);
+  if (vocab_subset) state.set_vocab_subset(*vocab_subset);
+  if (attention.layers.empty()) return attend::generate(state, config, on_step, inputs);
+  const int S = enc->src_len;
   state.capture_attention(attention.layers, attention.mean_heads);
-  auto results = attend::generate(state, config, on_step);
+  auto results = attend::generate(state, config, on_step, inputs);
   // raw rows [target][layers][heads][S] -> [layers][heads][target][source] without the padding
   const int nl = static_cast<int>(attention.layers.size());
   const int captured = attention.mean_heads ? 1 : spec.decoder_heads;
@@ -177,6 +220,9 @@ std::vector<std::vector<Hypothesis>> Model::Impl::generate_batch(const std::vect
 AttentionRequest Model::Impl::attention_request(const TranslateOptions& options) const {
   AttentionRequest r;
   if (!options.return_attention) return r;
+  // the prefix's teacher-forced steps and the alternatives' first step are not captured
+  if (!options.target_prefix.empty() || !options.target_prefix_ids.empty() || options.return_alternatives > 0)
+    throw Error("return_attention does not go with target prefixes or return_alternatives");
   const int n = spec.decoder_layers;
   if (options.attention_all_layers) {
     for (int l = 0; l < n; ++l) r.layers.push_back(l);
@@ -195,6 +241,52 @@ AttentionRequest Model::Impl::attention_request(const TranslateOptions& options)
     r.head = options.attention_head;
   }
   return r;
+}
+
+std::vector<std::vector<std::pair<int32_t, float>>> Model::Impl::alternatives_batch(
+    const std::vector<std::vector<int32_t>>& ids, const GenerationConfig& config, const SearchInputs& inputs,
+    int n, const std::vector<int32_t>* vocab_subset) const {
+  CallThreads threads;
+  DecoderState state(*net, encode_batch(ids));
+  if (vocab_subset) state.set_vocab_subset(*vocab_subset);
+  return next_token_alternatives(state, config, inputs, n);
+}
+
+std::vector<std::vector<int32_t>> Model::Impl::decoder_prefixes(size_t inputs, const TranslateOptions& options,
+                                                                const GenerationConfig& config) const {
+  std::vector<std::vector<int32_t>> out(inputs, std::vector<int32_t>{config.decoder_start_token_id});
+  const bool text = !options.target_prefix.empty();
+  const size_t given = text ? options.target_prefix.size() : options.target_prefix_ids.size();
+  if (given == 0) return out;
+  if (given != inputs)
+    throw Error("target prefix: " + std::to_string(given) + " prefixes for " + std::to_string(inputs) +
+                " inputs (give one per input, empty for none)");
+  if (text && !tokenizer) throw Error(label + ": a text target prefix needs a model with a tokenizer; give ids");
+  for (size_t i = 0; i < inputs; ++i) {
+    std::vector<int32_t> tokens;
+    if (text) {
+      for (const std::string& piece : tokenizer->tokenize_target(options.target_prefix[i])) {
+        const auto id = tokenizer->token_to_id(piece);
+        tokens.push_back(id ? *id : tokenizer->unk_id());
+      }
+    } else {
+      tokens = options.target_prefix_ids[i];
+    }
+    if (tokens.empty()) continue;
+    for (int32_t id : tokens)
+      if (id < 0 || id >= spec.vocab_size)
+        throw Error("target prefix of input " + std::to_string(i) + ": token id " + std::to_string(id) +
+                    " is outside the vocabulary (size " + std::to_string(spec.vocab_size) + ")");
+    if (config.forced_bos_token_id) out[i].push_back(*config.forced_bos_token_id);
+    out[i].insert(out[i].end(), tokens.begin(), tokens.end());
+    const int P = static_cast<int>(out[i].size());
+    if (P >= config.resolved_max_length(P))
+      throw Error("target prefix of input " + std::to_string(i) + " is too long: " + std::to_string(tokens.size()) +
+                  " tokens, but max_length is " + std::to_string(config.max_length) +
+                  " (counting the decoder start token" + (config.forced_bos_token_id ? " and the forced BOS" : "") +
+                  "; use max_new_tokens or a larger max_length)");
+  }
+  return out;
 }
 
 std::vector<std::vector<int32_t>> Model::Impl::encode_inputs(const std::vector<std::string>& inputs,
@@ -217,6 +309,7 @@ GenerationConfig Model::Impl::validate(const TranslateOptions& options) const {
 
 std::unique_ptr<Model::Impl> load_model_impl(const std::string& path, int weights_source,
                                             const std::string& compute_type) {
+  start_busy_window();  // the first batch's thread count looks at the machine over the load
   if (is_hf_checkpoint_dir(path)) {
     ConvertedModel cm = convert_hf_checkpoint(path, static_cast<WeightsSource>(weights_source));
     nlohmann::json doc = cm.model;

@@ -42,15 +42,33 @@ struct ATTEND_HIDDEN Model::Impl {  // hidden: not part of libattend.so's export
 
   // defaults + options (+ target language forcing for multilingual tokenizers)
   GenerationConfig resolve(const GenerationOptions& o, const std::string& tgt_lang) const;
+  // Pads ids into one batch and encodes it. global_mask: LED global attention per input
+  // position (null = the model's default, see Transformer::encode); rows are cut or
+  // zero-extended to the padded length.
+  std::shared_ptr<const EncoderOutput> encode_batch(const std::vector<std::vector<int32_t>>& ids,
+                                                    const std::vector<std::vector<int32_t>>* global_mask = nullptr) const;
   // Encodes one padded batch and runs search over it (on_step: see engine/search.hpp).
   // With `attention` (non-empty layers) every hypothesis gets its AttentionWeights.
   std::vector<std::vector<Hypothesis>> generate_batch(const std::vector<std::vector<int32_t>>& ids,
                                                       const GenerationConfig& config,
                                                       const StepCallback& on_step = nullptr,
+                                                      const SearchInputs& inputs = {},
+                                                      const std::vector<int32_t>* vocab_subset = nullptr,
+                                                      const std::vector<std::vector<int32_t>>* global_mask = nullptr,
                                                       const AttentionRequest& attention = {}) const;
   // The capture TranslateOptions ask for (layers empty when return_attention is off); throws
-  // attend::Error for a layer the model does not have.
+  // attend::Error for a layer or head the model does not have, or options it cannot go with.
   AttentionRequest attention_request(const TranslateOptions& options) const;
+  // Issue 17: the next-token alternatives after each input's prefix (next_token_alternatives).
+  std::vector<std::vector<std::pair<int32_t, float>>> alternatives_batch(const std::vector<std::vector<int32_t>>& ids,
+                                                                         const GenerationConfig& config,
+                                                                         const SearchInputs& inputs, int n,
+                                                                         const std::vector<int32_t>* vocab_subset = nullptr) const;
+  // Issue 17: per input, the whole decoder prefix ([start] + [forced BOS] + prefix tokens) from
+  // options.target_prefix / target_prefix_ids; all [start] when there are none. Throws for a
+  // wrong count, ids outside the vocabulary, or a prefix that leaves no room under max_length.
+  std::vector<std::vector<int32_t>> decoder_prefixes(size_t inputs, const TranslateOptions& options,
+                                                     const GenerationConfig& config) const;
   // Tokenizes texts with options' languages and input prefix (throws if there is no tokenizer).
   std::vector<std::vector<int32_t>> encode_inputs(const std::vector<std::string>& inputs,
                                                   const TranslateOptions& options) const;

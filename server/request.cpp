@@ -130,7 +130,28 @@ void reject_unknown(const json& j, const std::set<std::string>& known) {
 
 // The generation overrides both native endpoints take.
 const std::set<std::string> kGenerationKeys = {"beam_size", "max_length", "min_length", "length_penalty",
-                                               "no_repeat_ngram_size", "repetition_penalty"};
+                                               "no_repeat_ngram_size", "repetition_penalty",
+                                               // issue 17: sampling
+                                               "do_sample", "temperature", "top_k", "top_p", "typical_p", "seed"};
+
+// issue 17: the sampling fields (transformers' names). Ranges as the engine checks them.
+void sampling_fields(const json& j, attend::GenerationOptions& g) {
+  if (j.contains("do_sample") && !j["do_sample"].is_null()) g.do_sample = bool_field(j, "do_sample");
+  g.temperature = float_field(j, "temperature", 0.0, 1e6);
+  if (g.temperature && !(*g.temperature > 0.0f)) bad("temperature must be a number > 0");
+  g.top_k = int_field(j, "top_k", 0, 1 << 30);
+  g.top_p = float_field(j, "top_p", 0.0, 1.0);
+  if (g.top_p && !(*g.top_p > 0.0f)) bad("top_p must be a number in (0, 1]");
+  g.typical_p = float_field(j, "typical_p", 0.0, 1.0);
+  if (g.typical_p && !(*g.typical_p > 0.0f)) bad("typical_p must be a number in (0, 1]");
+  const auto it = j.find("seed");
+  if (it != j.end() && !it->is_null()) {
+    if (!it->is_number_integer() || (!it->is_number_unsigned() && it->get<int64_t>() < 0))
+      bad("seed must be a non-negative integer");
+    g.seed = it->get<uint64_t>();
+  }
+  if (g.do_sample.value_or(false) && g.num_beams && *g.num_beams > 1) bad("do_sample needs beam_size 1");
+}
 
 attend::GenerationOptions generation_fields(const json& j, const RequestLimits& limits) {
   attend::GenerationOptions g;
@@ -140,6 +161,7 @@ attend::GenerationOptions generation_fields(const json& j, const RequestLimits& 
   g.length_penalty = float_field(j, "length_penalty", -10.0, 10.0);
   g.no_repeat_ngram_size = int_field(j, "no_repeat_ngram_size", 0, 100);
   g.repetition_penalty = float_field(j, "repetition_penalty", 0.01, 100.0);
+  sampling_fields(j, g);
   if (g.min_length && g.max_length && *g.min_length > *g.max_length)
     bad("min_length (" + std::to_string(*g.min_length) + ") must not exceed max_length (" +
         std::to_string(*g.max_length) + ")");

@@ -101,9 +101,13 @@ GenerationOptions merge(GenerationOptions base, const GenerationOptions& o) {
   return base;
 }
 
-// The longest source the model takes: the absolute position table, or for T5 (relative
-// positions, no table) config.json's n_positions, else 512 as t5's tokenizers declare.
+// The longest source the model takes: what the architecture declares (LED: its encoder position
+// table cut to a window multiple, 16,384 for the 16k checkpoints; LongT5: 16,384), else the
+// absolute position table, or for T5 (relative positions, no table) config.json's n_positions,
+// else 512 as t5's tokenizers declare. Inputs up to it are summarized whole, in one pass (the
+// long-input encoders run in linear memory); only longer ones are chunked.
 size_t model_max_source_tokens(const Model::Impl& m) {
+  if (m.spec.max_input_length > 0) return static_cast<size_t>(m.spec.max_input_length);
   if (m.spec.positions != PositionKind::RelativeBuckets) return static_cast<size_t>(std::max(1, m.spec.max_positions));
   try {
     const json& cfg = m.doc.at("source").at("hf_config");

@@ -76,7 +76,7 @@ std::string detect_tokenizer_kind(const std::string& model_type, const std::vect
     if (spm_bpe) return "nllb";
     return "";
   }
-  if (model_type == "bart" || model_type == "roberta") return (has("vocab.json") && has("merges.txt")) ? "bart" : "";
+  if (model_type == "bart" || model_type == "led" || model_type == "roberta") return (has("vocab.json") && has("merges.txt")) ? "bart" : "";
   // Unknown model_type: go by the files alone when they are unambiguous.
   if (has("source.spm") && has("target.spm") && has("vocab.json")) return "marian";
   if (has("vocab.json") && has("merges.txt")) return "bart";

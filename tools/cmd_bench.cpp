@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attend/attend.hpp"
+#include "attend/shortlist.hpp"
 #include "tools/support/cli_common.hpp"
 
 namespace attend_cli {
@@ -31,6 +32,7 @@ struct BenchArgs {
   int min_new_tokens = -1, max_new_tokens = -1, repeat = 3, warmup = 1;
   bool json = false;
   std::string attention = "off";  // cross-attention captured: off, mean (last layer), all (docs/attention.md)
+  std::string shortlist;  // issue 17: vocabulary shortlist file ("" = none)
 };
 
 using Clock = std::chrono::steady_clock;
@@ -138,6 +140,7 @@ int run_bench(const BenchArgs& a) {
     opt.return_attention = true;
     opt.attention_all_layers = opt.attention_all_heads = a.attention == "all";
   }
+  if (!a.shortlist.empty()) opt.shortlist = attend::Shortlist::load(a.shortlist);  // issue 17
   if (a.min_new_tokens >= 0 && a.max_new_tokens >= 0 && a.min_new_tokens > a.max_new_tokens) {
     throw attend::Error("--min-new-tokens must not exceed --max-new-tokens");
   }
@@ -158,7 +161,9 @@ int run_bench(const BenchArgs& a) {
   if (a.warmup > 0) run_pass(*model, lines, opt, eos, static_cast<size_t>(a.warmup));
   std::vector<Pass> passes;
   const double cpu0 = cpu_seconds();
+  attend::reset_engine_times();
   for (int r = 0; r < a.repeat; ++r) passes.push_back(run_pass(*model, lines, opt, eos, 0));
+  const attend::EngineTimes et = attend::engine_times();
   // CPU time per timed run: less sensitive than wall time to other work on a shared machine
   // (but it counts OpenMP spin-waiting too, see OMP_WAIT_POLICY in docs/performance.md).
   const double cpu_per_run = (cpu_seconds() - cpu0) / a.repeat;
@@ -171,6 +176,12 @@ int run_bench(const BenchArgs& a) {
     identical = identical && p.texts == passes[0].texts;
   }
   const double median_s = percentile(secs, 50.0);
+  // Where the timed runs' wall time went (all runs together), as shares of it.
+  double total_s = 0.0;
+  for (double v : secs) total_s += v;
+  auto share = [total_s](double v) { return total_s > 0.0 ? v / total_s : 0.0; };
+  const double rest_s =
+      std::max(0.0, total_s - et.matmul_s - et.linear_extra_s - et.attention_s - et.norm_s - et.search_s);
   const Pass& first = passes[0];
   const double tok_s = static_cast<double>(first.tokens) / median_s;
   const double tok_eos_s = static_cast<double>(first.tokens_with_eos) / median_s;
@@ -206,6 +217,15 @@ int run_bench(const BenchArgs& a) {
                         {"cpu_seconds_per_run", cpu_per_run},
                         {"load_seconds", load_s},
                         {"peak_rss_mb", rss},
+                        {"matmul_share", share(et.matmul_s)},
+                        {"profile_shares",
+                         {{"matmul", share(et.matmul_s)},
+                          {"quantize_and_epilogue", share(et.linear_extra_s)},
+                          {"attention", share(et.attention_s)},
+                          {"norm", share(et.norm_s)},
+                          {"search", share(et.search_s)},
+                          {"other", share(rest_s)}}},
+                        {"matmul_calls_per_run", et.matmul_calls / a.repeat},
                         {"outputs_identical_across_repeats", identical}};
     std::printf("%s\n", j.dump().c_str());
   } else {
@@ -220,6 +240,11 @@ int run_bench(const BenchArgs& a) {
     std::printf("\ntarget tokens:    %zu (%zu with EOS)\n", first.tokens, first.tokens_with_eos);
     std::printf("target tokens/s:  %.1f (median run; %.1f counting EOS)\n", tok_s, tok_eos_s);
     std::printf("sentences/s:      %.2f\n", sent_s);
+    std::printf("matmul share:     %.1f%% of the timed wall time in oneDNN matmuls (%lld calls per run)\n",
+                100.0 * share(et.matmul_s), et.matmul_calls / a.repeat);
+    std::printf("rest of the time: quantize+epilogue %.1f%%, attention %.1f%%, norms %.1f%%, search %.1f%%, other %.1f%%\n",
+                100.0 * share(et.linear_extra_s), 100.0 * share(et.attention_s), 100.0 * share(et.norm_s),
+                100.0 * share(et.search_s), 100.0 * share(rest_s));
     std::printf("CPU time:         %.2f s per run (user + system, all threads; %.1f target tokens per CPU second)\n",
                 cpu_per_run, static_cast<double>(first.tokens) / cpu_per_run);
     std::printf("batch latency:    p50 %.1f ms, p90 %.1f ms\n", percentile(all_ms, 50.0), percentile(all_ms, 90.0));
@@ -263,6 +288,7 @@ const RegisterSubcommand registered(60, [](CLI::App& app) {
   b->add_flag("--json", a->json, "Print the figures as one JSON object");
   b->add_option("--attention", a->attention, "Also return cross-attention: off, mean (last layer, mean over heads) "
                 "or all (every layer and head)")->check(CLI::IsMember({"off", "mean", "all"}))->capture_default_str();
+  b->add_option("--shortlist", a->shortlist, "Vocabulary shortlist file (attend shortlist build)");
   return Subcommand{b, [a] { return run_bench(*a); }};
 });
 

@@ -24,6 +24,16 @@ int run_info(const std::string& path, const std::string& compute_type, const att
             << "\ngeneration defaults: " << i.generation_defaults << "\n";
   std::cout << "weights: " << i.quantization << "\ncompute type: " << i.compute_type
             << (i.compute_type_note.empty() ? "" : " (" + i.compute_type_note + ")") << "\ncpu: " << i.cpu_isa << "\n";
+  std::cout << "encoder attention: " << i.encoder_attention;
+  if (!i.attention_window.empty()) {
+    std::cout << " (window per layer:";
+    for (int w : i.attention_window) std::cout << " " << w;
+    std::cout << "; global attention on the first token)";
+  }
+  if (i.local_radius > 0) std::cout << " (local radius " << i.local_radius << ", blocks of " << i.local_radius + 1;
+  if (i.global_block_size > 0) std::cout << ", global blocks of " << i.global_block_size << " tokens";
+  if (i.local_radius > 0) std::cout << ")";
+  std::cout << "\nmax input length: " << (i.max_input_length > 0 ? std::to_string(i.max_input_length) + " tokens" : "not bounded by the model") << "\n";
   if (!i.task_params.empty()) std::cout << "task params: " << i.task_params << "\n";
   if (!i.source_language.empty() || !i.target_language.empty())
     std::cout << "source language: " << (i.source_language.empty() ? "?" : i.source_language)

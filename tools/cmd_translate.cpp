@@ -7,14 +7,17 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "attend/attend.hpp"
+#include "attend/shortlist.hpp"
 #include "tools/support/cli_common.hpp"
 #include "tools/support/document_io.hpp"
+#include "tools/support/progress.hpp"
 
 namespace attend_cli {
 namespace {
@@ -29,6 +32,14 @@ struct TranslateArgs {
   std::vector<std::string> files;
   std::string out_dir, suffix, format = "text";
   size_t max_line_length = 10000;
+  // --- Decoding extras (issue 17) ---
+  bool do_sample = false, stream = false;
+  std::optional<float> temperature, top_p, typical_p;
+  std::optional<int> top_k;
+  std::optional<uint64_t> seed;
+  std::string target_prefix, shortlist, progress = "auto";
+  double log_interval = 10.0;
+  int alternatives = 0;
   // word alignments from cross-attention (docs/attention.md)
   bool alignments = false;
   std::string alignment_layer = "-1";  // decoder layer, or "all" (their mean)
@@ -43,7 +54,15 @@ attend::TranslateOptions translate_options(const TranslateArgs& a) {
   opt.tgt_lang = a.tgt_lang;
   if (a.beam_size > 0) opt.generation.num_beams = a.beam_size;
   if (a.max_length > 0) opt.generation.max_length = a.max_length;
-  if (a.alignments) {
+  // issue 17: sampling settings (checked by the library, which names the bad value)
+  if (a.do_sample) opt.generation.do_sample = true;
+  opt.generation.temperature = a.temperature;
+  opt.generation.top_k = a.top_k;
+  opt.generation.top_p = a.top_p;
+  opt.generation.typical_p = a.typical_p;
+  opt.generation.seed = a.seed;
+  opt.return_alternatives = a.alternatives;
+  if (a.alignments) {  // word alignments from cross-attention (docs/attention.md)
     opt.return_attention = true;
     if (a.alignment_layer == "all") {
       opt.attention_all_layers = true;
@@ -59,6 +78,7 @@ attend::TranslateOptions translate_options(const TranslateArgs& a) {
     }
     opt.attention_head = a.alignment_head;
   }
+  if (!a.shortlist.empty()) opt.shortlist = attend::Shortlist::load(a.shortlist);
   return opt;
 }
 
@@ -237,11 +257,76 @@ int run_document_files(const TranslateArgs& a) {
 }
 
 
+// --target-prefix FILE: one prefix per input line ("" = none); the counts must match.
+std::vector<std::string> read_prefixes(const TranslateArgs& a, size_t lines) {
+  if (a.target_prefix.empty()) return {};
+  std::vector<std::string> p = read_lines_from(a.target_prefix);
+  if (p.size() != lines)
+    throw attend::Error(a.target_prefix + ": " + std::to_string(p.size()) + " prefix lines for " + std::to_string(lines) +
+                        " input lines (give one per input line, empty for none)");
+  return p;
+}
+
+// --stream: stdin (or -i) read line by line; each line is translated as soon as it is read and
+// its text written (and flushed) while it is decided, so the command works interactively.
+int run_stream(const TranslateArgs& a, const attend::Model& model) {
+  std::ifstream file_in;
+  std::istream* in = &std::cin;
+  if (!a.input.empty() && a.input != "-") {
+    file_in.open(a.input, std::ios::binary);
+    if (!file_in) throw attend::Error(a.input + ": cannot open input file");
+    in = &file_in;
+  }
+  std::ifstream prefix_in;
+  if (!a.target_prefix.empty()) {
+    prefix_in.open(a.target_prefix, std::ios::binary);
+    if (!prefix_in) throw attend::Error(a.target_prefix + ": cannot open target prefix file");
+  }
+  if (!a.output.empty() && a.output != "-") throw attend::Error("--stream writes to stdout; leave out -o");
+  attend::TranslateOptions opt = translate_options(a);
+  if (a.n_best > 1) opt.generation.num_return_sequences = a.n_best;
+  model.validate(opt);
+  // Token by token only for one plain hypothesis per line; otherwise whole lines.
+  const bool incremental = a.n_best <= 1 && !a.with_scores && a.alternatives == 0;
+  if (incremental) {
+    opt.on_stream = [](const attend::StreamEvent& ev) {
+      std::cout << ev.text;
+      if (ev.finished) std::cout << "\n";
+      std::cout.flush();
+      return static_cast<bool>(std::cout);
+    };
+  }
+  std::string line;
+  size_t lineno = 0;
+  while (std::getline(*in, line)) {
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (prefix_in.is_open()) {
+      std::string p;
+      if (!std::getline(prefix_in, p))
+        throw attend::Error(a.target_prefix + ": no prefix line for input line " + std::to_string(lineno));
+      if (!p.empty() && p.back() == '\r') p.pop_back();
+      opt.target_prefix = {p};
+    }
+    auto results = model.translate({line}, opt);
+    if (!incremental) {
+      for (const auto& hyp : results.at(0).hypotheses) {
+        if (a.with_scores) std::cout << hyp.score << "\t";
+        std::cout << hyp.text << "\n";
+      }
+      std::cout.flush();
+    }
+    if (!std::cout) throw attend::Error("stdout: write failed");
+  }
+  return 0;
+}
+
 // --format html: the whole input is one HTML document or fragment, translated with its markup.
 int run_html(const TranslateArgs& a) {
-  if (!a.files.empty() || !a.out_dir.empty() || a.document || a.n_best > 1 || a.with_scores || a.alignments)
+  if (!a.files.empty() || !a.out_dir.empty() || a.document || a.n_best > 1 || a.with_scores || a.alignments ||
+      a.stream || !a.target_prefix.empty() || a.alternatives > 0)
     throw attend::Error("--format html reads one input (stdin or -i) and takes no FILE..., --out-dir, --document, "
-                        "--n-best, --scores or --alignments");
+                        "--n-best, --scores, --alignments, --stream, --target-prefix or --alternatives");
   const std::string html = read_whole_input(a.input);
   auto model = attend::Model::load(model_path_or_default(a.model), load_options(a));
   TranslateArgs with_attention = a;  // the alignment layer/head options choose the attention used
@@ -265,19 +350,26 @@ int run_translate(const TranslateArgs& a) {
   if (documents && (a.n_best > 1 || a.with_scores || a.alignments)) {
     throw attend::Error("--n-best, --scores and --alignments apply to line-by-line translation, not to documents");
   }
+  if (a.alignments && (a.stream || !a.target_prefix.empty() || a.alternatives > 0))
+    throw attend::Error("--alignments does not go with --stream, --target-prefix or --alternatives");
   if (!a.files.empty()) {
     if (a.out_dir.empty()) throw attend::Error("input files need --out-dir DIR (one output per input file)");
     if (!a.input.empty() || !a.output.empty()) throw attend::Error("use either FILE... --out-dir or -i/-o, not both");
     return run_document_files(a);
   }
   if (!a.out_dir.empty()) throw attend::Error("--out-dir needs input files: attend translate FILE... --out-dir DIR");
+  if (documents && (a.stream || !a.target_prefix.empty() || a.alternatives > 0))
+    throw attend::Error("--stream, --target-prefix and --alternatives apply to line-by-line translation, not to documents");
   if (a.document || a.format == "jsonl") return run_document_stream(a);
   const attend::LoadOptions lo = load_options(a);
   auto model = attend::Model::load(model_path_or_default(a.model), lo);
 
+  if (a.stream) return run_stream(a, *model);
   const std::vector<std::string> lines = read_lines_from(a.input);
   attend::TranslateOptions opt = translate_options(a);
   if (a.n_best > 1) opt.generation.num_return_sequences = a.n_best;
+  const std::vector<std::string> prefixes = read_prefixes(a, lines.size());
+  model->validate(opt);  // bad settings fail before any output
 
   std::ofstream file_out;
   std::ostream* out = &std::cout;
@@ -288,12 +380,31 @@ int run_translate(const TranslateArgs& a) {
     if (!file_out) throw attend::Error(a.output + ": cannot open output file");
     out = &file_out;
   }
+  // Progress (as `attend summarize`): lines done, generated tokens/s, ETA, on stderr.
+  std::unique_ptr<ProgressReporter> progress;
+  bool progress_tty = false;
+  size_t lines_done = 0;
+  int64_t tokens = 0;
+  if (a.progress != "none") {
+    progress_tty = a.progress == "bar" || (a.progress == "auto" && is_terminal(2));
+    progress = std::make_unique<ProgressReporter>(std::cerr, "translate", lines.size(), progress_tty, a.log_interval, "lines");
+    opt.on_stream = [&](const attend::StreamEvent& ev) {
+      tokens += static_cast<int64_t>(ev.ids.size());
+      if (ev.finished) progress->update(++lines_done, tokens);
+      return true;
+    };
+  }
   // Translate in chunks so output starts early on long inputs; order is the input order.
   const size_t chunk = 2048;
   for (size_t start = 0; start < lines.size(); start += chunk) {
+    const size_t end = std::min(lines.size(), start + chunk);
     std::vector<std::string> part(lines.begin() + static_cast<std::ptrdiff_t>(start),
-                                  lines.begin() + static_cast<std::ptrdiff_t>(std::min(lines.size(), start + chunk)));
+                                  lines.begin() + static_cast<std::ptrdiff_t>(end));
+    if (!prefixes.empty())
+      opt.target_prefix.assign(prefixes.begin() + static_cast<std::ptrdiff_t>(start),
+                               prefixes.begin() + static_cast<std::ptrdiff_t>(end));
     auto results = model->translate(part, opt);
+    if (opt.return_alternatives > 0) lines_done = end;  // alternatives do not stream
     for (const auto& r : results) {
       for (const auto& hyp : r.hypotheses) {
         if (a.with_scores) *out << hyp.score << "\t";
@@ -304,7 +415,9 @@ int run_translate(const TranslateArgs& a) {
     }
     out->flush();
     if (!*out) throw attend::Error((tmp_path.empty() ? std::string("stdout") : a.output) + ": write failed");
+    if (progress) progress->update(lines_done, tokens, progress_tty || (a.progress == "log" && end == lines.size()));
   }
+  if (progress) progress->finish();
   if (!tmp_path.empty()) {
     file_out.close();
     if (!file_out) throw attend::Error(a.output + ": write failed");
@@ -355,6 +468,23 @@ const RegisterSubcommand registered(10, [](CLI::App& app) {
       ->check(CLI::Range(-1, 1024))->capture_default_str();
   tr->add_option("--max-line-length", a->max_line_length,
                  "Documents: reject an input with a line longer than this many characters (0 = no limit)");
+  // issue 17: sampling, target prefixes, alternatives, shortlist, streaming and progress
+  tr->add_flag("--do-sample", a->do_sample, "Sample each token (transformers' do_sample; needs beam size 1)");
+  tr->add_option("--temperature", a->temperature, "Sampling temperature (> 0; default 1)");
+  tr->add_option("--top-k", a->top_k, "Sampling: keep the K most likely tokens (0 = off; default 50)");
+  tr->add_option("--top-p", a->top_p, "Sampling: nucleus probability mass in (0, 1] (default 1 = off)");
+  tr->add_option("--typical-p", a->typical_p, "Sampling: typical-decoding mass in (0, 1] (default 1 = off)");
+  tr->add_option("--seed", a->seed, "Sampling seed: the same seed gives the same output (default 0)");
+  tr->add_option("--target-prefix", a->target_prefix,
+                 "File with one target prefix per input line (empty line = none): decoding continues after it");
+  tr->add_option("--alternatives", a->alternatives,
+                 "Write the N most likely next-token alternatives after each prefix, each completed (N lines per input)")
+      ->check(CLI::Range(0, 256));
+  tr->add_option("--shortlist", a->shortlist, "Vocabulary shortlist file (attend shortlist build): faster, approximate");
+  tr->add_flag("--stream", a->stream, "Read the input line by line and write each translation as it is decided");
+  tr->add_option("--progress", a->progress, "auto (bar on a terminal, log lines otherwise), bar, log or none")
+      ->check(CLI::IsMember({"auto", "bar", "log", "none"}));
+  tr->add_option("--log-interval", a->log_interval, "Seconds between progress log lines (not a terminal)");
   return Subcommand{tr, [a] { return run_translate(*a); }};
 });
 

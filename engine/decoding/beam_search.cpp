@@ -3,6 +3,7 @@
 // candidates, EOS candidates of rank < num_beams become finished hypotheses, the best num_beams
 // other candidates continue; an input whose hypotheses are done has its rows dropped.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -14,6 +15,7 @@
 #include "attend/error.hpp"
 #include "engine/decoding/logits_processors.hpp"
 #include "engine/decoding/search.hpp"
+#include "engine/kernels/profile.hpp"
 #include "engine/kernels/simd.hpp"
 
 namespace attend {
@@ -181,19 +183,20 @@ void update_decided(const InputState& st, std::vector<int32_t>& decided) {
 }  // namespace
 
 std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const GenerationConfig& config,
-                                                 const StepCallback& on_step) {
+                                                 const StepCallback& on_step, const SearchInputs& inputs) {
   const int batch = model.num_rows();
   const int vocab = model.vocab_size();
   const int nb = config.num_beams;
   const int k2 = 2 * nb;
-  const int max_len = config.resolved_max_length();
+  const int prefix_len = inputs.prefix_length();
+  const int max_len = config.resolved_max_length(prefix_len);
   const int32_t pad = config.pad_token_id;
   const bool suppress_pad = config.beam_suppress_pad_before_log_softmax && pad >= 0 && pad < vocab;
   const bool exact = model.exact_scores();
   const size_t V = static_cast<size_t>(vocab);
   // one processor list per thread (they own scratch); rows are processed in parallel
   std::vector<LogitsProcessorList> thread_processors(static_cast<size_t>(std::max(1, omp_get_max_threads())),
-                                                     LogitsProcessorList(config, vocab));
+                                                     LogitsProcessorList(config, vocab, prefix_len));
 
   std::vector<InputState> states;
   states.reserve(static_cast<size_t>(batch));
@@ -206,7 +209,8 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
     for (int k = 0; k < nb; ++k) {
       st.beam_ids[static_cast<size_t>(k)].reserve(static_cast<size_t>(max_len));
       st.next_ids[static_cast<size_t>(k)].reserve(static_cast<size_t>(max_len));
-      st.beam_ids[static_cast<size_t>(k)].push_back(config.decoder_start_token_id);
+      if (inputs.prefixes.empty()) st.beam_ids[static_cast<size_t>(k)].push_back(config.decoder_start_token_id);
+      else st.beam_ids[static_cast<size_t>(k)] = inputs.prefixes[static_cast<size_t>(b)];
     }
     // Only beam 0 is alive at the start: the copies must not produce the same candidates.
     st.beam_scores.assign(static_cast<size_t>(nb), -1e9f);
@@ -223,7 +227,7 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
   std::vector<int> next_live;
   next_live.reserve(static_cast<size_t>(batch));
   int rows_per_input = 1;
-  std::vector<int32_t> tokens(static_cast<size_t>(batch), config.decoder_start_token_id);
+  std::vector<int32_t> tokens = feed_prefixes(model, inputs, config.decoder_start_token_id, on_step, true);
   std::vector<int32_t> src;
   src.reserve(static_cast<size_t>(batch) * static_cast<size_t>(nb));
   std::vector<Candidate> per_beam(static_cast<size_t>(nb) * static_cast<size_t>(k2));
@@ -237,14 +241,18 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
   std::vector<uint8_t> finished(static_cast<size_t>(batch), 0);
   // Streaming: per input, the prefix every hypothesis that can still win shares.
   std::vector<std::vector<int32_t>> decided;
-  if (on_step) decided.assign(static_cast<size_t>(batch), std::vector<int32_t>(1, config.decoder_start_token_id));
+  if (on_step) {
+    decided.assign(static_cast<size_t>(batch), std::vector<int32_t>(1, config.decoder_start_token_id));
+    if (!inputs.prefixes.empty()) decided = inputs.prefixes;
+  }
 
-  int cur_len = 1;
+  int cur_len = prefix_len;
   while (true) {
     if (static_cast<int>(tokens.size()) != model.num_rows())
       throw Error("beam search: model has " + std::to_string(model.num_rows()) + " rows, expected " +
                   std::to_string(tokens.size()));
-    float* logits = model.step(tokens);
+    float* logits = model.step_deferred(tokens);  // each row finished in the per-row pass below
+    const auto search_start = std::chrono::steady_clock::now();  // profile::Part::Search
     const size_t att_width = static_cast<size_t>(model.attention_width());
     const float* att = att_width ? model.attention() : nullptr;
     // Per row, in parallel (rows are independent): log_softmax, the logits processors, and once
@@ -254,6 +262,7 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
 #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < nrows; ++r) {
       float* row = logits + static_cast<size_t>(r) * V;
+      model.finish_row(static_cast<int>(r));
       if (suppress_pad) row[pad] = -std::numeric_limits<float>::infinity();
       if (exact) {
         logits::log_softmax(row, vocab);
@@ -358,6 +367,8 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
     }
     ++cur_len;
     live.swap(next_live);
+    profile::add(profile::Part::Search, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                            std::chrono::steady_clock::now() - search_start).count());
     if (on_step) {
       StepInfo info;
       info.step = cur_len - 1;

@@ -129,7 +129,18 @@ void GenerationConfig::apply_json(const nlohmann::json& j) {
       // Known settings this engine does not implement: refuse them when they would change the
       // result instead of silently producing different tokens than transformers would.
     } else if (key == "do_sample") {
-      if (!v.is_null() && as_bool(v, key)) throw Error("generation config: do_sample=true is not supported");
+      if (!v.is_null()) do_sample = as_bool(v, key);
+    } else if (key == "temperature") {
+      if (!v.is_null()) temperature = as_float(v, key);
+    } else if (key == "top_k") {
+      if (!v.is_null()) top_k = as_int(v, key);
+    } else if (key == "top_p") {
+      if (!v.is_null()) top_p = as_float(v, key);
+    } else if (key == "typical_p") {
+      if (!v.is_null()) typical_p = as_float(v, key);
+    } else if (key == "epsilon_cutoff" || key == "eta_cutoff") {
+      if (!v.is_null() && as_float(v, key) != 0.0f)
+        throw Error("generation config: '" + key + "' is not supported");
     } else if (key == "num_beam_groups") {
       if (!v.is_null() && as_int(v, key) != 1)
         throw Error("generation config: num_beam_groups != 1 is not supported");
@@ -180,6 +191,12 @@ nlohmann::json GenerationConfig::to_json() const {
   else j["eos_token_id"] = eos_token_ids;
   j["pad_token_id"] = pad_token_id;
   j["beam_suppress_pad_before_log_softmax"] = beam_suppress_pad_before_log_softmax;
+  j["do_sample"] = do_sample;
+  j["temperature"] = temperature;
+  j["top_k"] = top_k;
+  j["top_p"] = top_p;
+  j["typical_p"] = typical_p;
+  j["seed"] = seed;
   j["resolved_max_length"] = resolved_max_length();
   return j;
 }
@@ -209,6 +226,16 @@ void GenerationConfig::validate() const {
   for (int32_t id : eos_token_ids)
     if (id < 0) fail("eos_token_id must be >= 0");
   if (pad_token_id < 0) fail("pad_token_id must be >= 0");
+  // Sampling settings matter (and are checked, as transformers' warpers do) only with do_sample.
+  if (do_sample) {
+    if (num_beams != 1) fail("do_sample needs num_beams == 1 (beam sampling is not supported)");
+    if (!(temperature > 0.0f) || !std::isfinite(temperature))
+      fail("temperature must be a positive number (got " + std::to_string(temperature) + ")");
+    if (top_k < 0) fail("top_k must be >= 0 (0: off)");
+    if (!(top_p > 0.0f && top_p <= 1.0f)) fail("top_p must be in (0, 1] (got " + std::to_string(top_p) + ")");
+    if (!(typical_p > 0.0f && typical_p <= 1.0f))
+      fail("typical_p must be in (0, 1] (got " + std::to_string(typical_p) + ")");
+  }
 }
 
 }  // namespace attend

@@ -33,7 +33,21 @@ struct GenerationConfig {
   // logit to -inf before log_softmax. Filled in from the architecture, not from HF configs.
   bool beam_suppress_pad_before_log_softmax = false;
 
-  int resolved_max_length() const { return max_new_tokens ? 1 + *max_new_tokens : max_length; }
+  // --- Sampling (issue 17): transformers' sample() with its logits warpers, applied after the
+  // processors in this order: temperature (active != 1) -> top_k (active != 0; HF's default is
+  // 50) -> top_p (active < 1) -> typical_p (active < 1). `seed` keys the counter-based RNG.
+  bool do_sample = false;
+  float temperature = 1.0f;
+  int top_k = 50;
+  float top_p = 1.0f;
+  float typical_p = 1.0f;
+  uint64_t seed = 0;
+
+  // With a target prefix of `prefix_length` decoder tokens (start token included), HF counts
+  // max_new_tokens after the prefix: the limit is prefix_length + max_new_tokens.
+  int resolved_max_length(int prefix_length = 1) const {
+    return max_new_tokens ? prefix_length + *max_new_tokens : max_length;
+  }
   int resolved_min_length() const { return min_new_tokens ? 1 + *min_new_tokens : min_length; }
   bool is_eos(int32_t id) const;
 

@@ -13,29 +13,33 @@
 namespace attend {
 
 std::vector<std::vector<Hypothesis>> greedy_search(StepModel& model, const GenerationConfig& config,
-                                                   const StepCallback& on_step) {
+                                                   const StepCallback& on_step, const SearchInputs& inputs) {
   const int batch = model.num_rows();
   const int vocab = model.vocab_size();
-  const int max_len = config.resolved_max_length();
-  LogitsProcessorList processors(config, vocab);
+  const int prefix_len = inputs.prefix_length();
+  const int max_len = config.resolved_max_length(prefix_len);
+  LogitsProcessorList processors(config, vocab, prefix_len);
 
   std::vector<Hypothesis> hyps(static_cast<size_t>(batch));
   std::vector<double> sums(static_cast<size_t>(batch), 0.0);
   for (auto& h : hyps) {
     h.ids.reserve(static_cast<size_t>(max_len));
-    h.ids.push_back(config.decoder_start_token_id);
     h.token_scores.reserve(static_cast<size_t>(max_len));
+  }
+  for (size_t b = 0; b < hyps.size(); ++b) {
+    if (inputs.prefixes.empty()) hyps[b].ids.push_back(config.decoder_start_token_id);
+    else hyps[b].ids = inputs.prefixes[b];
   }
   // Row r of the model continues input live[r].
   std::vector<int> live(static_cast<size_t>(batch));
   std::iota(live.begin(), live.end(), 0);
-  std::vector<int32_t> tokens(static_cast<size_t>(batch), config.decoder_start_token_id);
+  std::vector<int32_t> tokens = feed_prefixes(model, inputs, config.decoder_start_token_id, on_step, false);
   std::vector<int32_t> src;
   src.reserve(static_cast<size_t>(batch));
   std::vector<int32_t> new_tokens(static_cast<size_t>(batch), -1);
   std::vector<uint8_t> finished(static_cast<size_t>(batch), 0);
 
-  int cur_len = 1;  // length of every live sequence, start token included
+  int cur_len = prefix_len;  // length of every live sequence, start token included
   while (!live.empty() && cur_len < max_len) {
     if (static_cast<int>(tokens.size()) != model.num_rows())
       throw Error("greedy search: model has " + std::to_string(model.num_rows()) + " rows, expected " +

@@ -195,15 +195,16 @@ void log_softmax_fast(float* x, int n) {
 
 }  // namespace logits
 
-LogitsProcessorList::LogitsProcessorList(const GenerationConfig& config, int vocab_size)
+LogitsProcessorList::LogitsProcessorList(const GenerationConfig& config, int vocab_size, int prefix_length)
     : vocab_(vocab_size),
       repetition_penalty_(config.repetition_penalty),
       no_repeat_ngram_size_(config.no_repeat_ngram_size),
       min_length_(config.min_length),
       min_new_tokens_(config.min_new_tokens ? *config.min_new_tokens : 0),
+      prefix_length_(prefix_length),
       forced_bos_(config.forced_bos_token_id ? *config.forced_bos_token_id : -1),
       forced_eos_(config.forced_eos_token_id ? *config.forced_eos_token_id : -1),
-      max_length_(config.resolved_max_length()) {
+      max_length_(config.resolved_max_length(prefix_length)) {
   if (vocab_size <= 0) throw Error("logits processors: vocabulary size must be positive");
   for (int32_t id : config.eos_token_ids)
     if (id >= 0 && id < vocab_size) eos_.push_back(id);
@@ -233,7 +234,7 @@ void LogitsProcessorList::apply(const int32_t* history, int len, float* scores) 
     for (int32_t t : bad_single_) scores[t] = -std::numeric_limits<float>::infinity();
     if (!bad_multi_.empty()) logits::bad_words_multi(history, len, bad_multi_, scores, vocab_);
   }
-  if (len < min_length_ || len - 1 < min_new_tokens_)
+  if (len < min_length_ || len - prefix_length_ < min_new_tokens_)
     for (int32_t t : eos_) scores[t] = -std::numeric_limits<float>::infinity();
   if (forced_bos_ >= 0 && len == 1) logits::force_token(forced_bos_, scores, vocab_);
   if (forced_eos_ >= 0 && len == max_length_ - 1) logits::force_token(forced_eos_, scores, vocab_);

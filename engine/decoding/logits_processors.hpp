@@ -40,7 +40,9 @@ void log_softmax_fast(float* x, int n);
 // Inactive settings (null, 0, 1.0) cost nothing. Not thread-safe (owns scratch buffers).
 class LogitsProcessorList {
  public:
-  LogitsProcessorList(const GenerationConfig& config, int vocab_size);
+  // prefix_length: decoder tokens given before generation starts (start token included; 1 = no
+  // target prefix): min_new_tokens and max_new_tokens count from there, as in transformers.
+  LogitsProcessorList(const GenerationConfig& config, int vocab_size, int prefix_length = 1);
   void apply(const int32_t* history, int len, float* scores);
   void apply(const std::vector<int32_t>& history, float* scores) {
     apply(history.data(), static_cast<int>(history.size()), scores);
@@ -55,6 +57,7 @@ class LogitsProcessorList {
   std::vector<int32_t> eos_;                         // in-vocab EOS ids (min length masking)
   int min_length_;
   int min_new_tokens_;
+  int prefix_length_;
   int32_t forced_bos_;                               // -1: none
   int32_t forced_eos_;                               // -1: none
   int max_length_;

@@ -1,11 +1,14 @@
 // engine/kernels/dnnl_ops.cpp — oneDNN primitives for linear layers and normalisation.
 #include "engine/kernels/dnnl_ops.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "attend/error.hpp"
+#include "engine/kernels/profile.hpp"
 #include "engine/kernels/quantize.hpp"
 #include "engine/kernels/simd.hpp"
 
@@ -82,6 +85,7 @@ void int8_epilogue_row(const float* acc, float rs, const float* bias, int64_t n,
 // two threads running the same layer with the same M at the same time).
 struct Linear::Plan {
   int64_t M = 0;
+  int threads = 0;  // OpenMP threads the primitive was made for (oneDNN fixes its split then)
   dnnl::matmul prim;
   size_t scratch_bytes = 0;
   std::mutex busy;
@@ -118,29 +122,73 @@ dnnl::matmul::primitive_desc Linear::make_pd(int64_t M, const memory::desc& wdes
   return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wdesc, dst), attr, cpu_engine());
 }
 
-void Linear::init_weights(const float* weight, ComputeType compute) {
+// Output rows per conversion block of a large weight matrix: a multiple of the blocked layout's
+// block along the output dimension (a sub-memory must start on a block boundary).
+int64_t row_block_of(const memory::desc& md, int64_t out, int64_t in) {
+  constexpr int64_t kBlockElems = int64_t{1} << 21;  // 2M weights (8 MB of float) per block
+  if (out * in <= 2 * kBlockElems) return out;        // small: one piece
+  const dnnl_memory_desc_t& d = md.data;
+  if (d.format_kind != dnnl_blocked) return out;
+  int64_t blk = 1;
+  for (int i = 0; i < d.format_desc.blocking.inner_nblks; ++i) {
+    if (d.format_desc.blocking.inner_idxs[i] == 1) blk *= d.format_desc.blocking.inner_blks[i];
+  }
+  const int64_t rows = std::max<int64_t>(blk, kBlockElems / in / blk * blk);
+  return rows >= out ? out : rows;
+}
+
+void Linear::init_weights(const float* weight, ComputeType compute, const RowsDone& rows_done) {
   auto& eng = cpu_engine();
   ct_ = compute;
   const dt wdt = ct_ == ComputeType::BF16 ? dt::bf16 : ct_ == ComputeType::I8 ? dt::s8 : dt::f32;
   memory::desc any_md({in_, out_}, wdt, tag::any);
   auto pd = make_pd(kLayoutRows, any_md);
   weights_ = memory(pd.weights_desc(), eng);
-  // The HF [out, in] row-major matrix is the [in, out] weight matrix in "ba" order.
-  if (ct_ == ComputeType::I8) {
+  // The HF [out, in] row-major matrix is the [in, out] weight matrix in "ba" order. Rows
+  // [r0, r0 + n) of it are columns [r0, r0 + n) of that matrix: each block is reordered into
+  // its sub-memory of the blocked weights (int8: quantized first, per channel as a whole).
+  // int8 weights may carry a compensation buffer after the data (s8 x s8 on VNNI): no
+  // sub-memory reorders then; the rows are quantized block by block into one int8 matrix
+  // (a quarter of the float size) and reordered once.
+  const bool has_extra = weights_.get_desc().data.extra.flags != 0;
+  const int64_t block = row_block_of(weights_.get_desc(), out_, in_);
+  if (ct_ == ComputeType::I8 && (has_extra || block == out_)) {
     std::vector<int8_t> q(static_cast<size_t>(out_ * in_));
-    quantize_per_channel(weight, out_, in_, q.data(), col_scale_.data());
+    const int64_t qblock = block == out_ ? out_ : std::max<int64_t>(1, (int64_t{1} << 21) / in_);
+    for (int64_t r0 = 0; r0 < out_; r0 += qblock) {
+      const int64_t n = std::min(qblock, out_ - r0);
+      quantize_per_channel(weight + r0 * in_, n, in_, q.data() + r0 * in_, col_scale_.data() + r0);
+      if (rows_done) rows_done(r0, r0 + n);
+    }
     memory user(memory::desc({in_, out_}, dt::s8, tag::ba), eng, q.data());
     dnnl::reorder(user, weights_).execute(thread_stream(), user, weights_);
     thread_stream().wait();
-  } else {
-    memory user(memory::desc({in_, out_}, dt::f32, tag::ba), eng, const_cast<float*>(weight));
-    dnnl::reorder(user, weights_).execute(thread_stream(), user, weights_);  // f32 -> f32/bf16
+    return;
+  }
+  std::vector<int8_t> q;
+  for (int64_t r0 = 0; r0 < out_; r0 += block) {
+    const int64_t n = std::min(block, out_ - r0);
+    memory dst = weights_;
+    if (n != out_) {
+      dst = memory(weights_.get_desc().submemory_desc({in_, n}, {0, r0}), eng, weights_.get_data_handle());
+    }
+    const float* w = weight + r0 * in_;
+    if (ct_ == ComputeType::I8) {
+      q.resize(static_cast<size_t>(n * in_));
+      quantize_per_channel(w, n, in_, q.data(), col_scale_.data() + r0);
+      memory user(memory::desc({in_, n}, dt::s8, tag::ba), eng, q.data());
+      dnnl::reorder(user, dst).execute(thread_stream(), user, dst);
+    } else {
+      memory user(memory::desc({in_, n}, dt::f32, tag::ba), eng, const_cast<float*>(w));
+      dnnl::reorder(user, dst).execute(thread_stream(), user, dst);  // f32 -> f32/bf16
+    }
     thread_stream().wait();
+    if (rows_done) rows_done(r0, r0 + n);
   }
 }
 
 void Linear::init(const float* weight, int64_t out, int64_t in, const float* bias, Epilogue epilogue,
-                  Activation act, ComputeType compute) {
+                  Activation act, ComputeType compute, const RowsDone& rows_done) {
   if (out <= 0 || in <= 0) throw Error("linear layer with empty shape");
   out_ = out;
   in_ = in;
@@ -157,19 +205,20 @@ void Linear::init(const float* weight, int64_t out, int64_t in, const float* bia
     bias_host_.assign(bias, bias + out);
   }
   try {
-    init_weights(weight, compute);
+    init_weights(weight, compute, rows_done);
   } catch (const dnnl::error&) {
     if (compute == ComputeType::F32) throw;
     col_scale_.clear();
-    init_weights(weight, ComputeType::F32);  // this oneDNN/CPU cannot run it: plain fp32
+    init_weights(weight, ComputeType::F32, rows_done);  // this oneDNN/CPU cannot run it: plain fp32 (released pages read back)
   }
   if (ct_ != ComputeType::I8) bias_host_.clear();
 }
 
 std::shared_ptr<Linear::Plan> Linear::plan_for(int64_t M) const {
+  const int threads = omp_get_max_threads();
   std::lock_guard<std::mutex> lock(mu_);
   for (size_t i = 0; i < plans_.size(); ++i) {
-    if (plans_[i]->M == M) {
+    if (plans_[i]->M == M && plans_[i]->threads == threads) {
       if (i != 0) std::rotate(plans_.begin(), plans_.begin() + static_cast<std::ptrdiff_t>(i),
                               plans_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
       return plans_[0];
@@ -178,6 +227,7 @@ std::shared_ptr<Linear::Plan> Linear::plan_for(int64_t M) const {
   auto& eng = cpu_engine();
   auto plan = std::make_shared<Plan>();
   plan->M = M;
+  plan->threads = threads;
   auto pd = make_pd(M, weights_.get_desc());
   plan->prim = dnnl::matmul(pd);
   plan->scratch_bytes = pd.scratchpad_desc().get_size();
@@ -205,7 +255,22 @@ size_t Linear::cached_shapes() const {
   return plans_.size();
 }
 
-void Linear::forward(const float* x, int64_t M, float* y, const float* aux) const {
+void Linear::forward(const float* x, int64_t M, float* y, const float* aux) const { run(x, M, y, aux, nullptr); }
+
+bool Linear::forward_deferred(const float* x, int64_t M, float* y, float* row_scale_out) const {
+  const bool defer = ct_ == ComputeType::I8 && (epilogue_ == Epilogue::None || epilogue_ == Epilogue::Activation);
+  run(x, M, y, nullptr, defer ? row_scale_out : nullptr);
+  return defer;
+}
+
+void Linear::finish_row(float* y, float row_scale) const {
+  const float* bias = bias_host_.empty() ? nullptr : bias_host_.data();
+  int8_epilogue_row(y, row_scale, bias, out_, epilogue_, act_, nullptr, y);
+}
+
+// forward(), or with `defer_row_scale` (I8, epilogue None/Activation only): y gets the product
+// with the channel scales only, defer_row_scale[M] the row scales, finish_row() does the rest.
+void Linear::run(const float* x, int64_t M, float* y, const float* aux, float* defer_row_scale) const {
   if (M <= 0) return;
   if (epilogue_ == Epilogue::ActivateMul && aux == nullptr) throw Error("linear: gated epilogue without its input");
   std::shared_ptr<Plan> plan = plan_for(M);
@@ -213,15 +278,18 @@ void Linear::forward(const float* x, int64_t M, float* y, const float* aux) cons
   const size_t in_elems = static_cast<size_t>(M * in_);
   void* src_ptr = const_cast<float*>(x);
   float* row_scale = nullptr;
-  if (ct_ == ComputeType::BF16) {
-    uint16_t* b = reinterpret_cast<uint16_t*>(grow(tb.src, in_elems * 2));
-    to_bf16(x, in_elems, b);
-    src_ptr = b;
-  } else if (ct_ == ComputeType::I8) {
-    int8_t* q = reinterpret_cast<int8_t*>(grow(tb.src, in_elems));
-    row_scale = grow(tb.row_scale, static_cast<size_t>(M));
-    quantize_rows(x, M, in_, q, row_scale);
-    src_ptr = q;
+  if (ct_ != ComputeType::F32) {
+    profile::Scope timed(profile::Part::LinearExtra);
+    if (ct_ == ComputeType::BF16) {
+      uint16_t* b = reinterpret_cast<uint16_t*>(grow(tb.src, in_elems * 2));
+      to_bf16(x, in_elems, b);
+      src_ptr = b;
+    } else if (ct_ == ComputeType::I8) {
+      int8_t* q = reinterpret_cast<int8_t*>(grow(tb.src, in_elems));
+      row_scale = grow(tb.row_scale, static_cast<size_t>(M));
+      quantize_rows(x, M, in_, q, row_scale);
+      src_ptr = q;
+    }
   }
   // int8 + Accumulate: the product must not overwrite y (it is added to y afterwards)
   float* dst_ptr = y;
@@ -230,27 +298,35 @@ void Linear::forward(const float* x, int64_t M, float* y, const float* aux) cons
   }
   void* scratch_ptr = plan->scratch_bytes ? grow(tb.scratch, plan->scratch_bytes) : nullptr;
   auto& s = thread_stream();
-  std::unique_lock<std::mutex> busy(plan->busy, std::try_to_lock);
-  if (busy.owns_lock()) {
-    plan->src.set_data_handle(src_ptr);
-    plan->dst.set_data_handle(dst_ptr);
-    if (scratch_ptr) plan->scratch.set_data_handle(scratch_ptr);
-    if (plan->aux) plan->aux.set_data_handle(const_cast<float*>(aux));
-    plan->prim.execute(s, plan->args);
-  } else {
-    auto& eng = cpu_engine();
-    std::unordered_map<int, memory> args = plan->args;
-    args[DNNL_ARG_SRC] = memory(plan->src.get_desc(), eng, src_ptr);
-    args[DNNL_ARG_DST] = memory(plan->dst.get_desc(), eng, dst_ptr);
-    if (scratch_ptr) args[DNNL_ARG_SCRATCHPAD] = memory(plan->scratch.get_desc(), eng, scratch_ptr);
-    if (plan->aux) {
-      args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1] =
-          memory(plan->aux.get_desc(), eng, const_cast<float*>(aux));
+  {
+    profile::Scope timed(profile::Part::Matmul);
+    std::unique_lock<std::mutex> busy(plan->busy, std::try_to_lock);
+    if (busy.owns_lock()) {
+      plan->src.set_data_handle(src_ptr);
+      plan->dst.set_data_handle(dst_ptr);
+      if (scratch_ptr) plan->scratch.set_data_handle(scratch_ptr);
+      if (plan->aux) plan->aux.set_data_handle(const_cast<float*>(aux));
+      plan->prim.execute(s, plan->args);
+    } else {
+      auto& eng = cpu_engine();
+      std::unordered_map<int, memory> args = plan->args;
+      args[DNNL_ARG_SRC] = memory(plan->src.get_desc(), eng, src_ptr);
+      args[DNNL_ARG_DST] = memory(plan->dst.get_desc(), eng, dst_ptr);
+      if (scratch_ptr) args[DNNL_ARG_SCRATCHPAD] = memory(plan->scratch.get_desc(), eng, scratch_ptr);
+      if (plan->aux) {
+        args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1] =
+            memory(plan->aux.get_desc(), eng, const_cast<float*>(aux));
+      }
+      plan->prim.execute(s, args);
     }
-    plan->prim.execute(s, args);
+    s.wait();
   }
-  s.wait();
+  if (defer_row_scale) {
+    std::copy(row_scale, row_scale + M, defer_row_scale);
+    return;
+  }
   if (ct_ == ComputeType::I8) {
+    profile::Scope timed(profile::Part::LinearExtra);
     const float* bias = bias_host_.empty() ? nullptr : bias_host_.data();
     const int64_t n = out_;
     const Epilogue ep = epilogue_;
@@ -275,8 +351,10 @@ void LayerNorm::init(const float* gamma, const float* beta, int64_t dim, float e
 }
 
 std::shared_ptr<const LayerNorm::Entry> LayerNorm::primitive_for(int64_t M) const {
+  // keyed by rows and thread count (the primitive's parallel split is fixed when it is made)
+  const int64_t key = M * 1024 + std::min(omp_get_max_threads(), 1023);
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = cache_.find(M);
+  auto it = cache_.find(key);
   if (it != cache_.end()) return it->second;
   memory::desc md({M, dim_}, dt::f32, tag::ab);
   dnnl::layer_normalization_forward::desc d(dnnl::prop_kind::forward_inference, md, eps_,
@@ -290,12 +368,13 @@ std::shared_ptr<const LayerNorm::Entry> LayerNorm::primitive_for(int64_t M) cons
   // evicted primitive holds its own reference).
   constexpr size_t kMaxCached = 16;
   if (cache_.size() >= kMaxCached) cache_.erase(cache_.begin());
-  cache_.emplace(M, entry);
+  cache_.emplace(key, entry);
   return entry;
 }
 
 void LayerNorm::forward(const float* x, int64_t M, float* y) const {
   if (M <= 0) return;
+  profile::Scope timed(profile::Part::Norm);
   const auto entry = primitive_for(M);
   auto& eng = cpu_engine();
   memory::desc md({M, dim_}, dt::f32, tag::ab);
@@ -321,6 +400,7 @@ void RMSNorm::init(const float* weight, int64_t dim, float eps) {
 }
 
 void RMSNorm::forward(const float* x, int64_t M, float* y) const {
+  profile::Scope timed(profile::Part::Norm);
   const int64_t d = dim_;
   const float* w = weight_.data();
 #pragma omp parallel for schedule(static)

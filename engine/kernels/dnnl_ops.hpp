@@ -5,6 +5,7 @@
 // user-managed per thread, so a steady-state forward() allocates nothing.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -46,17 +47,30 @@ class Linear {
   // `weight` is [out, in] row-major float32 (the Hugging Face nn.Linear layout); `bias` has
   // `out` values or is null. Weights are converted and reordered once, here. If the CPU/oneDNN
   // cannot run `compute` for this shape the layer falls back to F32 (compute_type() says so).
+  // Large matrices are converted in blocks of output rows (no full-size temporary);
+  // `rows_done(begin, end)`, when given, is called once the rows [begin, end) of `weight` have
+  // been read for the last time (the loader drops their mapped pages then).
+  using RowsDone = std::function<void(int64_t begin, int64_t end)>;
   void init(const float* weight, int64_t out, int64_t in, const float* bias,
             Epilogue epilogue = Epilogue::None, Activation act = Activation::Relu,
-            ComputeType compute = ComputeType::F32);
+            ComputeType compute = ComputeType::F32, const RowsDone& rows_done = nullptr);
   // y[M, out] = epilogue(x[M, in]); `aux` [M, out] only for ActivateMul.
   void forward(const float* x, int64_t M, float* y, const float* aux = nullptr) const;
+  // The same with the int8 row epilogue left to the caller, so it can run inside the caller's
+  // own per-row pass while the row is in cache (the LM head: beam search's log_softmax/top-k).
+  // Returns true when deferred (I8 with epilogue None or Activation): y holds the product with
+  // the channel scales, row_scale[M] the rows' activation scales, and each row must go through
+  // finish_row(y + r * out, row_scale[r]) before it is read. Returns false when nothing was
+  // deferred (y is final, row_scale untouched).
+  bool forward_deferred(const float* x, int64_t M, float* y, float* row_scale) const;
+  void finish_row(float* y_row, float row_scale) const;
   int64_t in_features() const { return in_; }
   int64_t out_features() const { return out_; }
   bool empty() const { return out_ == 0; }
   ComputeType compute_type() const { return ct_; }
-  // Primitives kept per layer (one per distinct M, least recently used evicted beyond this).
-  static constexpr size_t kMaxCachedShapes = 12;
+  // Primitives kept per layer (one per distinct M and OpenMP thread count, least recently used
+  // evicted beyond this).
+  static constexpr size_t kMaxCachedShapes = 16;
   size_t cached_shapes() const;
 
   struct Plan;  // one row count: primitive + bound memory objects (dnnl_ops.cpp)
@@ -64,7 +78,8 @@ class Linear {
  private:
   dnnl::matmul::primitive_desc make_pd(int64_t M, const dnnl::memory::desc& wdesc) const;
   std::shared_ptr<Plan> plan_for(int64_t M) const;
-  void init_weights(const float* weight, ComputeType compute);
+  void init_weights(const float* weight, ComputeType compute, const RowsDone& rows_done);
+  void run(const float* x, int64_t M, float* y, const float* aux, float* defer_row_scale) const;
 
   int64_t in_ = 0, out_ = 0;
   bool has_bias_ = false;

@@ -93,12 +93,18 @@ ATTEND_API void attend_options_free(attend_options* options);
    cross-attention: "return_attention" (1: results carry attend_result_attention), "attention_layer"
    (default -1 = the last decoder layer; negative counts from the end), "attention_all_layers" and
    "attention_all_heads" (1: every layer / every head instead of the mean over heads),
-   "attention_head" (>= 0: that head only). */
+   "attention_head" (>= 0: that head only).
+   sampling: "do_sample" (0/1), "top_k", "seed" (64-bit); "return_alternatives" (N next-token
+   alternatives after each prefix, each completed: N hypotheses per input). */
 ATTEND_API attend_status attend_options_set_int(attend_options* options, const char* name, int64_t value);
-/* Float options: "length_penalty", "repetition_penalty". */
+/* Float options: "length_penalty", "repetition_penalty"; sampling: "temperature" (> 0),
+   "top_p", "typical_p" (in (0, 1]). Ranges are checked by attend_translate. */
 ATTEND_API attend_status attend_options_set_float(attend_options* options, const char* name, double value);
-/* String options: "src_lang", "tgt_lang", "input_prefix", "early_stopping" ("true"/"false"/"never"). */
+/* String options: "src_lang", "tgt_lang", "input_prefix", "early_stopping" ("true"/"false"/"never"),
+   "shortlist" (a vocabulary shortlist file to load, "" = none). */
 ATTEND_API attend_status attend_options_set_string(attend_options* options, const char* name, const char* value);
+/* Target prefixes, one per input of the next attend_translate call ("" or NULL = none); n = 0 clears. */
+ATTEND_API attend_status attend_options_set_target_prefixes(attend_options* options, const char* const* prefixes, size_t n);
 
 /* Streaming: called while inputs are decoded, on the thread that decodes (the caller's for
    attend_translate, the worker's for attend_translator_translate), never concurrently for one

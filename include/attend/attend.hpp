@@ -43,6 +43,17 @@ struct GenerationOptions {
   std::optional<int32_t> forced_bos_token_id;
   std::optional<int32_t> forced_eos_token_id;
   std::optional<int32_t> decoder_start_token_id;
+  // --- Sampling (issue 17; transformers' names and semantics). do_sample draws each token from
+  // the processed, warped distribution (num_beams must be 1): temperature (> 0), top_k (0 = off;
+  // the model default is transformers' 50), top_p and typical_p (in (0, 1], 1 = off), applied
+  // in that order. seed: the same seed gives the same output on any thread count and batching.
+  // do_sample without num_beams uses num_beams 1 (the model's default beam is ignored).
+  std::optional<bool> do_sample;
+  std::optional<float> temperature;
+  std::optional<int> top_k;
+  std::optional<float> top_p;
+  std::optional<float> typical_p;
+  std::optional<uint64_t> seed;     // default 0
 };
 
 // Cancellation: a flag that any thread may set while a call runs. Copies share the flag. The
@@ -79,6 +90,8 @@ using StreamCallback = std::function<bool(const StreamEvent&)>;
 // number of inputs x the longest input's token count, as CTranslate2's "tokens" batch type).
 enum class BatchType { Examples, Tokens };
 
+class Shortlist;  // attend/shortlist.hpp (issue 17)
+
 struct TranslateOptions {
   GenerationOptions generation;
   int max_batch_size = 32;          // inputs (or tokens, see batch_type) decoded together
@@ -89,6 +102,23 @@ struct TranslateOptions {
   StreamCallback on_stream;         // optional: tokens/text as they are decided
   CancelToken cancel;               // optional: cancel() from any thread stops the call
 
+  // --- Decoding extras (issue 17) ---
+  // Target prefixes (CTranslate2's target_prefix, transformers' decoder_input_ids): empty, or one
+  // per input. Decoding continues after the prefix; it is part of the returned hypothesis
+  // (ids and text) and adds nothing to the score. Text is split with the target tokenizer (no
+  // special tokens added); ids are used as given. An empty entry means no prefix for that input.
+  // The decoder sequence is [start] + [forced BOS, if the model forces one] + prefix, and forced
+  // BOS is not applied again after it; max_new_tokens counts after the prefix.
+  std::vector<std::string> target_prefix;
+  std::vector<std::vector<int32_t>> target_prefix_ids;  // used when target_prefix is empty
+  // Alternatives at a position (CTranslate2's return_alternatives): when > 0, each result holds up
+  // to this many hypotheses: the most likely next tokens after the input's prefix, best first,
+  // each continued by the configured search to the end. Hypothesis::score is then the
+  // alternative token's log-probability at that position (log_softmax + processors).
+  int return_alternatives = 0;
+  // Vocabulary shortlist (opt-in): the output layer and softmax are restricted to the tokens the
+  // shortlist allows for the batch's source tokens (see attend/shortlist.hpp). Null: off.
+  std::shared_ptr<const Shortlist> shortlist;
   // --- Cross-attention weights (docs/attention.md) ---
   // return_attention: each hypothesis gets Hypothesis::attention, the encoder-decoder attention
   // of every generated token over the source tokens. Captured only when asked (no cost off).
@@ -209,6 +239,13 @@ struct ModelInfo {
   std::string compute_type;         // what the matmuls run in: "fp32", "bf16" or "int8"
   std::string compute_type_note;    // why, when it differs from the request (auto, CPU fallback)
   std::string cpu_isa;              // the CPU's best ISA as detected at load, e.g. "avx512_core_bf16"
+  // Encoder attention (long inputs): "full", "led_sliding_window", "longt5_local" or
+  // "longt5_transient_global"; LED's window per encoder layer, LongT5's local radius (blocks of
+  // radius + 1) and global block size; the longest input in tokens (0 = no bound from the model).
+  std::string encoder_attention;
+  std::vector<int> attention_window;
+  int local_radius = 0, global_block_size = 0;
+  int max_input_length = 0;
 };
 
 struct LoadOptions {
@@ -294,6 +331,7 @@ class ATTEND_API Model {
   struct ATTEND_HIDDEN Impl;  // internal (engine/), not exported
  private:
   friend class Translator;
+  friend class Shortlist;  // issue 17: builds from the model's tokenizers
   explicit Model(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
@@ -320,6 +358,20 @@ ATTEND_API void convert_model(const std::string& hf_dir, const std::string& outp
 
 // Threads used by the calling thread's Attend calls (OpenMP / oneDNN).
 ATTEND_API void set_num_threads(int threads);
+
+// --- Engine time profile (issue 12): wall time spent in parts of the engine by every call
+// since the last reset_engine_times(), summed over calling threads (with one caller at a time
+// each part is a share of that caller's wall time). `attend bench` prints the matmul share.
+struct EngineTimes {
+  double matmul_s = 0.0;        // oneDNN matmul executions (encoder, decoder and LM head)
+  double linear_extra_s = 0.0;  // int8 activation quantization / bf16 conversion, int8 epilogues
+  double attention_s = 0.0;     // decoder self- and cross-attention over the caches
+  double norm_s = 0.0;          // layer norms and RMS norms
+  double search_s = 0.0;        // beam search per step: log_softmax, processors, top-k, bookkeeping
+  long long matmul_calls = 0;
+};
+ATTEND_API EngineTimes engine_times();
+ATTEND_API void reset_engine_times();
 
 ATTEND_API const char* version();
 

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import _attend
-from ._attend import CancelToken, Cancelled, Error
+from ._attend import CancelToken, Cancelled, Error, Shortlist
 from ._options import summarize_options, translate_options
 
 __all__ = [
     "Model", "Translator", "TranslationResult", "Hypothesis", "DocumentTranslation", "SummaryResult",
-    "ModelInfo", "CancelToken", "Error", "Cancelled", "convert", "pipeline", "version", "default_model_path",
+    "ModelInfo", "CancelToken", "Error", "Cancelled", "Shortlist", "convert", "pipeline", "version", "default_model_path",
 ]
 
 __version__ = _attend.version()
@@ -123,6 +123,12 @@ class ModelInfo:
     compute_type: str
     compute_type_note: str
     cpu_isa: str
+    # long inputs: encoder attention kind, LED windows, LongT5 radius / global block, max tokens
+    encoder_attention: str = "full"
+    attention_window: List[int] = field(default_factory=list)
+    local_radius: int = 0
+    global_block_size: int = 0
+    max_input_length: int = 0
 
 
 def _hypothesis(h, return_scores: bool, model=None) -> Hypothesis:
@@ -185,10 +191,13 @@ class Model:
         keywords: max_batch_size, batch_type ("examples"/"tokens"), min_length, max_new_tokens,
         min_new_tokens, length_penalty, no_repeat_ngram_size, repetition_penalty, early_stopping
         (True/False/"never"), bad_words_ids, forced_bos_token_id, forced_eos_token_id,
-        decoder_start_token_id, prefix, cancel (a CancelToken), return_attention (each hypothesis
-        gets ``attention`` and ``alignment``), attention_layer (default -1: the last decoder
-        layer), attention_head (default: the mean over heads), attention_all_layers,
-        attention_all_heads."""
+        decoder_start_token_id, prefix, cancel (a CancelToken); sampling: do_sample, temperature,
+        top_k, top_p, typical_p, seed (also CTranslate2's sampling_temperature, sampling_topk,
+        sampling_topp); target_prefix (one per input: text or token ids), return_alternatives
+        (N, or True with num_hypotheses), shortlist (a Shortlist or a shortlist file path);
+        return_attention (each hypothesis gets ``attention`` and ``alignment``), attention_layer
+        (default -1: the last decoder layer), attention_head (default: the mean over heads),
+        attention_all_layers, attention_all_heads."""
         single = isinstance(texts, (str, bytes))
         opt = translate_options(beam_size=beam_size, max_length=max_length, num_hypotheses=num_hypotheses,
                                 src_lang=src_lang, tgt_lang=tgt_lang, **kwargs)
@@ -276,7 +285,8 @@ class Model:
         return ModelInfo(i.family, i.tokenizer, i.vocab_size, i.d_model, i.encoder_layers, i.decoder_layers, i.heads,
                          list(i.languages), json.loads(i.generation_defaults or "{}"),
                          json.loads(i.task_params or "{}"), i.quantization, i.compute_type, i.compute_type_note,
-                         i.cpu_isa)
+                         i.cpu_isa, i.encoder_attention, list(i.attention_window), i.local_radius,
+                         i.global_block_size, i.max_input_length)
 
 
 class Translator:
@@ -314,3 +324,15 @@ def convert(hf_dir: str, output: str, quantize: Optional[str] = None, dtype: Opt
 
 
 from .pipelines import pipeline  # noqa: E402  (uses Model)
+
+_shortlist_build = _attend.Shortlist.build
+
+
+def _build_shortlist(model, sources, targets, per_source=100, always=1000, min_count=1, identity=True):
+    """Shortlist.build(model, sources, targets, ...): a vocabulary shortlist from a parallel corpus
+    (sources[i] translates to targets[i]) with the model's tokenizers; see docs/shortlist.md."""
+    return _shortlist_build(getattr(model, "_m", model), list(sources), list(targets), per_source, always,
+                            min_count, identity)
+
+
+Shortlist.build = staticmethod(_build_shortlist)

@@ -85,6 +85,11 @@ class ModelInfo:
     compute_type: str
     compute_type_note: str
     cpu_isa: str
+    encoder_attention: str
+    attention_window: List[int]
+    local_radius: int
+    global_block_size: int
+    max_input_length: int
 
 class Model:
     """A loaded model (Attend file, Hugging Face directory, or a hub id ORG/NAME[@REVISION],

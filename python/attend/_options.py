@@ -20,8 +20,12 @@ _GENERATION = {
     "repetition_penalty": "repetition_penalty", "bad_words_ids": "bad_words_ids",
     "forced_bos_token_id": "forced_bos_token_id", "forced_eos_token_id": "forced_eos_token_id",
     "decoder_start_token_id": "decoder_start_token_id", "early_stopping": "early_stopping",
+    # issue 17: sampling (transformers' names, and CTranslate2's sampling_* spellings)
+    "do_sample": "do_sample", "temperature": "temperature", "sampling_temperature": "temperature",
+    "top_k": "top_k", "sampling_topk": "top_k", "top_p": "top_p", "sampling_topp": "top_p",
+    "typical_p": "typical_p", "seed": "seed", "random_seed": "seed",
 }
-_FLOATS = {"length_penalty", "repetition_penalty"}
+_FLOATS = {"length_penalty", "repetition_penalty", "temperature", "top_p", "typical_p"}
 
 
 def _early_stopping(v: Any) -> str:
@@ -48,6 +52,12 @@ def _generation(kwargs: Dict[str, Any], gen) -> None:
         seen[field] = key
         if field == "early_stopping":
             value = _early_stopping(value)
+        elif field == "do_sample":
+            value = bool(value)
+        elif field == "seed":
+            if isinstance(value, bool) or int(value) != value:
+                raise TypeError(f"{key} must be an integer, not {value!r}")
+            value = int(value) & 0xFFFFFFFFFFFFFFFF
         elif field == "bad_words_ids":
             value = [[int(t) for t in w] for w in value]
         elif field in _FLOATS:
@@ -85,6 +95,26 @@ def translate_options(**kwargs: Any) -> "_attend.TranslateOptions":
     cancel = kwargs.pop("cancel", None)
     if cancel is not None:
         o.cancel = cancel
+    # issue 17: target prefixes (one per input: text, or a list of token ids), alternatives, shortlist
+    target_prefix = kwargs.pop("target_prefix", None)
+    if target_prefix is not None:
+        items = list(target_prefix)
+        if items and all(isinstance(p, str) or p is None for p in items):
+            o.target_prefix = [p or "" for p in items]
+        else:
+            o.target_prefix_ids = [[int(t) for t in (p or [])] for p in items]
+    alternatives = kwargs.pop("return_alternatives", None)
+    if alternatives is not None:
+        n = kwargs.pop("num_alternatives", None)
+        if alternatives is True:  # CTranslate2: num_hypotheses alternatives
+            alternatives = n if n is not None else max(1, gen.num_return_sequences or 1)
+            gen.num_return_sequences = None
+            o.generation = gen
+        o.return_alternatives = int(alternatives or 0)
+    kwargs.pop("num_alternatives", None)
+    shortlist = kwargs.pop("shortlist", None)
+    if shortlist is not None:
+        o.shortlist = shortlist if isinstance(shortlist, _attend.Shortlist) else _attend.Shortlist.load(str(shortlist))
     # cross-attention (docs/attention.md)
     o.return_attention = bool(kwargs.pop("return_attention", False))
     for key in ("attention_layer", "attention_head"):

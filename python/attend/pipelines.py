@@ -18,8 +18,7 @@ _IGNORED = {"clean_up_tokenization_spaces", "truncation", "padding"}
 
 
 def _check_common(kwargs: Dict[str, Any]) -> None:
-    if kwargs.pop("do_sample", False):
-        raise Error("do_sample=True: sampling is not supported; Attend decodes greedily or with beam search")
+    # do_sample, temperature, top_k, top_p, typical_p, seed pass on to the engine (issue 17).
     for k in _IGNORED:
         kwargs.pop(k, None)
 

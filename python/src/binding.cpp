@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "attend/attend.hpp"
+#include "attend/shortlist.hpp"
 
 namespace py = pybind11;
 
@@ -333,7 +334,14 @@ PYBIND11_MODULE(_attend, m) {
       .def_readwrite("bad_words_ids", &attend::GenerationOptions::bad_words_ids)
       .def_readwrite("forced_bos_token_id", &attend::GenerationOptions::forced_bos_token_id)
       .def_readwrite("forced_eos_token_id", &attend::GenerationOptions::forced_eos_token_id)
-      .def_readwrite("decoder_start_token_id", &attend::GenerationOptions::decoder_start_token_id);
+      .def_readwrite("decoder_start_token_id", &attend::GenerationOptions::decoder_start_token_id)
+      // issue 17: sampling
+      .def_readwrite("do_sample", &attend::GenerationOptions::do_sample)
+      .def_readwrite("temperature", &attend::GenerationOptions::temperature)
+      .def_readwrite("top_k", &attend::GenerationOptions::top_k)
+      .def_readwrite("top_p", &attend::GenerationOptions::top_p)
+      .def_readwrite("typical_p", &attend::GenerationOptions::typical_p)
+      .def_readwrite("seed", &attend::GenerationOptions::seed);
 
   py::class_<attend::TranslateOptions>(m, "TranslateOptions")
       .def(py::init<>())
@@ -348,12 +356,44 @@ PYBIND11_MODULE(_attend, m) {
       .def_readwrite("tgt_lang", &attend::TranslateOptions::tgt_lang)
       .def_readwrite("input_prefix", &attend::TranslateOptions::input_prefix)
       .def_readwrite("cancel", &attend::TranslateOptions::cancel)
+      // issue 17: target prefixes, alternatives, shortlist
+      .def_readwrite("target_prefix", &attend::TranslateOptions::target_prefix)
+      .def_readwrite("target_prefix_ids", &attend::TranslateOptions::target_prefix_ids)
+      .def_readwrite("return_alternatives", &attend::TranslateOptions::return_alternatives)
+      .def_property(
+          "shortlist",
+          [](const attend::TranslateOptions& o) { return std::const_pointer_cast<attend::Shortlist>(o.shortlist); },
+          [](attend::TranslateOptions& o, std::shared_ptr<attend::Shortlist> s) { o.shortlist = std::move(s); })
       // cross-attention (docs/attention.md)
       .def_readwrite("return_attention", &attend::TranslateOptions::return_attention)
       .def_readwrite("attention_layer", &attend::TranslateOptions::attention_layer)
       .def_readwrite("attention_all_layers", &attend::TranslateOptions::attention_all_layers)
       .def_readwrite("attention_all_heads", &attend::TranslateOptions::attention_all_heads)
       .def_readwrite("attention_head", &attend::TranslateOptions::attention_head);
+
+  // issue 17: vocabulary shortlists (attend/shortlist.hpp)
+  py::class_<attend::Shortlist, std::shared_ptr<attend::Shortlist>>(m, "Shortlist")
+      .def_static("load", [](const std::string& path) { return std::const_pointer_cast<attend::Shortlist>(attend::Shortlist::load(path)); },
+                  py::arg("path"))
+      .def_static(
+          "build",
+          [](const PyModel& model, const std::vector<std::string>& sources, const std::vector<std::string>& targets,
+             int per_source, int always, int min_count, bool identity) {
+            attend::ShortlistBuildOptions o;
+            o.per_source = per_source;
+            o.always = always;
+            o.min_count = min_count;
+            o.identity = identity;
+            py::gil_scoped_release release;
+            return std::const_pointer_cast<attend::Shortlist>(attend::Shortlist::build(*model.model, sources, targets, o));
+          },
+          py::arg("model"), py::arg("sources"), py::arg("targets"), py::arg("per_source") = 100,
+          py::arg("always") = 1000, py::arg("min_count") = 1, py::arg("identity") = true)
+      .def("save", &attend::Shortlist::save, py::arg("path"))
+      .def("candidates", &attend::Shortlist::candidates, py::arg("source_ids"))
+      .def_property_readonly("vocab_size", &attend::Shortlist::vocab_size)
+      .def_property_readonly("source_entries", &attend::Shortlist::source_entries)
+      .def_property_readonly("always_allowed", &attend::Shortlist::always_allowed);
 
   py::class_<attend::SummarizeOptions>(m, "SummarizeOptions")
       .def(py::init<>())
@@ -428,7 +468,13 @@ PYBIND11_MODULE(_attend, m) {
       .def_readonly("quantization", &attend::ModelInfo::quantization)
       .def_readonly("compute_type", &attend::ModelInfo::compute_type)
       .def_readonly("compute_type_note", &attend::ModelInfo::compute_type_note)
-      .def_readonly("cpu_isa", &attend::ModelInfo::cpu_isa);
+      .def_readonly("cpu_isa", &attend::ModelInfo::cpu_isa)
+      // long inputs (issue 18)
+      .def_readonly("encoder_attention", &attend::ModelInfo::encoder_attention)
+      .def_readonly("attention_window", &attend::ModelInfo::attention_window)
+      .def_readonly("local_radius", &attend::ModelInfo::local_radius)
+      .def_readonly("global_block_size", &attend::ModelInfo::global_block_size)
+      .def_readonly("max_input_length", &attend::ModelInfo::max_input_length);
 
   py::class_<Stream>(m, "Stream")
       .def("__iter__", [](Stream& s) -> Stream& { return s; })

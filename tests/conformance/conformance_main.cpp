@@ -1,4 +1,4 @@
-// tests/conformance/conformance_main.cpp — `attend-conformance [FIXTURE_ROOT]`: discovers every
+// tests/conformance/conformance_main.cpp — `attend-conformance [--long] [FIXTURE_ROOT]`: discovers every
 // folder under FIXTURE_ROOT/models and FIXTURE_ROOT/tokenizers (root default: $ATTEND_FIXTURES,
 // else ../shared/fixtures), checks each, prints one line per folder and case group and ends
 // with "conformance: N passed, M failed, K skipped". Exit code 1 on any failure; a missing
@@ -75,10 +75,15 @@ struct FolderTally {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `--long`: the long-input root (LED, LongT5; issue 18) from $ATTEND_FIXTURES_LONG, else
+  // ../shared/fixtures-long, under the same skip / CI rules.
   std::string root;
-  if (argc > 1) root = argv[1];
-  else if (const char* env = std::getenv("ATTEND_FIXTURES"); env && *env) root = env;
-  else root = "../shared/fixtures";
+  const bool long_root = argc > 1 && std::strcmp(argv[1], "--long") == 0;
+  const char* env_name = long_root ? "ATTEND_FIXTURES_LONG" : "ATTEND_FIXTURES";
+  if (argc > 1 && !long_root) root = argv[1];
+  else if (argc > 2) root = argv[2];
+  else if (const char* env = std::getenv(env_name); env && *env) root = env;
+  else root = long_root ? "../shared/fixtures-long" : "../shared/fixtures";
   const char* ci = std::getenv("CI");
   const bool under_ci = ci && std::strcmp(ci, "true") == 0;
   Counts counts;
@@ -88,7 +93,7 @@ int main(int argc, char** argv) {
       std::printf("conformance: 0 passed, 1 failed, 0 skipped\n");
       return 1;
     }
-    std::printf("SKIP fixture root '%s' not found: set ATTEND_FIXTURES to run the conformance suite\n", root.c_str());
+    std::printf("SKIP fixture root '%s' not found: set %s to run the conformance suite\n", root.c_str(), env_name);
     std::printf("conformance: 0 passed, 0 failed, 1 skipped\n");
     return 0;
   }

@@ -1,9 +1,11 @@
 // tests/conformance/model_conformance.cpp — fixture model checks: tensors within the stated
 // tolerance, generated ids exactly equal, scores within tolerance, for both weight files.
 #include "tests/conformance/model_conformance.hpp"
+#include "tests/conformance/decoding_conformance.hpp"
 
 #include <cmath>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -63,6 +65,20 @@ std::vector<std::vector<int32_t>> unpad(const nlohmann::json& ids, const nlohman
   return out;
 }
 
+// LED cases carry "global_attention_mask": null = none passed (all zeros), else [B][S] 0/1.
+// Other families: null (the encoder ignores it).
+std::unique_ptr<std::vector<std::vector<int32_t>>> global_mask_of(const nlohmann::json& c, const nlohmann::json& ids) {
+  auto it = c.find("global_attention_mask");
+  if (it == c.end()) return nullptr;
+  auto g = std::make_unique<std::vector<std::vector<int32_t>>>();
+  if (it->is_null()) {
+    for (const auto& row : ids) g->push_back(std::vector<int32_t>(row.size(), 0));
+  } else {
+    *g = it->get<std::vector<std::vector<int32_t>>>();
+  }
+  return g;
+}
+
 std::string check_tensor_case(const Model::Impl& m, const nlohmann::json& tc, const SafetensorsFile& ref,
                               const nlohmann::json& tolerances) {
   const std::string name = tc["name"];
@@ -70,7 +86,8 @@ std::string check_tensor_case(const Model::Impl& m, const nlohmann::json& tc, co
   const std::vector<std::vector<int32_t>> dec_ids = tc["decoder_input_ids"];
   const int B = static_cast<int>(ids.size()), S = static_cast<int>(ids[0].size());
   const int d = m.spec.d_model;
-  auto enc = m.net->encode(ids, mask, true);
+  const auto global = global_mask_of(tc, tc["input_ids"]);
+  auto enc = m.net->encode(ids, mask, true, global.get());
   std::string errors;
   auto get_ref = [&](const std::string& key) -> const HostTensor* {
     auto it = ref.tensors.find(name + "." + key);
@@ -141,7 +158,8 @@ std::string check_generation_case(const Model::Impl& m, const nlohmann::json& c,
   g.beam_suppress_pad_before_log_softmax = m.spec.beam_suppress_pad_before_log_softmax;
   g.validate();
   auto ids = unpad(c["input_ids"], c["attention_mask"]);
-  auto hyps = m.generate_batch(ids, g);
+  const auto global = global_mask_of(c, c["input_ids"]);
+  auto hyps = m.generate_batch(ids, g, nullptr, {}, nullptr, global.get());
   auto seqs = to_hf_sequences(hyps, g);
   const auto& exp = c["expected"];
   const std::vector<std::vector<int32_t>> want = exp["sequences"];
@@ -209,7 +227,8 @@ std::string check_attention_case(const Model::Impl& m, const nlohmann::json& ac,
            std::to_string(m.spec.decoder_layers) + " x " + std::to_string(m.spec.decoder_heads) + "\n";
   for (int l = 0; l < L; ++l) req.layers.push_back(l);
   req.mean_heads = false;
-  auto hyps = m.generate_batch(unpad(ac["input_ids"], ac["attention_mask"]), g, nullptr, req);
+  const auto global = global_mask_of(ac, ac["input_ids"]);  // LED: the case's global attention mask
+  auto hyps = m.generate_batch(unpad(ac["input_ids"], ac["attention_mask"]), g, nullptr, {}, nullptr, global.get(), req);
   const std::vector<std::vector<int32_t>> want_seq = ac["sequences"];
   if (to_hf_sequences(hyps, g) != want_seq) return name + ": generated sequences differ from the source case's\n";
   const std::vector<int> shape = ac["shape"];  // [R, H, T, S]
@@ -324,6 +343,8 @@ std::vector<GroupResult> check_model_folder(const std::string& folder) {
     }
     if (!att.message.empty()) att.status = GroupResult::Failed;
     results.push_back(att);
+    // Issue 17: sampling warpers and target prefixes (decoding_cases.json).
+    for (auto& r : check_decoding_cases(*m, folder, label)) results.push_back(std::move(r));
   }
   return results;
 }

@@ -50,10 +50,14 @@ def test_translation_keywords_reach_the_engine(translator, bundled):
         translator(text, tgt_lang="de")
     with pytest.raises(attend.Error, match="language"):
         attend.pipeline("translation", model=bundled, tgt_lang="fr")(text)
-    with pytest.raises(attend.Error, match="sampling"):
-        translator(text, do_sample=True)
-    with pytest.raises(TypeError, match="temperature"):
-        translator(text, temperature=0.5)
+    # Sampling (issue 17): a fixed seed gives a fixed output; invalid warper settings are errors.
+    sampled = translator(text, do_sample=True, seed=7, top_k=20)
+    assert sampled == translator(text, do_sample=True, seed=7, top_k=20)
+    assert sampled[0]["translation_text"]
+    with pytest.raises(attend.Error, match="temperature"):
+        translator(text, do_sample=True, temperature=0)
+    with pytest.raises(attend.Error, match="top_p"):
+        translator(text, do_sample=True, top_p=1.5)
     with pytest.raises(attend.Error, match="unknown task"):
         attend.pipeline("text-classification", model=bundled)
     with pytest.raises(attend.Error, match="CPU"):

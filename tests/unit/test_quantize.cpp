@@ -392,3 +392,59 @@ TEST_CASE("convert --quantize int8: file layout, validation and every compute ty
   CHECK_THROWS_WITH(convert_model(dir.string(), (tmp.path / "x.attend").string(), clash),
                     Catch::Contains("cannot be combined"));
 }
+
+// Issue 12: large weight matrices (the LM head) are converted in blocks of output rows, each
+// block's source rows reported as done; int8 rows can be finished by the caller.
+TEST_CASE("Linear: a matrix converted in row blocks computes the same product", "[quantize][linear]") {
+  const int64_t K = 512, N = 9001, M = 5;  // 4.6M weights: more than one conversion block
+  auto w = random_values(static_cast<size_t>(N * K), -1.0f, 1.0f, 41);
+  auto x = random_values(static_cast<size_t>(M * K), -1.0f, 1.0f, 42);
+  const CpuCaps caps = cpu_caps();
+  std::vector<ComputeType> types = {ComputeType::F32};
+  if (resolve_compute_type("bf16", "", caps).type == ComputeType::BF16) types.push_back(ComputeType::BF16);
+  if (resolve_compute_type("int8", "", caps).type == ComputeType::I8) types.push_back(ComputeType::I8);
+  for (ComputeType ct : types) {
+    Linear lin;
+    std::vector<std::pair<int64_t, int64_t>> done;
+    lin.init(w.data(), N, K, nullptr, Epilogue::None, Activation::Relu, ct,
+             [&](int64_t a, int64_t b) { done.emplace_back(a, b); });
+    REQUIRE(lin.compute_type() == ct);
+    // every source row reported once, in order
+    REQUIRE(done.size() > 1);
+    int64_t next = 0;
+    for (auto& d : done) {
+      CHECK(d.first == next);
+      next = d.second;
+    }
+    CHECK(next == N);
+    std::vector<float> y(static_cast<size_t>(M * N));
+    lin.forward(x.data(), M, y.data());
+    // relative tolerance of each scheme (bf16 and int8 round the operands)
+    const double tol = ct == ComputeType::F32 ? 1e-4 : ct == ComputeType::BF16 ? 2e-2 : 3e-2;
+    for (int64_t m = 0; m < M; ++m) {
+      for (int64_t n = 0; n < N; n += 7) {  // every 7th column: all blocks, incl. the tail
+        double ref = 0.0, mag = 0.0;
+        for (int64_t k = 0; k < K; ++k) {
+          ref += static_cast<double>(x[m * K + k]) * w[n * K + k];
+          mag += std::fabs(static_cast<double>(x[m * K + k]) * w[n * K + k]);
+        }
+        CHECK(std::fabs(y[m * N + n] - ref) <= tol * mag / std::sqrt(static_cast<double>(K)) + 1e-5);
+      }
+      CHECK(std::fabs(y[m * N + N - 1] - [&] {
+              double r = 0.0;
+              for (int64_t k = 0; k < K; ++k) r += static_cast<double>(x[m * K + k]) * w[(N - 1) * K + k];
+              return r;
+            }()) <= 0.5);
+    }
+    if (ct == ComputeType::I8) {  // deferred epilogue: finishing each row gives forward()'s bits
+      std::vector<float> d(y.size()), rs(static_cast<size_t>(M));
+      REQUIRE(lin.forward_deferred(x.data(), M, d.data(), rs.data()));
+      for (int64_t m = 0; m < M; ++m) lin.finish_row(d.data() + m * N, rs[static_cast<size_t>(m)]);
+      CHECK(d == y);
+    } else {
+      std::vector<float> d(y.size()), rs(static_cast<size_t>(M));
+      CHECK_FALSE(lin.forward_deferred(x.data(), M, d.data(), rs.data()));
+      CHECK(d == y);
+    }
+  }
+}

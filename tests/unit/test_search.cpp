@@ -445,7 +445,9 @@ TEST_CASE("GenerationConfig::apply_json: lists, nulls, booleans and errors", "[s
   throws_naming(R"({"eos_token_id": [1, "x"]})", "eos_token_id");
   throws_naming(R"({"bad_words_ids": [1, 2]})", "bad_words_ids");
   throws_naming(R"({"length_penalty": "big"})", "length_penalty");
-  throws_naming(R"({"do_sample": true})", "do_sample");
+  throws_naming(R"({"do_sample": "yes"})", "do_sample");
+  throws_naming(R"({"top_k": 1.5})", "top_k");
+  throws_naming(R"({"epsilon_cutoff": 0.1})", "epsilon_cutoff");
   CHECK_THROWS_AS(c.apply_json(nlohmann::json::array()), attend::Error);
 }
 

@@ -11,8 +11,9 @@ namespace attend_cli {
 
 bool is_terminal(int fd) { return ::isatty(fd) == 1; }
 
-ProgressReporter::ProgressReporter(std::ostream& err, std::string label, size_t total, bool tty, double log_interval_s)
-    : err_(err), label_(std::move(label)), total_(total), tty_(tty), interval_(log_interval_s) {
+ProgressReporter::ProgressReporter(std::ostream& err, std::string label, size_t total, bool tty, double log_interval_s,
+                                   std::string unit)
+    : err_(err), label_(std::move(label)), unit_(std::move(unit)), total_(total), tty_(tty), interval_(log_interval_s) {
   start_ = last_ = std::chrono::steady_clock::now();
 }
 
@@ -39,7 +40,7 @@ std::string ProgressReporter::status_line() const {
   } else {
     s << label_ << ": ";
   }
-  s << finished_ << '/' << total_ << " files, ";
+  s << finished_ << '/' << total_ << ' ' << unit_ << ", ";
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.0f", rate);
   s << buf << " tok/s, elapsed " << format_duration(elapsed);

@@ -13,7 +13,9 @@ namespace attend_cli {
 class ProgressReporter {
  public:
   // `tty`: draw a bar (else log lines every `log_interval_s` seconds; <= 0 disables them).
-  ProgressReporter(std::ostream& err, std::string label, size_t total, bool tty, double log_interval_s);
+  // `unit`: what `total` counts ("files", "lines").
+  ProgressReporter(std::ostream& err, std::string label, size_t total, bool tty, double log_interval_s,
+                   std::string unit = "files");
   // Files finished so far (done + failed, skipped ones excluded) and tokens processed.
   void update(size_t finished, int64_t tokens, bool force = false);
   // A line of its own (warning, error), keeping the bar intact.
@@ -26,6 +28,7 @@ class ProgressReporter {
 
   std::ostream& err_;
   std::string label_;
+  std::string unit_;
   size_t total_;
   bool tty_;
   double interval_;
