@@ -112,7 +112,8 @@ TEST_CASE("serve: health, models, languages, metrics, 404 and 405", "[server][ht
   CHECK_THAT(r->get_header_value("Content-Type"), Catch::StartsWith("text/plain; version=0.0.4"));
   CHECK_THAT(r->body, Catch::Contains("attend_requests_total{endpoint=\"/v1/translate\",status=\"200\"} 1\n"));
   CHECK_THAT(r->body, Catch::Contains("attend_requests_total{endpoint=\"/v1/translate\",status=\"405\"} 2\n"));
-  CHECK_THAT(r->body, Catch::Contains("attend_requests_total{endpoint=\"other\",status=\"404\"} 2\n"));
+  CHECK_THAT(r->body, Catch::Contains("attend_requests_total{endpoint=\"other\",status=\"404\"} 1\n"));  // "/" is the page now
+  CHECK_THAT(r->body, Catch::Contains("attend_requests_total{endpoint=\"/\",status=\"200\"} 1\n"));
   CHECK_THAT(r->body, Catch::Contains("attend_batch_size_count{model=\"de\"} 1\n"));
   CHECK_THAT(r->body, Catch::Contains("attend_queue_depth{model=\"de\"} 0\n"));
   CHECK_THAT(r->body, Catch::Contains("attend_model_load_seconds{model=\"de\"}"));
