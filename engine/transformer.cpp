@@ -739,6 +739,10 @@ float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
       default: positions[r] = t;
     }
   }
+  if (att_width_) {
+    att_.resize(static_cast<size_t>(R) * att_width_);
+    if (att_mean_) att_heads_.resize(static_cast<size_t>(nthreads) * H * S);
+  }
   m_.embed(tokens.data(), R, positions.data(), true, x_.data());
   if (s.layernorm_embedding) m_.dec_emb_norm_.forward(x_.data(), R, x_.data());
   if (record_) record_->push_back(x_);
@@ -803,9 +807,11 @@ float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
     }
     L.cross_attn.q.forward(src, R, qkv_.data());
     const float* ckv = enc_->cross_kv[l].data();
+    const int att_slot = att_width_ ? att_slot_[l] : -1;  // captured: where in the row (else -1)
+    const int att_per_layer = (att_mean_ ? 1 : H) * S;
     {
       profile::Scope timed(profile::Part::Attention);
-    if (S >= kBlockedCrossMinLength) {
+    if (S >= kBlockedCrossMinLength && att_slot < 0) {  // capturing weights: per row (attend_row)
       // Long source: the rows of one input (its beams) meet its keys together, blockwise
       // (each key and value read once per step and head, not once per row).
       cross_rows_.resize(static_cast<size_t>(R));
@@ -850,9 +856,22 @@ float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
       kv.stride = 2 * inner;
       kv.length = S;
       kv.mask = enc_->mask.data() + static_cast<size_t>(b) * S;
+      float* probs = nullptr;
+      if (att_slot >= 0) {
+        probs = att_mean_ ? att_heads_.data() + static_cast<size_t>(omp_get_thread_num()) * H * S
+                          : att_.data() + static_cast<size_t>(r) * att_width_ + static_cast<size_t>(att_slot) * att_per_layer;
+      }
       attend_row(qkv_.data() + static_cast<int64_t>(r) * inner, kv, ScoreBias{}, H, dh, scale,
                  ctx_.data() + static_cast<int64_t>(r) * inner,
-                 att_scratch_.data() + static_cast<size_t>(omp_get_thread_num()) * scratch_len);
+                 att_scratch_.data() + static_cast<size_t>(omp_get_thread_num()) * scratch_len, probs);
+      if (att_slot >= 0 && att_mean_) {  // mean over heads, summed in head order
+        float* out = att_.data() + static_cast<size_t>(r) * att_width_ + static_cast<size_t>(att_slot) * S;
+        for (int j = 0; j < S; ++j) {
+          float sum = 0.0f;
+          for (int h = 0; h < H; ++h) sum += probs[static_cast<size_t>(h) * S + j];
+          out[j] = sum / static_cast<float>(H);
+        }
+      }
     }
     }
     L.cross_attn.out.forward(ctx_.data(), R, x_.data());
@@ -896,6 +915,20 @@ float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
   }
   t_ = t + 1;
   return logits_.data();
+}
+
+void DecoderState::capture_attention(const std::vector<int>& layers, bool mean_heads) {
+  const int n = static_cast<int>(m_.dec_layers_.size());
+  att_slot_.assign(static_cast<size_t>(n), -1);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const int l = layers[i];
+    if (l < 0 || l >= n)
+      throw Error("attention layer " + std::to_string(l) + " is outside the decoder's layers 0.." + std::to_string(n - 1));
+    if (att_slot_[static_cast<size_t>(l)] >= 0) throw Error("attention layer " + std::to_string(l) + " named twice");
+    att_slot_[static_cast<size_t>(l)] = static_cast<int>(i);
+  }
+  att_mean_ = mean_heads;
+  att_width_ = static_cast<int>(layers.size()) * (mean_heads ? 1 : m_.spec_.decoder_heads) * enc_->src_len;
 }
 
 void DecoderState::select_rows(const std::vector<int32_t>& src) {

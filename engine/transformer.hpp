@@ -130,6 +130,13 @@ class DecoderState : public StepModel {
   // ([rows, d] each, decoder_layers + 1 entries) to `sink` (teacher-forced tensor checks).
   void record_layers(std::vector<std::vector<float>>* sink) { record_ = sink; }
   int position() const { return t_; }
+  // Cross-attention capture: after each step, row r's weights of the decoder layers `layers`
+  // (in that order), per head or averaged over heads, over the S padded source positions:
+  // [layers.size()][mean_heads ? 1 : heads][S] floats per row (attention()). Off by default; an
+  // empty `layers` turns it off. Throws for a layer outside [0, decoder_layers).
+  void capture_attention(const std::vector<int>& layers, bool mean_heads);
+  int attention_width() const override { return att_width_; }
+  const float* attention() const override { return att_width_ ? att_.data() : nullptr; }
   // Self-attention cache capacity: rows and positions allocated, and the floats all layers'
   // keys and values hold (= 2 * layers * row_capacity * time_capacity * inner). Kept within
   // a factor of the live rows and positions (see ensure_capacity / compact_rows).
@@ -167,6 +174,11 @@ class DecoderState : public StepModel {
   std::vector<int32_t> subset_;              // shortlist: the computed output columns
   std::vector<float> subset_w_, subset_b_;   // their output weights [C, d] and bias [C] (or empty)
   std::vector<float> subset_logits_;
+  // cross-attention capture (capture_attention): slot of each decoder layer in a row (-1: none)
+  std::vector<int> att_slot_;
+  bool att_mean_ = false;
+  int att_width_ = 0;
+  std::vector<float> att_, att_heads_;  // [rows][width]; per thread [heads][S] when averaging
 };
 
 }  // namespace attend

@@ -1,5 +1,5 @@
 """Type stubs of attend._attend, the pybind11 extension (internal: use the attend package)."""
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 class Error(RuntimeError):
     """Every failure the engine reports: bad model file, bad input, bad option (message names the
@@ -78,6 +78,11 @@ class TranslateOptions:
     target_prefix_ids: List[List[int]]
     return_alternatives: int
     shortlist: Optional[Shortlist]
+    return_attention: bool
+    attention_layer: int
+    attention_all_layers: bool
+    attention_all_heads: bool
+    attention_head: int
     def __init__(self) -> None: ...
 
 class SummarizeOptions:
@@ -96,6 +101,7 @@ class Hypothesis:
     ids: List[int]
     score: float
     token_scores: List[float]
+    attention: Optional[dict]
 
 class TranslationResult:
     """attend::TranslationResult."""
@@ -171,6 +177,12 @@ class Model:
         """Model::detokenize."""
     def info(self) -> ModelInfo:
         """Model::info."""
+    def align_words(self, hypothesis: Hypothesis) -> List[Tuple[int, int]]:
+        """Model::align_words: (source word, target word) pairs."""
+    def token_pieces(self, ids: List[int]) -> List[str]:
+        """Model::token_pieces."""
+    def translate_html(self, html: List[str], options: TranslateOptions) -> List[str]:
+        """Model::translate_html."""
 
 class Translator:
     """attend::Translator."""

@@ -129,8 +129,22 @@ TEST_CASE("request: LibreTranslate JSON and form shapes", "[server][request][lib
   CHECK(json_refusal(R"({"source": "en", "target": "de"})").second == "Invalid request: missing q parameter");
   CHECK(json_refusal(R"({"q": "a", "target": "de"})").second == "Invalid request: missing source parameter");
   CHECK(json_refusal(R"({"q": "a", "source": "en"})").second == "Invalid request: missing target parameter");
-  CHECK(json_refusal(R"({"q": "a", "source": "en", "target": "de", "format": "html"})") ==
-        std::make_pair(400, std::string("Invalid request: format html is not supported yet (only text)")));
+  CHECK(parse_libre_json(R"({"q": "<b>a</b>", "source": "en", "target": "de", "format": "html"})", kLimits).html);
+  CHECK_FALSE(parse_libre_json(R"({"q": "a", "source": "en", "target": "de", "format": "text"})", kLimits).html);
+  // /v1/translate: attention fields and format html
+  {
+    const TranslateCall t = parse_translate(
+        R"({"text": "a", "return_attention": true, "attention_layer": -2, "attention_head": 1, "alignments": true})", kLimits);
+    CHECK(t.return_attention);
+    CHECK(t.alignments);
+    CHECK(t.attention_layer == -2);
+    CHECK(t.attention_head == 1);
+    CHECK(parse_translate(R"({"text": "<p>a</p>", "format": "html"})", kLimits).html);
+    CHECK(refusal([] { parse_translate(R"({"text": "a", "format": "html", "stream": true})", kLimits); }).first == 400);
+    CHECK(refusal([] { parse_translate(R"({"text": "a", "attention_layer": 1.5})", kLimits); }).first == 400);
+    CHECK(refusal([] { parse_translate(R"({"text": "a", "format": "pdf"})", kLimits); }).second ==
+          "format must be text or html (got 'pdf')");
+  }
   CHECK(json_refusal(R"({"q": "a", "source": "en", "target": "de", "format": "pdf"})").first == 400);
   CHECK(refusal([] { parse_libre_form({{"q", "\xc3("}, {"source", "en"}, {"target", "de"}}, kLimits); }).second ==
         "q is not valid UTF-8");
