@@ -108,7 +108,10 @@ function fillLanguages() {
 async function translate(ev) {
   if (ev) ev.preventDefault();
   $('translation').textContent = ''; $('att').textContent = ''; $('status').textContent = 'translating\u2026';
-  const body = { text: $('text').value, model: $('model').value, stream: true, return_attention: true,
+  // ?stream=0 asks for the whole answer at once (a headless browser's --dump-dom waits for a
+  // pending request, not for the rest of a stream)
+  const stream = new URLSearchParams(location.search).get('stream') !== '0';
+  const body = { text: $('text').value, model: $('model').value, stream: stream, return_attention: true,
                  attention_all_layers: true, attention_all_heads: true };
   if ($('src').value) body.source_lang = $('src').value;
   if ($('tgt').value) body.target_lang = $('tgt').value;
@@ -116,6 +119,14 @@ async function translate(ev) {
     const res = await fetch('/v1/translate', { method: 'POST', headers: { 'Content-Type': 'application/json' },
                                                body: JSON.stringify(body) });
     if (!res.ok) throw new Error((await res.json()).error || res.statusText);
+    if (!stream) {
+      const t = (await res.json()).translations[0];
+      $('translation').textContent = t.text;
+      attendHeatmap($('att'), t.attention);
+      $('status').textContent = '';
+      document.body.dataset.done = '1';
+      return;
+    }
     const reader = res.body.getReader(), dec = new TextDecoder();
     let buf = '';
     for (;;) {
