@@ -118,8 +118,8 @@ int main(int argc, char** argv) {
     // HTML translation: a leading byte picks the synthetic translator's word order, then the HTML.
     const char* const pages[] = {
         "\x10<p>A <b>black dog</b> runs in the <a href=\"/p?a=1&amp;b=2\">park</a>.</p>",
-        "\x01<!DOCTYPE html><html><head><title>t</title></head><body><ul><li>one <i>two <b>three</b></i></li></ul>"
-        "<pre>x  y</pre><script>if (a<b) f();</script></body></html>",
+        ("\x01<!DOCTYPE html><html><head><title>t</title></head><body><ul><li>one <i>two <b>three</b></i></li></ul>"
+         "<pre>x  y</pre><script>if (a<b) f();</script></body></html>"),
         "\x07<div>caf&eacute; &lt;3 <span translate=\"no\">keep</span> x<br>y <img alt=\"a b\"> <code>c</code>.</div>",
         "\x0e<p>one <b>two <i>three</b> four</i><p>five <span>six<!-- c --> <svg><text>t</text></svg>",
     };

@@ -165,8 +165,10 @@ void serialize(const GumboNode* n, std::string& out, bool raw = false) {
       start_tag(n, out);
       const std::string name = tag_name(n);
       const GumboVector& c = n->v.element.children;
-      // raw text is written as it is, unless it holds its own end tag (<plaintext> can)
-      bool child_raw = is_raw_text(name);
+      // raw text is written as it is, unless it holds its own end tag (<plaintext> can); only HTML
+      // elements hold raw text: an SVG <script> or <style> has ordinary, escaped children
+      bool child_raw = n->type == GUMBO_NODE_ELEMENT && n->v.element.tag_namespace == GUMBO_NAMESPACE_HTML &&
+                       is_raw_text(name);
       for (unsigned i = 0; child_raw && i < c.length; ++i) {
         const auto* t = static_cast<const GumboNode*>(c.data[i]);
         if (t->type == GUMBO_NODE_TEXT || t->type == GUMBO_NODE_WHITESPACE)

@@ -4,6 +4,7 @@
 // closed in order, and lists the start tags (name and attributes) for "no tag lost" checks.
 #pragma once
 #include <algorithm>
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,18 @@ inline bool html_void(const std::string& n) {
   static const char* v[] = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
                             "source", "track", "wbr", "keygen"};
   return std::find(std::begin(v), std::end(v), n) != std::end(v);
+}
+
+// Inside <svg> or <math> (and not back in HTML through an integration point) a <script> or
+// <style> is an ordinary element with children, as an HTML parser reads it: not raw text.
+inline bool in_foreign_content(const std::vector<std::string>& stack) {
+  for (size_t k = stack.size(); k-- > 0;) {
+    std::string n = stack[k];
+    for (char& ch : n) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (n == "foreignobject" || n == "desc" || n == "title" || n == "annotation-xml") return false;
+    if (n == "svg" || n == "math") return true;
+  }
+  return false;
 }
 
 inline TagScan scan_tags(const std::string& html) {
@@ -47,6 +60,13 @@ inline TagScan scan_tags(const std::string& html) {
       if (i == std::string::npos) break;
       continue;
     }
+    {  // as the HTML tokenizer reads it: a tag name starts with an ASCII letter, else '<' is text
+      const size_t at = i + (html.compare(i, 2, "</") == 0 ? 2 : 1);
+      if (at >= html.size() || !std::isalpha(static_cast<unsigned char>(html[at]))) {
+        ++i;
+        continue;
+      }
+    }
     const size_t e = html.find('>', i);
     if (e == std::string::npos) return fail("unclosed tag"), r;
     const std::string tag = html.substr(i, e - i + 1);
@@ -63,8 +83,9 @@ inline TagScan scan_tags(const std::string& html) {
     r.start_tags.push_back(tag);
     if (html_void(name)) continue;
     stack.push_back(name);
-    if (name == "script" || name == "style" || name == "xmp" || name == "iframe" || name == "noembed" ||
-        name == "noframes" || name == "plaintext") {  // raw text up to the end tag
+    if (!in_foreign_content(stack) &&
+        (name == "script" || name == "style" || name == "xmp" || name == "iframe" || name == "noembed" ||
+         name == "noframes" || name == "plaintext")) {  // raw text up to the end tag
       const size_t close = html.find("</" + name + ">", i);
       if (close == std::string::npos) return fail("unclosed <" + name + ">"), r;
       i = close;
