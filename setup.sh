@@ -19,6 +19,8 @@ done
 PACKAGES=(build-essential cmake pkg-config libdnnl-dev libsentencepiece-dev nlohmann-json3-dev libcli11-dev catch2
           libcurl4-openssl-dev libssl-dev   # hub downloads: HTTP (libcurl) and SHA-256 (libcrypto)
           libcpp-httplib-dev                # the mock hub of tests/hub
+          libgumbo-dev                      # HTML translation: the HTML5 parser (tasks/html_*)
+          chromium libpng-dev               # the heatmap's browser test (tests/server/test_browser.cpp)
           clang libclang-rt-14-dev          # clang: the fuzz smoke test (fuzz/run.sh)
           python3-dev pybind11-dev python3-pybind11 python3-pytest python3-distributed python3-venv
           python3-setuptools python3-wheel python3-pip)  # the Python package (python/) and its tests

@@ -258,6 +258,12 @@ attend_status attend_options_set_int(attend_options* options, const char* name, 
   else if (n == "forced_bos_token_id") g.forced_bos_token_id = v;
   else if (n == "forced_eos_token_id") g.forced_eos_token_id = v;
   else if (n == "decoder_start_token_id") g.decoder_start_token_id = v;
+  // cross-attention weights (attend_result_attention)
+  else if (n == "return_attention") options->options.return_attention = v != 0;
+  else if (n == "attention_layer") options->options.attention_layer = v;
+  else if (n == "attention_all_layers") options->options.attention_all_layers = v != 0;
+  else if (n == "attention_all_heads") options->options.attention_all_heads = v != 0;
+  else if (n == "attention_head") options->options.attention_head = v;
   // issue 17: sampling and alternatives
   else if (n == "do_sample") g.do_sample = v != 0;
   else if (n == "top_k") g.top_k = v;
@@ -380,6 +386,17 @@ const int32_t* attend_result_ids(const attend_result* result, size_t input, size
   const attend::Hypothesis* h = hyp_at(result, input, hypothesis);
   if (n_ids) *n_ids = h ? h->ids.size() : 0;
   return h ? h->ids.data() : nullptr;
+}
+
+const float* attend_result_attention(const attend_result* result, size_t input, size_t hypothesis, size_t* layers,
+                                     size_t* heads, size_t* target, size_t* source) {
+  const attend::Hypothesis* h = hyp_at(result, input, hypothesis);
+  const bool has = h && !h->attention.empty();
+  if (layers) *layers = has ? h->attention.layers.size() : 0;
+  if (heads) *heads = has ? static_cast<size_t>(h->attention.heads) : 0;
+  if (target) *target = has ? static_cast<size_t>(h->attention.target) : 0;
+  if (source) *source = has ? static_cast<size_t>(h->attention.source) : 0;
+  return has ? h->attention.weights.data() : nullptr;
 }
 
 void attend_result_free(attend_result* result) { delete result; }

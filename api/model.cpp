@@ -95,7 +95,7 @@ std::vector<std::vector<Hypothesis>> run_group(const Model::Impl& m, const std::
   };
   std::vector<std::vector<Hypothesis>> hyps;
   try {
-    hyps = m.generate_batch(batch, g, on_step, inputs, vocab_subset);
+    hyps = m.generate_batch(batch, g, on_step, inputs, vocab_subset, nullptr, m.attention_request(options));
   } catch (const Cancelled&) {
     throw;
   } catch (const Error&) {

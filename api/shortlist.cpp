@@ -271,6 +271,36 @@ std::shared_ptr<const Shortlist> Shortlist::build(const Model& model, const std:
   // Encoder and decoder share one vocabulary in every supported family: a source piece may be
   // copied (names, numbers), also for source tokens the corpus never had.
   impl->identity = options.identity;
+  if (options.from_model > 0) {
+    // Model lexicon: each source piece translated alone; its outputs' tokens join its list.
+    std::vector<std::string> words;
+    std::vector<int32_t> word_src;
+    const int SV = std::min(m.spec.src_vocab_size > 0 ? m.spec.src_vocab_size : V, V);
+    for (int32_t sid = 0; sid < SV; ++sid) {
+      if (m.tokenizer->is_special_id(sid)) continue;
+      std::string w = m.tokenizer->decode_source({sid});
+      const size_t a = w.find_first_not_of(' '), b = w.find_last_not_of(' ');
+      if (a == std::string::npos) continue;
+      words.push_back(w.substr(a, b - a + 1));
+      word_src.push_back(sid);
+    }
+    TranslateOptions o;
+    o.generation.num_beams = options.from_model;
+    o.generation.num_return_sequences = options.from_model;
+    o.generation.max_new_tokens = 8;
+    o.max_batch_size = 64;
+    const auto results = model.translate(words, o);
+    for (size_t i = 0; i < results.size(); ++i) {
+      auto& ids = impl->lists[word_src[i]];
+      for (const auto& h : results[i].hypotheses)
+        for (size_t k = 1; k < h.ids.size(); ++k) {
+          const int32_t t = h.ids[k];
+          if (t < 0 || t >= V || is_always[static_cast<size_t>(t)] || m.tokenizer->is_special_id(t)) continue;
+          if (std::find(ids.begin(), ids.end(), t) == ids.end()) ids.push_back(t);
+        }
+      if (ids.empty()) impl->lists.erase(word_src[i]);
+    }
+  }
   for (auto& kv : impl->lists) std::sort(kv.second.begin(), kv.second.end());
   return std::make_shared<const Shortlist>(impl);
 }

@@ -24,6 +24,7 @@ using Clock = std::chrono::steady_clock;
 // One translate() call.
 struct Request {
   GenerationConfig config;
+  AttentionRequest attention;      // cross-attention capture (part of the key)
   std::string key;                 // requests with equal keys may share a batch
   StreamCallback on_stream;
   CancelToken cancel;
@@ -162,7 +163,7 @@ void Translator::Impl::decode(std::vector<Item>& batch) {
     // gives what Model::translate gives.
     SearchInputs rng;
     for (const Item& it : batch) rng.streams.push_back(static_cast<uint64_t>(it.index));
-    hyps = m->generate_batch(ids, g, on_step, rng);
+    hyps = m->generate_batch(ids, g, on_step, rng, nullptr, nullptr, batch.front().req->attention);
     if (streams) streams->finish(hyps, emit);
   } catch (...) {
     std::exception_ptr error = std::current_exception();
@@ -264,7 +265,12 @@ std::vector<TranslationResult> Translator::translate(const std::vector<std::stri
   std::vector<std::vector<int32_t>> ids = s.m->encode_inputs(inputs, options);
   for (size_t i = 0; i < ids.size(); ++i)
     if (ids[i].empty()) throw Error("input " + std::to_string(i) + ": empty input (no tokens)");
+  req->attention = s.m->attention_request(options);
   req->key = config_key(req->config);
+  if (!req->attention.layers.empty()) {  // only requests capturing the same attention share a batch
+    req->key += "|att" + std::string(req->attention.mean_heads ? "m" : "h") + std::to_string(req->attention.head);
+    for (int l : req->attention.layers) req->key += ":" + std::to_string(l);
+  }
   req->on_stream = options.on_stream;
   req->cancel = options.cancel;
   req->results.resize(inputs.size());

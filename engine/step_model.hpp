@@ -31,6 +31,11 @@ class StepModel {
   // False when the logits come from reduced-precision weights (int8/bf16): they are approximate
   // already, so the search may take log_softmax with float sums (logits::log_softmax_fast).
   virtual bool exact_scores() const { return true; }
+  // Cross-attention capture (TranslateOptions::return_attention): floats per row that step()
+  // recorded (0 = not capturing), and those rows, [num_rows()][attention_width()], valid like
+  // step()'s logits. The search appends each row's floats to its hypothesis.
+  virtual int attention_width() const { return 0; }
+  virtual const float* attention() const { return nullptr; }
 };
 
 }  // namespace attend

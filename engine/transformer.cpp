@@ -375,8 +375,8 @@ constexpr int64_t kFfnRowChunk = 1024;
 
 }  // namespace
 
-// Decoder cross-attention over sources of at least this many positions runs blockwise per input
-// (window_attention), shorter ones row by row (attend_row).
+// Sources of at least this many positions run blockwise (window_attention): decoder
+// cross-attention per input, and full encoder self-attention; shorter ones row by row (attend_row).
 int kBlockedCrossMinLength = 1024;
 
 namespace {
@@ -389,6 +389,34 @@ void Transformer::encoder_attention(int layer, const EncodeContext& c, const flo
   const int S = c.S, H = s.encoder_heads, dh = s.head_dim, inner = inner_;
   const int64_t d = s.d_model;
   const float scale = s.attention_scaling ? 1.0f / std::sqrt(static_cast<float>(dh)) : 1.0f;
+  if (s.encoder_attention == EncoderAttention::Full && S < kBlockedCrossMinLength) {
+    // Short inputs: one query row at a time (attend_row, as the decoder does). A row's result
+    // then does not depend on how far its batch is padded, so a sentence gets the same bits
+    // alone or batched with longer ones; the blocked kernel's GEMM over a padded key range
+    // rounds differently. Memory is O(S) per thread either way.
+    const int R = c.radius;  // S - 1: offset_bias holds offsets -R..R
+    const size_t scratch_len = attend_row_scratch(H, S);
+    std::vector<float> scratch(static_cast<size_t>(max_threads()) * scratch_len);
+    const int64_t N = static_cast<int64_t>(c.B) * S;
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < N; ++r) {
+      const int b = static_cast<int>(r / S), i = static_cast<int>(r % S);
+      KeyValueView kv;
+      kv.k = qkv + static_cast<int64_t>(b) * S * 3 * inner + inner;
+      kv.v = kv.k + inner;
+      kv.stride = 3 * inner;
+      kv.length = S;
+      kv.mask = c.mask + static_cast<size_t>(b) * S;
+      ScoreBias sb;
+      if (!c.offset_bias.empty()) {
+        sb.data = c.offset_bias.data() + (R - i);  // sb.data[h * (2R+1) + j] = bias of offset j - i
+        sb.head_stride = 2 * R + 1;
+      }
+      attend_row(qkv + r * 3 * inner, kv, sb, H, dh, scale, ctx + r * inner,
+                 scratch.data() + static_cast<size_t>(omp_get_thread_num()) * scratch_len);
+    }
+    return;
+  }
   std::vector<float> extra_kv, gsum, gqkv;
   for (int b = 0; b < c.B; ++b) {
     const int64_t base = static_cast<int64_t>(b) * S;
@@ -599,8 +627,9 @@ DecoderState::DecoderState(const Transformer& model, std::shared_ptr<const Encod
 int DecoderState::vocab_size() const { return m_.spec_.vocab_size; }
 
 void DecoderState::set_vocab_subset(const std::vector<int32_t>& ids) {
-  subset_head_.reset();
   subset_.clear();
+  subset_w_.clear();
+  subset_b_.clear();
   if (ids.empty()) return;
   if (!m_.lm_tied_)
     throw Error("vocabulary shortlist: this model's output layer is not tied to its embeddings (not supported)");
@@ -609,19 +638,16 @@ void DecoderState::set_vocab_subset(const std::vector<int32_t>& ids) {
   for (size_t i = 0; i < ids.size(); ++i)
     if (ids[i] < 0 || ids[i] >= V || (i > 0 && ids[i] <= ids[i - 1]))
       throw Error("vocabulary shortlist: candidate ids must be sorted, unique and inside the vocabulary");
-  subset_ = ids;
   const size_t C = ids.size();
-  std::vector<float> w(C * static_cast<size_t>(d)), bias;
+  subset_w_.resize(C * static_cast<size_t>(d));
   for (size_t c = 0; c < C; ++c)
-    std::memcpy(w.data() + c * static_cast<size_t>(d), m_.dec_embed_ptr_ + static_cast<size_t>(ids[c]) * static_cast<size_t>(d),
-                static_cast<size_t>(d) * sizeof(float));
+    std::memcpy(subset_w_.data() + c * static_cast<size_t>(d),
+                m_.dec_embed_ptr_ + static_cast<size_t>(ids[c]) * static_cast<size_t>(d), static_cast<size_t>(d) * sizeof(float));
   if (!m_.lm_bias_.empty()) {
-    bias.resize(C);
-    for (size_t c = 0; c < C; ++c) bias[c] = m_.lm_bias_[static_cast<size_t>(ids[c])];
+    subset_b_.resize(C);
+    for (size_t c = 0; c < C; ++c) subset_b_[c] = m_.lm_bias_[static_cast<size_t>(ids[c])];
   }
-  subset_head_ = std::make_unique<Linear>();
-  subset_head_->init(w.data(), static_cast<int64_t>(C), d, bias.empty() ? nullptr : bias.data(), Epilogue::None,
-                     Activation::Relu, ComputeType::F32);
+  subset_ = ids;
 }
 
 // Cache layout per layer: [cap_rows][cap_t][inner] (slot-major): position j of row r lives in
@@ -717,6 +743,10 @@ float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
       default: positions[r] = t;
     }
   }
+  if (att_width_) {
+    att_.resize(static_cast<size_t>(R) * att_width_);
+    if (att_mean_) att_heads_.resize(static_cast<size_t>(nthreads) * H * S);
+  }
   m_.embed(tokens.data(), R, positions.data(), true, x_.data());
   if (s.layernorm_embedding) m_.dec_emb_norm_.forward(x_.data(), R, x_.data());
   if (record_) record_->push_back(x_);
@@ -781,9 +811,11 @@ float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
     }
     L.cross_attn.q.forward(src, R, qkv_.data());
     const float* ckv = enc_->cross_kv[l].data();
+    const int att_slot = att_width_ ? att_slot_[l] : -1;  // captured: where in the row (else -1)
+    const int att_per_layer = (att_mean_ ? 1 : H) * S;
     {
       profile::Scope timed(profile::Part::Attention);
-    if (S >= kBlockedCrossMinLength) {
+    if (S >= kBlockedCrossMinLength && att_slot < 0) {  // capturing weights: per row (attend_row)
       // Long source: the rows of one input (its beams) meet its keys together, blockwise
       // (each key and value read once per step and head, not once per row).
       cross_rows_.resize(static_cast<size_t>(R));
@@ -828,9 +860,22 @@ float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
       kv.stride = 2 * inner;
       kv.length = S;
       kv.mask = enc_->mask.data() + static_cast<size_t>(b) * S;
+      float* probs = nullptr;
+      if (att_slot >= 0) {
+        probs = att_mean_ ? att_heads_.data() + static_cast<size_t>(omp_get_thread_num()) * H * S
+                          : att_.data() + static_cast<size_t>(r) * att_width_ + static_cast<size_t>(att_slot) * att_per_layer;
+      }
       attend_row(qkv_.data() + static_cast<int64_t>(r) * inner, kv, ScoreBias{}, H, dh, scale,
                  ctx_.data() + static_cast<int64_t>(r) * inner,
-                 att_scratch_.data() + static_cast<size_t>(omp_get_thread_num()) * scratch_len);
+                 att_scratch_.data() + static_cast<size_t>(omp_get_thread_num()) * scratch_len, probs);
+      if (att_slot >= 0 && att_mean_) {  // mean over heads, summed in head order
+        float* out = att_.data() + static_cast<size_t>(r) * att_width_ + static_cast<size_t>(att_slot) * S;
+        for (int j = 0; j < S; ++j) {
+          float sum = 0.0f;
+          for (int h = 0; h < H; ++h) sum += probs[static_cast<size_t>(h) * S + j];
+          out[j] = sum / static_cast<float>(H);
+        }
+      }
     }
     }
     L.cross_attn.out.forward(ctx_.data(), R, x_.data());
@@ -848,10 +893,18 @@ float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
   }
   logits_.resize(static_cast<size_t>(R) * s.vocab_size);
   deferred_ = false;
-  if (subset_head_) {
+  if (!subset_.empty()) {
+    // x [R, d] . W_sub^T [d, C] with oneDNN's sgemm: no primitive to create for every new
+    // candidate set and row count (a matmul primitive per batch and M would cost more than it saves).
     const size_t C = subset_.size();
+    const int64_t d = s.d_model;
     subset_logits_.resize(static_cast<size_t>(R) * C);
-    subset_head_->forward(x_.data(), R, subset_logits_.data());
+    const dnnl::status st = dnnl::sgemm('N', 'T', R, static_cast<int64_t>(C), d, 1.0f, x_.data(), d, subset_w_.data(), d,
+                                        0.0f, subset_logits_.data(), static_cast<int64_t>(C));
+    if (st != dnnl::status::success) throw Error("vocabulary shortlist: sgemm failed");
+    if (!subset_b_.empty())
+      for (int r = 0; r < R; ++r)
+        for (size_t c = 0; c < C; ++c) subset_logits_[static_cast<size_t>(r) * C + c] += subset_b_[c];
     std::fill(logits_.begin(), logits_.end(), -std::numeric_limits<float>::infinity());
     for (int r = 0; r < R; ++r) {
       float* out = logits_.data() + static_cast<size_t>(r) * s.vocab_size;
@@ -866,6 +919,20 @@ float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
   }
   t_ = t + 1;
   return logits_.data();
+}
+
+void DecoderState::capture_attention(const std::vector<int>& layers, bool mean_heads) {
+  const int n = static_cast<int>(m_.dec_layers_.size());
+  att_slot_.assign(static_cast<size_t>(n), -1);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const int l = layers[i];
+    if (l < 0 || l >= n)
+      throw Error("attention layer " + std::to_string(l) + " is outside the decoder's layers 0.." + std::to_string(n - 1));
+    if (att_slot_[static_cast<size_t>(l)] >= 0) throw Error("attention layer " + std::to_string(l) + " named twice");
+    att_slot_[static_cast<size_t>(l)] = static_cast<int>(i);
+  }
+  att_mean_ = mean_heads;
+  att_width_ = static_cast<int>(layers.size()) * (mean_heads ? 1 : m_.spec_.decoder_heads) * enc_->src_len;
 }
 
 void DecoderState::select_rows(const std::vector<int32_t>& src) {

@@ -110,8 +110,9 @@ class Transformer {
   std::vector<float> lm_bias_;     // final_logits_bias (empty: none), for restricted output layers
 };
 
-// Sources of at least this many positions: decoder cross-attention blockwise per input (a
-// variable so tests can lower it and run the blocked path on short fixtures).
+// Sources of at least this many positions: full encoder self-attention and decoder
+// cross-attention run blockwise (a variable so tests can lower it and run the blocked path on
+// short fixtures). Shorter ones go row by row, which keeps a row's result independent of padding.
 extern int kBlockedCrossMinLength;
 
 // Decoder rows advancing one token per step over a shared encoder output.
@@ -129,6 +130,13 @@ class DecoderState : public StepModel {
   // ([rows, d] each, decoder_layers + 1 entries) to `sink` (teacher-forced tensor checks).
   void record_layers(std::vector<std::vector<float>>* sink) { record_ = sink; }
   int position() const { return t_; }
+  // Cross-attention capture: after each step, row r's weights of the decoder layers `layers`
+  // (in that order), per head or averaged over heads, over the S padded source positions:
+  // [layers.size()][mean_heads ? 1 : heads][S] floats per row (attention()). Off by default; an
+  // empty `layers` turns it off. Throws for a layer outside [0, decoder_layers).
+  void capture_attention(const std::vector<int>& layers, bool mean_heads);
+  int attention_width() const override { return att_width_; }
+  const float* attention() const override { return att_width_ ? att_.data() : nullptr; }
   // Self-attention cache capacity: rows and positions allocated, and the floats all layers'
   // keys and values hold (= 2 * layers * row_capacity * time_capacity * inner). Kept within
   // a factor of the live rows and positions (see ensure_capacity / compact_rows).
@@ -164,8 +172,13 @@ class DecoderState : public StepModel {
   std::vector<float> lm_row_scale_;  // step_deferred: per row, the int8 LM head's row scale
   bool deferred_ = false;            // the last step left finish_row() to the caller
   std::vector<int32_t> subset_;              // shortlist: the computed output columns
-  std::unique_ptr<Linear> subset_head_;
+  std::vector<float> subset_w_, subset_b_;   // their output weights [C, d] and bias [C] (or empty)
   std::vector<float> subset_logits_;
+  // cross-attention capture (capture_attention): slot of each decoder layer in a row (-1: none)
+  std::vector<int> att_slot_;
+  bool att_mean_ = false;
+  int att_width_ = 0;
+  std::vector<float> att_, att_heads_;  // [rows][width]; per thread [heads][S] when averaging
 };
 
 }  // namespace attend

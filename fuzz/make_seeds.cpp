@@ -115,6 +115,16 @@ int main(int argc, char** argv) {
     };
     for (size_t i = 0; i < sizeof requests / sizeof *requests; ++i)
       write(dir / "server_request" / ("seed-" + std::to_string(i)), requests[i]);
+    // HTML translation: a leading byte picks the synthetic translator's word order, then the HTML.
+    const char* const pages[] = {
+        "\x10<p>A <b>black dog</b> runs in the <a href=\"/p?a=1&amp;b=2\">park</a>.</p>",
+        ("\x01<!DOCTYPE html><html><head><title>t</title></head><body><ul><li>one <i>two <b>three</b></i></li></ul>"
+         "<pre>x  y</pre><script>if (a<b) f();</script></body></html>"),
+        "\x07<div>caf&eacute; &lt;3 <span translate=\"no\">keep</span> x<br>y <img alt=\"a b\"> <code>c</code>.</div>",
+        "\x0e<p>one <b>two <i>three</b> four</i><p>five <span>six<!-- c --> <svg><text>t</text></svg>",
+    };
+    for (size_t i = 0; i < sizeof pages / sizeof *pages; ++i)
+      write(dir / "html" / ("seed-" + std::to_string(i)), pages[i]);
     write(dir / "tokenizers/seed-files",
           "\x01{\"<s>\": 0, \"<pad>\": 1, \"</s>\": 2, \"<unk>\": 3, \"H\": 4, \"e\": 5, \"l\": 6, \"o\": 7, "
           "\"ll\": 8, \"\\u0120w\": 9, \"<mask>\": 10}\n@@\n#version: 0.2\nl l\n\n@@\n{\"add_prefix_space\": true}");

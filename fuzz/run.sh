@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:?usage: fuzz/run.sh SECONDS [TARGET...]}
 shift
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(model_file safetensors torch_checkpoint tokenizers sentence_splitter server_request)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(model_file safetensors torch_checkpoint tokenizers sentence_splitter server_request html)
 BUILD=${ATTEND_FUZZ_BUILD_DIR:-build-fuzz}
 LAUNCHER=()
 command -v ccache >/dev/null && LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)

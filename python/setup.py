@@ -78,7 +78,7 @@ ext = Extension(
     extra_compile_args=["-std=c++17", "-O2", "-fvisibility=hidden", "-Wall", "-Wextra"],
     # What libattend.a itself links (CMakeLists.txt, attend_core): keep the two lists in step.
     libraries=["dnnl"] + _pkg_config_libs("sentencepiece", ["sentencepiece"]) + _pkg_config_libs("libcurl", ["curl"])
-    + _pkg_config_libs("libcrypto", ["crypto"]),
+    + _pkg_config_libs("libcrypto", ["crypto"]) + _pkg_config_libs("gumbo", ["gumbo"]),
     extra_link_args=["-fopenmp"],
 )
 

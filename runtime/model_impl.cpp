@@ -174,11 +174,73 @@ std::vector<std::vector<Hypothesis>> Model::Impl::generate_batch(const std::vect
                                                                  const StepCallback& on_step,
                                                                  const SearchInputs& inputs,
                                                                  const std::vector<int32_t>* vocab_subset,
-                                                                 const std::vector<std::vector<int32_t>>* global_mask) const {
+                                                                 const std::vector<std::vector<int32_t>>* global_mask,
+                                                                 const AttentionRequest& attention) const {
   CallThreads threads;  // fewer threads while other processes keep cores busy (runtime/threads.hpp)
-  DecoderState state(*net, encode_batch(ids, global_mask));
+  const auto enc = encode_batch(ids, global_mask);
+  DecoderState state(*net, enc);
   if (vocab_subset) state.set_vocab_subset(*vocab_subset);
-  return attend::generate(state, config, on_step, inputs);
+  if (attention.layers.empty()) return attend::generate(state, config, on_step, inputs);
+  const int S = enc->src_len;
+  state.capture_attention(attention.layers, attention.mean_heads);
+  auto results = attend::generate(state, config, on_step, inputs);
+  // raw rows [target][layers][heads][S] -> [layers][heads][target][source] without the padding
+  const int nl = static_cast<int>(attention.layers.size());
+  const int captured = attention.mean_heads ? 1 : spec.decoder_heads;
+  const int heads = attention.head >= 0 ? 1 : captured;
+  const size_t width = static_cast<size_t>(nl) * captured * S;
+  for (size_t b = 0; b < results.size(); ++b) {
+    const int src = static_cast<int>(ids[b].size());
+    for (Hypothesis& h : results[b]) {
+      AttentionWeights& a = h.attention;
+      const std::vector<float> raw = std::move(a.weights);
+      const int target = static_cast<int>(raw.size() / width);
+      if (raw.size() != static_cast<size_t>(target) * width || target + 1 != static_cast<int>(h.ids.size()))
+        throw Error("internal: attention rows do not match the hypothesis length");
+      a.layers = attention.layers;
+      a.heads = heads;
+      a.mean_heads = attention.mean_heads;
+      a.head = attention.head;
+      a.target = target;
+      a.source = src;
+      a.source_ids = ids[b];
+      a.weights.assign(static_cast<size_t>(nl) * heads * target * src, 0.0f);
+      for (int t = 0; t < target; ++t)
+        for (int l = 0; l < nl; ++l)
+          for (int hh = 0; hh < heads; ++hh) {
+            const int from_head = attention.head >= 0 ? attention.head : hh;
+            const float* from = raw.data() + t * width + (static_cast<size_t>(l) * captured + from_head) * S;
+            std::copy(from, from + src, a.weights.begin() + ((static_cast<ptrdiff_t>(l) * heads + hh) * target + t) * src);
+          }
+    }
+  }
+  return results;
+}
+
+AttentionRequest Model::Impl::attention_request(const TranslateOptions& options) const {
+  AttentionRequest r;
+  if (!options.return_attention) return r;
+  // the prefix's teacher-forced steps and the alternatives' first step are not captured
+  if (!options.target_prefix.empty() || !options.target_prefix_ids.empty() || options.return_alternatives > 0)
+    throw Error("return_attention does not go with target prefixes or return_alternatives");
+  const int n = spec.decoder_layers;
+  if (options.attention_all_layers) {
+    for (int l = 0; l < n; ++l) r.layers.push_back(l);
+  } else {
+    const int l = options.attention_layer < 0 ? n + options.attention_layer : options.attention_layer;
+    if (l < 0 || l >= n)
+      throw Error("attention_layer " + std::to_string(options.attention_layer) + " is outside this model's " +
+                  std::to_string(n) + " decoder layers (0.." + std::to_string(n - 1) + ", or -1..-" + std::to_string(n) + ")");
+    r.layers.push_back(l);
+  }
+  r.mean_heads = !options.attention_all_heads && options.attention_head < 0;
+  if (!options.attention_all_heads && options.attention_head >= 0) {
+    if (options.attention_head >= spec.decoder_heads)
+      throw Error("attention_head " + std::to_string(options.attention_head) + " is outside this model's " +
+                  std::to_string(spec.decoder_heads) + " heads");
+    r.head = options.attention_head;
+  }
+  return r;
 }
 
 std::vector<std::vector<std::pair<int32_t, float>>> Model::Impl::alternatives_batch(
@@ -240,6 +302,7 @@ std::vector<std::vector<int32_t>> Model::Impl::encode_inputs(const std::vector<s
 
 GenerationConfig Model::Impl::validate(const TranslateOptions& options) const {
   if (options.max_batch_size < 1) throw Error("max_batch_size must be at least 1 (got " + std::to_string(options.max_batch_size) + ")");
+  attention_request(options);  // checks the attention layer
   return resolve(options.generation, options.tgt_lang);
 }
 

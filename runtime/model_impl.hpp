@@ -16,6 +16,13 @@
 
 namespace attend {
 
+// Which cross-attention weights a call captures (TranslateOptions::return_attention).
+struct AttentionRequest {
+  std::vector<int> layers;  // decoder layers, in order (empty: none)
+  bool mean_heads = true;
+  int head = -1;            // >= 0: keep only this head (captured with mean_heads false)
+};
+
 struct ATTEND_HIDDEN Model::Impl {  // hidden: not part of libattend.so's exports
   std::string label;
   nlohmann::json doc;                       // the "attend.model" document
@@ -41,12 +48,17 @@ struct ATTEND_HIDDEN Model::Impl {  // hidden: not part of libattend.so's export
   std::shared_ptr<const EncoderOutput> encode_batch(const std::vector<std::vector<int32_t>>& ids,
                                                     const std::vector<std::vector<int32_t>>* global_mask = nullptr) const;
   // Encodes one padded batch and runs search over it (on_step: see engine/search.hpp).
+  // With `attention` (non-empty layers) every hypothesis gets its AttentionWeights.
   std::vector<std::vector<Hypothesis>> generate_batch(const std::vector<std::vector<int32_t>>& ids,
                                                       const GenerationConfig& config,
                                                       const StepCallback& on_step = nullptr,
                                                       const SearchInputs& inputs = {},
                                                       const std::vector<int32_t>* vocab_subset = nullptr,
-                                                      const std::vector<std::vector<int32_t>>* global_mask = nullptr) const;
+                                                      const std::vector<std::vector<int32_t>>* global_mask = nullptr,
+                                                      const AttentionRequest& attention = {}) const;
+  // The capture TranslateOptions ask for (layers empty when return_attention is off); throws
+  // attend::Error for a layer or head the model does not have, or options it cannot go with.
+  AttentionRequest attention_request(const TranslateOptions& options) const;
   // Issue 17: the next-token alternatives after each input's prefix (next_token_alternatives).
   std::vector<std::vector<std::pair<int32_t, float>>> alternatives_batch(const std::vector<std::vector<int32_t>>& ids,
                                                                          const GenerationConfig& config,

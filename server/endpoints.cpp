@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/attention_page.hpp"
 #include "server/server_impl.hpp"
 
 namespace attend_server {
@@ -83,11 +84,16 @@ uint64_t generated(const attend::TranslationResult& r) {
   return r.hypotheses[0].ids.size() - 1;  // without the decoder start token
 }
 
-json translations_json(const std::vector<attend::TranslationResult>& results, const TranslateCall& c) {
+json translations_json(const std::vector<attend::TranslationResult>& results, const TranslateCall& c,
+                       const attend::Model& model) {
   json out = json::array();
   for (const auto& r : results) {
     json t;
     t["text"] = r.hypotheses.empty() ? "" : r.hypotheses[0].text;
+    if (!r.hypotheses.empty() && !r.hypotheses[0].attention.empty()) {
+      if (c.return_attention) t["attention"] = attention_json(model, r.hypotheses[0]);
+      if (c.alignments) t["alignment"] = attend::format_alignment(model.align_words(r.hypotheses[0]));
+    }
     if (c.return_scores && !r.hypotheses.empty()) t["score"] = r.hypotheses[0].score;
     if (c.num_hypotheses > 1) {
       json hs = json::array();
@@ -197,6 +203,13 @@ attend::TranslateOptions translate_options(const LoadedModel& m, const Translate
       opt.src_lang = c.source_lang.empty() ? "" : model_language_code(m.info, c.source_lang);
       opt.tgt_lang = c.target_lang.empty() ? "" : model_language_code(m.info, c.target_lang);
     }
+    if (c.return_attention || c.alignments) {  // cross-attention (docs/attention.md)
+      opt.return_attention = true;
+      opt.attention_layer = c.attention_layer;
+      opt.attention_head = c.attention_head;
+      opt.attention_all_layers = c.attention_all_layers;
+      opt.attention_all_heads = c.attention_all_heads;
+    }
     m.model->validate(opt);
   } catch (const attend::Error& e) {
     throw RequestError(400, e.what());
@@ -284,6 +297,12 @@ void record_texts(Server::Impl& s, const std::vector<std::string>& texts) {
 
 }  // namespace
 
+// "/": the page to translate a sentence and see its attention (server/attention_page.cpp).
+void Server::Impl::index_page(const httplib::Request&, httplib::Response& res) {
+  res.status = 200;
+  res.set_content(serve_page(), "text/html; charset=utf-8");
+}
+
 void Server::Impl::health(const httplib::Request&, httplib::Response& res) {
   if (draining) return set_json(res, R"({"status":"draining"})", 503);
   set_json(res, dump(json{{"status", "ok"}, {"models", models.size()}}));
@@ -353,6 +372,17 @@ void Server::Impl::translate(const httplib::Request& req, httplib::Response& res
       for (const auto& d : docs) out.push_back(json{{"text", d.text}, {"sentences", d.sentences}});
       return set_json(res, dump(json{{"translations", std::move(out)}}));
     }
+    if (call.html) {  // markup kept (Model::translate_html)
+      std::vector<std::string> out = run_call(*this, req, m, call.texts.size(), [&](const attend::CancelToken& t) {
+        DirectSlot slot(m, t);
+        if (options.threads > 0) attend::set_num_threads(options.threads);
+        opt.cancel = t;
+        return m.model->translate_html(call.texts, opt);
+      });
+      json arr = json::array();
+      for (auto& text : out) arr.push_back(json{{"text", std::move(text)}});
+      return set_json(res, dump(json{{"translations", std::move(arr)}}));
+    }
     if (!call.stream) {
       auto results = run_call(*this, req, m, call.texts.size(), [&](const attend::CancelToken& t) {
         opt.cancel = t;
@@ -362,7 +392,7 @@ void Server::Impl::translate(const httplib::Request& req, httplib::Response& res
       for (const auto& r : results) tokens += generated(r);
       current_request().tokens = tokens;
       metrics.generated_tokens(m.name, tokens);
-      return set_json(res, dump(translations_json(results, call)));
+      return set_json(res, dump(translations_json(results, call, *m.model)));
     }
     stream_response(*this, req, res, m, call.texts.size(),
                     [&m, call, opt](EventQueue& q, const attend::CancelToken& t, uint64_t& tokens) mutable {
@@ -370,7 +400,7 @@ void Server::Impl::translate(const httplib::Request& req, httplib::Response& res
                       opt.on_stream = [&q](const attend::StreamEvent& e) { return q.push(e); };
                       auto results = m.translator->translate(call.texts, opt);
                       for (const auto& r : results) tokens += generated(r);
-                      return dump(translations_json(results, call));
+                      return dump(translations_json(results, call, *m.model));
                     });
   });
 }
@@ -473,6 +503,16 @@ void Server::Impl::libre_translate(const httplib::Request& req, httplib::Respons
       m.model->validate(opt);
     } catch (const attend::Error& e) {
       throw RequestError(400, e.what());
+    }
+    if (call.html) {  // markup kept (Model::translate_html)
+      std::vector<std::string> out = run_call(*this, req, m, call.texts.size(), [&](const attend::CancelToken& t) {
+        DirectSlot slot(m, t);
+        if (options.threads > 0) attend::set_num_threads(options.threads);
+        opt.cancel = t;
+        return m.model->translate_html(call.texts, opt);
+      });
+      json texts(out);
+      return set_json(res, dump(json{{"translatedText", call.array ? texts : texts[0]}}));
     }
     auto results = run_call(*this, req, m, call.texts.size(), [&](const attend::CancelToken& t) {
       opt.cancel = t;

@@ -179,10 +179,25 @@ const json& required(const json& j, const char* key) {
 TranslateCall parse_translate(std::string_view body, const RequestLimits& limits) {
   const json j = parse_object(body);
   std::set<std::string> known = {"text",        "model",         "source_lang", "target_lang", "num_hypotheses",
-                                 "return_scores", "document",    "stream"};
+                                 "return_scores", "document",    "stream",
+                                 // cross-attention and markup (docs/attention.md)
+                                 "return_attention", "attention_layer", "attention_head", "attention_all_layers",
+                                 "attention_all_heads", "alignments", "format"};
   known.insert(kGenerationKeys.begin(), kGenerationKeys.end());
   reject_unknown(j, known);
   TranslateCall c;
+  c.return_attention = bool_field(j, "return_attention");
+  c.alignments = bool_field(j, "alignments");
+  c.attention_layer = int_field(j, "attention_layer", -64, 63, "the model's layers").value_or(-1);
+  c.attention_head = int_field(j, "attention_head", -1, 1023, "the model's heads").value_or(-1);
+  c.attention_all_layers = bool_field(j, "attention_all_layers");
+  c.attention_all_heads = bool_field(j, "attention_all_heads");
+  {
+    const std::string format = string_field(j, "format", 32);
+    if (!format.empty() && format != "text" && format != "html")
+      bad("format must be text or html (got '" + format + "')");
+    c.html = format == "html";
+  }
   c.texts = texts_of(required(j, "text"), "text", limits, &c.array);
   c.model = string_field(j, "model");
   c.source_lang = string_field(j, "source_lang", 32);
@@ -202,6 +217,10 @@ TranslateCall parse_translate(std::string_view body, const RequestLimits& limits
   if (c.document && (c.num_hypotheses > 1 || c.return_scores))
     bad("document: num_hypotheses and return_scores are not available for documents");
   if (c.document && c.stream) bad("document: stream is not available for documents");
+  if (c.html && (c.document || c.stream || c.num_hypotheses > 1 || c.return_attention || c.alignments))
+    bad("format html: document, stream, num_hypotheses, return_attention and alignments are not available for html");
+  if (c.document && (c.return_attention || c.alignments))
+    bad("document: return_attention and alignments are not available for documents");
   return c;
 }
 
@@ -221,9 +240,10 @@ SummarizeCall parse_summarize(std::string_view body, const RequestLimits& limits
 
 namespace {
 
-void check_format(const std::string& format) {
-  if (format.empty() || format == "text") return;
-  if (format == "html") bad("Invalid request: format html is not supported yet (only text)");
+// true for "html"
+bool check_format(const std::string& format) {
+  if (format.empty() || format == "text") return false;
+  if (format == "html") return true;
   bad("Invalid request: format must be text or html (got '" + format + "')");
 }
 
@@ -243,7 +263,7 @@ LibreCall parse_libre_json(std::string_view body, const RequestLimits& limits) {
   c.source = string_field(j, "source", 32);
   c.target = string_field(j, "target", 32);
   c.api_key = string_field(j, "api_key", 1024);
-  check_format(string_field(j, "format", 32));
+  c.html = check_format(string_field(j, "format", 32));
   check_languages(c);
   return c;
 }
@@ -272,7 +292,7 @@ LibreCall parse_libre_form(const FormFields& fields, const RequestLimits& limits
   c.source = one("source", 32);
   c.target = one("target", 32);
   c.api_key = one("api_key", 1024);
-  check_format(one("format", 32));
+  c.html = check_format(one("format", 32));
   check_languages(c);
   return c;
 }

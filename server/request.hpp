@@ -43,6 +43,11 @@ struct TranslateCall {
   bool return_scores = false;
   bool document = false;              // texts are documents (paragraphs and sentences kept)
   bool stream = false;                // Server-Sent Events
+  // cross-attention (docs/attention.md): weights and/or word alignments in each translation;
+  // format "html": texts are HTML, translated with their markup (Model::translate_html)
+  bool return_attention = false, alignments = false, html = false;
+  int attention_layer = -1, attention_head = -1;
+  bool attention_all_layers = false, attention_all_heads = false;
 };
 
 // POST /v1/summarize.
@@ -61,6 +66,7 @@ struct LibreCall {
   bool array = false;                 // "q" was an array (JSON) or given more than once (form)
   std::string source, target;         // as sent ("auto" allowed here; the server decides)
   std::string api_key;
+  bool html = false;                  // format "html"
 };
 
 // Form fields (application/x-www-form-urlencoded or multipart/form-data), already decoded.

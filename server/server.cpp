@@ -84,13 +84,13 @@ const std::map<std::string, std::set<std::string>>& routes() {
   static const std::map<std::string, std::set<std::string>> r = {
       {"/health", {"GET", "HEAD"}},       {"/languages", {"GET", "HEAD"}},  {"/v1/models", {"GET", "HEAD"}},
       {"/metrics", {"GET", "HEAD"}},      {"/translate", {"POST"}},         {"/v1/translate", {"POST"}},
-      {"/v1/summarize", {"POST"}},
+      {"/v1/summarize", {"POST"}},        {"/", {"GET", "HEAD"}},  // the attention page (issue 16)
   };
   return r;
 }
 
 // Requests that need no API key.
-bool public_path(const std::string& path) { return path == "/health" || path == "/languages"; }
+bool public_path(const std::string& path) { return path == "/health" || path == "/languages" || path == "/"; }
 
 // Constant-time comparison (a key's characters are not revealed by timing).
 bool same_key(const std::string& a, const std::string& b) {
@@ -280,6 +280,7 @@ void Server::Impl::install_routes() {
     rec = RequestRecord{};
   });
 
+  http.Get("/", [this](const httplib::Request& q, httplib::Response& r) { index_page(q, r); });
   http.Get("/health", [this](const httplib::Request& q, httplib::Response& r) { health(q, r); });
   http.Get("/languages", [this](const httplib::Request& q, httplib::Response& r) { languages(q, r); });
   http.Get("/v1/models", [this](const httplib::Request& q, httplib::Response& r) { list_models(q, r); });

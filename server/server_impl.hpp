@@ -94,6 +94,7 @@ struct Server::Impl {
 
   // Endpoints (server/endpoints.cpp).
   void health(const httplib::Request& req, httplib::Response& res);
+  void index_page(const httplib::Request& req, httplib::Response& res);
   void languages(const httplib::Request& req, httplib::Response& res);
   void list_models(const httplib::Request& req, httplib::Response& res);
   void metrics_text(const httplib::Request& req, httplib::Response& res);

@@ -31,6 +31,7 @@ struct BenchArgs {
   int beam_size = 0, batch_size = 32, threads = 0, max_sentences = 0;
   int min_new_tokens = -1, max_new_tokens = -1, repeat = 3, warmup = 1;
   bool json = false;
+  std::string attention = "off";  // cross-attention captured: off, mean (last layer), all (docs/attention.md)
   std::string shortlist;  // issue 17: vocabulary shortlist file ("" = none)
 };
 
@@ -135,6 +136,10 @@ int run_bench(const BenchArgs& a) {
   if (a.beam_size > 0) opt.generation.num_beams = a.beam_size;
   if (a.min_new_tokens >= 0) opt.generation.min_new_tokens = a.min_new_tokens;
   if (a.max_new_tokens >= 0) opt.generation.max_new_tokens = a.max_new_tokens;
+  if (a.attention != "off") {
+    opt.return_attention = true;
+    opt.attention_all_layers = opt.attention_all_heads = a.attention == "all";
+  }
   if (!a.shortlist.empty()) opt.shortlist = attend::Shortlist::load(a.shortlist);  // issue 17
   if (a.min_new_tokens >= 0 && a.max_new_tokens >= 0 && a.min_new_tokens > a.max_new_tokens) {
     throw attend::Error("--min-new-tokens must not exceed --max-new-tokens");
@@ -281,6 +286,8 @@ const RegisterSubcommand registered(60, [](CLI::App& app) {
   b->add_option("--warmup", a->warmup, "Untimed batches run first (primitive creation, caches)")
       ->check(CLI::Range(0, 1000));
   b->add_flag("--json", a->json, "Print the figures as one JSON object");
+  b->add_option("--attention", a->attention, "Also return cross-attention: off, mean (last layer, mean over heads) "
+                "or all (every layer and head)")->check(CLI::IsMember({"off", "mean", "all"}))->capture_default_str();
   b->add_option("--shortlist", a->shortlist, "Vocabulary shortlist file (attend shortlist build)");
   return Subcommand{b, [a] { return run_bench(*a); }};
 });

@@ -57,6 +57,9 @@ const RegisterSubcommand registered(75, [](CLI::App& app) {
   b->add_option("--always", a->build.always, "Most frequent target tokens always allowed")->check(CLI::Range(0, 1 << 24));
   b->add_option("--min-count", a->build.min_count, "Sentence pairs a (source, target) pair must share")
       ->check(CLI::Range(1, 1 << 30));
+  b->add_option("--from-model", a->build.from_model,
+                 "Also translate every source vocabulary piece alone with N-best beam search and allow its outputs")
+      ->check(CLI::Range(0, 16));
   b->add_flag("--no-identity", a->no_identity, "Do not allow each source token's own id on the target side");
   auto* i = s->add_subcommand("info", "Print what a shortlist file holds");
   i->add_option("file", a->info_path, "Shortlist file")->required();

@@ -40,6 +40,10 @@ struct TranslateArgs {
   std::string target_prefix, shortlist, progress = "auto";
   double log_interval = 10.0;
   int alternatives = 0;
+  // word alignments from cross-attention (docs/attention.md)
+  bool alignments = false;
+  std::string alignment_layer = "-1";  // decoder layer, or "all" (their mean)
+  int alignment_head = -1;             // -1: mean over heads
 };
 
 attend::TranslateOptions translate_options(const TranslateArgs& a) {
@@ -58,6 +62,22 @@ attend::TranslateOptions translate_options(const TranslateArgs& a) {
   opt.generation.typical_p = a.typical_p;
   opt.generation.seed = a.seed;
   opt.return_alternatives = a.alternatives;
+  if (a.alignments) {  // word alignments from cross-attention (docs/attention.md)
+    opt.return_attention = true;
+    if (a.alignment_layer == "all") {
+      opt.attention_all_layers = true;
+    } else {
+      try {
+        size_t used = 0;
+        opt.attention_layer = std::stoi(a.alignment_layer, &used);
+        if (used != a.alignment_layer.size()) throw std::invalid_argument("trailing");
+      } catch (const std::exception&) {
+        throw attend::Error("--alignment-layer must be a layer index (negative counts from the last) or all, not '" +
+                            a.alignment_layer + "'");
+      }
+    }
+    opt.attention_head = a.alignment_head;
+  }
   if (!a.shortlist.empty()) opt.shortlist = attend::Shortlist::load(a.shortlist);
   return opt;
 }
@@ -301,12 +321,37 @@ int run_stream(const TranslateArgs& a, const attend::Model& model) {
   return 0;
 }
 
-int run_translate(const TranslateArgs& a) {
-  if (a.format != "text" && a.format != "jsonl") throw attend::Error("--format must be text or jsonl");
-  const bool documents = a.document || a.format == "jsonl" || !a.files.empty();
-  if (documents && (a.n_best > 1 || a.with_scores)) {
-    throw attend::Error("--n-best and --scores apply to line-by-line translation, not to documents");
+// --format html: the whole input is one HTML document or fragment, translated with its markup.
+int run_html(const TranslateArgs& a) {
+  if (!a.files.empty() || !a.out_dir.empty() || a.document || a.n_best > 1 || a.with_scores || a.alignments ||
+      a.stream || !a.target_prefix.empty() || a.alternatives > 0)
+    throw attend::Error("--format html reads one input (stdin or -i) and takes no FILE..., --out-dir, --document, "
+                        "--n-best, --scores, --alignments, --stream, --target-prefix or --alternatives");
+  const std::string html = read_whole_input(a.input);
+  auto model = attend::Model::load(model_path_or_default(a.model), load_options(a));
+  TranslateArgs with_attention = a;  // the alignment layer/head options choose the attention used
+  with_attention.alignments = true;
+  const attend::TranslateOptions opt = translate_options(with_attention);
+  const std::string out = model->translate_html({html}, opt).at(0);
+  if (!a.output.empty() && a.output != "-") {
+    write_file_atomically(a.output, out);
+  } else {
+    std::cout << out;
+    std::cout.flush();
+    if (!std::cout) throw attend::Error("stdout: write failed");
   }
+  return 0;
+}
+
+int run_translate(const TranslateArgs& a) {
+  if (a.format == "html") return run_html(a);
+  if (a.format != "text" && a.format != "jsonl") throw attend::Error("--format must be text, jsonl or html");
+  const bool documents = a.document || a.format == "jsonl" || !a.files.empty();
+  if (documents && (a.n_best > 1 || a.with_scores || a.alignments)) {
+    throw attend::Error("--n-best, --scores and --alignments apply to line-by-line translation, not to documents");
+  }
+  if (a.alignments && (a.stream || !a.target_prefix.empty() || a.alternatives > 0))
+    throw attend::Error("--alignments does not go with --stream, --target-prefix or --alternatives");
   if (!a.files.empty()) {
     if (a.out_dir.empty()) throw attend::Error("input files need --out-dir DIR (one output per input file)");
     if (!a.input.empty() || !a.output.empty()) throw attend::Error("use either FILE... --out-dir or -i/-o, not both");
@@ -363,7 +408,9 @@ int run_translate(const TranslateArgs& a) {
     for (const auto& r : results) {
       for (const auto& hyp : r.hypotheses) {
         if (a.with_scores) *out << hyp.score << "\t";
-        *out << hyp.text << "\n";
+        *out << hyp.text;
+        if (a.alignments) *out << "\t" << attend::format_alignment(model->align_words(hyp));
+        *out << "\n";
       }
     }
     out->flush();
@@ -409,7 +456,16 @@ const RegisterSubcommand registered(10, [](CLI::App& app) {
   tr->add_option("--suffix", a->suffix, "Output file name suffix (default .translated.txt, .translated.jsonl)");
   tr->add_flag("--overwrite", a->overwrite, "Translate again inputs whose output already exists");
   tr->add_option("--format", a->format, "text, or jsonl: lines {\"id\": ..., \"text\": ...} in, "
-                 "{\"id\": ..., \"translation\": ...} out")->check(CLI::IsMember({"text", "jsonl"}));
+                 "{\"id\": ..., \"translation\": ...} out, or html: the whole input is HTML, translated with "
+                 "its markup kept (docs/attention.md)")->check(CLI::IsMember({"text", "jsonl", "html"}));
+  tr->add_flag("--alignments", a->alignments,
+               "Append a tab and the word alignment (Moses format 'src-tgt ...', whitespace words) taken "
+               "from the cross-attention");
+  tr->add_option("--alignment-layer", a->alignment_layer,
+                 "Decoder layer the alignment is read from (negative counts from the last; all = their mean)")
+      ->capture_default_str();
+  tr->add_option("--alignment-head", a->alignment_head, "Attention head of the alignment (-1: mean over heads)")
+      ->check(CLI::Range(-1, 1024))->capture_default_str();
   tr->add_option("--max-line-length", a->max_line_length,
                  "Documents: reject an input with a line longer than this many characters (0 = no limit)");
   // issue 17: sampling, target prefixes, alternatives, shortlist, streaming and progress

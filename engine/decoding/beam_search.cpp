@@ -65,7 +65,8 @@ class BeamHypotheses {
   size_t size() const { return entries_.size(); }
 
   // `ids[0..len)` without the EOS; `eos` the EOS token that closed it, or -1 (length cut).
-  void add(const std::vector<int32_t>& ids, float sum_logprobs, int32_t eos) {
+  // `att`: the hypothesis's captured attention rows (empty when not capturing).
+  void add(const std::vector<int32_t>& ids, float sum_logprobs, int32_t eos, std::vector<float> att = {}) {
     const double score = static_cast<double>(sum_logprobs) /
                          std::pow(static_cast<double>(ids.size()), length_penalty_);
     if (static_cast<int>(entries_.size()) < num_beams_ || score > worst_score_) {
@@ -74,6 +75,7 @@ class BeamHypotheses {
       e.ids.reserve(ids.size() + 1);
       e.ids = ids;
       if (eos >= 0) e.ids.push_back(eos);
+      e.att = std::move(att);
       entries_.push_back(std::move(e));
       if (static_cast<int>(entries_.size()) > num_beams_) {
         // Python: sorted((score, index)) -> drop the first, worst = the second's score.
@@ -129,6 +131,7 @@ class BeamHypotheses {
       Hypothesis h;
       h.ids = std::move(e.ids);
       h.score = static_cast<float>(e.score);
+      h.attention.weights = std::move(e.att);
       out.push_back(std::move(h));
       entries_.pop_back();
     }
@@ -139,6 +142,7 @@ class BeamHypotheses {
   struct Entry {
     double score = 0.0;
     std::vector<int32_t> ids;
+    std::vector<float> att;
   };
   int num_beams_;
   double length_penalty_;
@@ -153,6 +157,7 @@ struct InputState {
   bool done = false;
   std::vector<std::vector<int32_t>> beam_ids, next_ids;  // running beams (start token first)
   std::vector<float> beam_scores, next_scores;           // cumulative processed log-probs
+  std::vector<std::vector<float>> beam_att, next_att;     // captured attention rows, per beam
 };
 
 // Extends `decided` to the prefix shared by the running beams and the finished hypotheses (every
@@ -197,7 +202,7 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
   states.reserve(static_cast<size_t>(batch));
   for (int b = 0; b < batch; ++b) {
     states.push_back(InputState{BeamHypotheses(nb, config.length_penalty, config.early_stopping, max_len),
-                                false, {}, {}, {}, {}});
+                                false, {}, {}, {}, {}, {}, {}});
     InputState& st = states.back();
     st.beam_ids.assign(static_cast<size_t>(nb), std::vector<int32_t>());
     st.next_ids.assign(static_cast<size_t>(nb), std::vector<int32_t>());
@@ -211,6 +216,8 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
     st.beam_scores.assign(static_cast<size_t>(nb), -1e9f);
     st.beam_scores[0] = 0.0f;
     st.next_scores.assign(static_cast<size_t>(nb), 0.0f);
+    st.beam_att.assign(static_cast<size_t>(nb), std::vector<float>());
+    st.next_att.assign(static_cast<size_t>(nb), std::vector<float>());
   }
 
   // Row layout: live input i owns rows [i*rows_per_input, (i+1)*rows_per_input). At the first
@@ -246,6 +253,8 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
                   std::to_string(tokens.size()));
     float* logits = model.step_deferred(tokens);  // each row finished in the per-row pass below
     const auto search_start = std::chrono::steady_clock::now();  // profile::Part::Search
+    const size_t att_width = static_cast<size_t>(model.attention_width());
+    const float* att = att_width ? model.attention() : nullptr;
     // Per row, in parallel (rows are independent): log_softmax, the logits processors, and once
     // every input has num_beams rows, the row's top 2*nb candidates (beam score added).
     const int64_t nrows = static_cast<int64_t>(live.size()) * rows_per_input;
@@ -312,13 +321,27 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
         const Candidate& c = merged[static_cast<size_t>(rank)];
         const int k = static_cast<int>(c.flat / vocab);
         const int32_t token = static_cast<int32_t>(c.flat % vocab);
+        // attention row of beam k at this step (all beams share row 0 at the first step)
+        const float* att_row = att ? att + (li * static_cast<size_t>(rows_per_input) +
+                                            static_cast<size_t>(rows_per_input == 1 ? 0 : k)) * att_width
+                                   : nullptr;
         if (config.is_eos(token)) {
           if (rank >= nb) continue;
-          st.hyps.add(st.beam_ids[static_cast<size_t>(k)], c.score, token);
+          std::vector<float> hyp_att;
+          if (att_row) {
+            hyp_att = st.beam_att[static_cast<size_t>(k)];
+            hyp_att.insert(hyp_att.end(), att_row, att_row + att_width);
+          }
+          st.hyps.add(st.beam_ids[static_cast<size_t>(k)], c.score, token, std::move(hyp_att));
         } else {
           std::vector<int32_t>& ids = st.next_ids[static_cast<size_t>(filled)];
           ids = st.beam_ids[static_cast<size_t>(k)];
           ids.push_back(token);
+          if (att_row) {
+            std::vector<float>& a = st.next_att[static_cast<size_t>(filled)];
+            a = st.beam_att[static_cast<size_t>(k)];
+            a.insert(a.end(), att_row, att_row + att_width);
+          }
           st.next_scores[static_cast<size_t>(filled)] = c.score;
           parent[static_cast<size_t>(filled)] = k;
           ++filled;
@@ -328,6 +351,7 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
         throw Error("beam search: fewer than num_beams non-EOS candidates among the top 2*num_beams");
       st.beam_ids.swap(st.next_ids);
       st.beam_scores.swap(st.next_scores);
+      if (att) st.beam_att.swap(st.next_att);
       st.done = st.hyps.is_done(merged[0].score, cur_len + 1);
       if (on_step) update_decided(st, decided[static_cast<size_t>(b)]);
       if (st.done) {
@@ -364,7 +388,8 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
     InputState& st = states[static_cast<size_t>(b)];
     if (!st.done)
       for (int k = 0; k < nb; ++k)
-        st.hyps.add(st.beam_ids[static_cast<size_t>(k)], st.beam_scores[static_cast<size_t>(k)], -1);
+        st.hyps.add(st.beam_ids[static_cast<size_t>(k)], st.beam_scores[static_cast<size_t>(k)], -1,
+                    std::move(st.beam_att[static_cast<size_t>(k)]));
     results[static_cast<size_t>(b)] = st.hyps.best(config.num_return_sequences);
   }
   return results;

@@ -45,6 +45,8 @@ std::vector<std::vector<Hypothesis>> greedy_search(StepModel& model, const Gener
       throw Error("greedy search: model has " + std::to_string(model.num_rows()) + " rows, expected " +
                   std::to_string(tokens.size()));
     float* logits = model.step(tokens);
+    const size_t att_width = static_cast<size_t>(model.attention_width());
+    const float* att = att_width ? model.attention() : nullptr;
     std::fill(new_tokens.begin(), new_tokens.end(), -1);
     bool any_finished = false;
     for (size_t r = 0; r < live.size(); ++r) {
@@ -57,6 +59,7 @@ std::vector<std::vector<Hypothesis>> greedy_search(StepModel& model, const Gener
         if (row[v] > row[best]) best = v;
       h.ids.push_back(best);
       h.token_scores.push_back(row[best]);
+      if (att) h.attention.weights.insert(h.attention.weights.end(), att + r * att_width, att + (r + 1) * att_width);
       sums[static_cast<size_t>(b)] += row[best];
       new_tokens[static_cast<size_t>(b)] = best;
       tokens[r] = best;

@@ -48,6 +48,8 @@ std::vector<std::vector<Hypothesis>> sample_search(StepModel& model, const Gener
       throw Error("sample search: model has " + std::to_string(model.num_rows()) + " rows, expected " +
                   std::to_string(tokens.size()));
     float* logits = model.step(tokens);
+    const size_t att_width = static_cast<size_t>(model.attention_width());  // return_attention
+    const float* att = att_width ? model.attention() : nullptr;
     std::fill(new_tokens.begin(), new_tokens.end(), -1);
     bool any_finished = false;
     for (size_t r = 0; r < live.size(); ++r) {
@@ -61,6 +63,7 @@ std::vector<std::vector<Hypothesis>> sample_search(StepModel& model, const Gener
       if (best < 0) throw Error("sampling: every token was removed (all scores are -inf)");
       h.ids.push_back(best);
       h.token_scores.push_back(row[best]);
+      if (att) h.attention.weights.insert(h.attention.weights.end(), att + r * att_width, att + (r + 1) * att_width);
       sums[static_cast<size_t>(b)] += row[best];
       new_tokens[static_cast<size_t>(b)] = best;
       tokens[r] = best;

@@ -16,7 +16,10 @@ namespace attend {
 //   ids          decoder start token + generated tokens (EOS included if emitted),
 //   score        beam: HF sequences_scores; greedy: sum of the chosen token scores,
 //   token_scores greedy: processed score of each chosen token (HF chosen_token_scores),
-// and leaves `text` empty.
+// and leaves `text` empty. When the model captures cross-attention (StepModel::attention_width()
+// > 0), attention.weights gets the model's row of every step that produced one of the
+// hypothesis's tokens, in order ([target][width], the raw capture layout; beam search follows
+// each hypothesis through its parent beams); the caller reshapes it.
 
 // True when the hypothesis was closed by an EOS (rather than cut at the length limit). Exact for
 // search results: a hypothesis always holds at least one generated token, and running beams

@@ -14,7 +14,7 @@ namespace attend {
 
 ATTEND_MULTIVERSION
 void attend_row(const float* q, const KeyValueView& kv, const ScoreBias& bias, int heads, int head_dim,
-                float scale, float* ctx, float* scratch) {
+                float scale, float* ctx, float* scratch, float* probs) {
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
   const int n = kv.length;
   auto offset = [&kv](int j) {
@@ -55,6 +55,13 @@ void attend_row(const float* q, const KeyValueView& kv, const ScoreBias& bias, i
     }
     const float sum = simd::exp_shifted_sum(sh, n, mx);  // sh[j] = exp(s_j - mx)
     if (sum > 0.0f) inv[h] = 1.0f / sum;
+  }
+  if (probs) {  // the weights themselves, as used below (w = exp * inv)
+    for (int h = 0; h < heads; ++h) {
+      const float* sh = scratch + static_cast<size_t>(h) * n;
+      float* ph = probs + static_cast<size_t>(h) * n;
+      for (int j = 0; j < n; ++j) ph[j] = (kv.mask && kv.mask[j] == 0) ? 0.0f : sh[j] * inv[h];
+    }
   }
   // weighted sum of values: value j read once for all heads, positions in order
   std::fill(ctx, ctx + static_cast<int64_t>(heads) * head_dim, 0.0f);

@@ -32,9 +32,11 @@ struct ScoreBias {
 
 // One query row: ctx[h*head_dim + d] = sum_j softmax_j(scale * q_h . k_jh + bias_hj) v_jh[d].
 // Keys and values are read once each, whole (all heads), in position order. `scratch` needs
-// attend_row_scratch(heads, kv.length) floats.
+// attend_row_scratch(heads, kv.length) floats. `probs` (optional, [heads][kv.length]) receives
+// the softmax weights (masked keys exactly 0): the cross-attention weights users ask for
+// (TranslateOptions::return_attention); null costs nothing.
 void attend_row(const float* q, const KeyValueView& kv, const ScoreBias& bias, int heads, int head_dim,
-                float scale, float* ctx, float* scratch);
+                float scale, float* ctx, float* scratch, float* probs = nullptr);
 inline size_t attend_row_scratch(int heads, int length) {
   return static_cast<size_t>(heads) * (static_cast<size_t>(length) + 1);
 }

@@ -156,8 +156,15 @@ ATTEND_AVX512 inline __m512 act_avx512(__m512 v, Act act) {
   switch (act) {
     case Act::None: return v;
     case Act::Relu: return _mm512_max_ps(v, _mm512_setzero_ps());
-    case Act::Gelu:
-    case Act::GeluTanh: break;  // not vectorized: the dispatchers below take the scalar loop
+    case Act::Gelu: break;  // not vectorized: the dispatchers below take the scalar loop
+    case Act::GeluTanh: {
+      // 0.5 v (1 + tanh(z)) = v / (1 + exp(-2z)), z = sqrt(2/pi) (v + 0.044715 v^3): no
+      // cancellation for negative v, and exp_ps saturates where it overflows (result -> 0)
+      const __m512 z = _mm512_mul_ps(_mm512_set1_ps(0.79788456080286536f),
+                                     _mm512_fmadd_ps(_mm512_mul_ps(_mm512_set1_ps(0.044715f), v), _mm512_mul_ps(v, v), v));
+      const __m512 one = _mm512_set1_ps(1.0f);
+      return _mm512_div_ps(v, _mm512_add_ps(one, exp_ps(_mm512_mul_ps(_mm512_set1_ps(-2.0f), z))));
+    }
     case Act::Swish: {
       const __m512 one = _mm512_set1_ps(1.0f);
       return _mm512_div_ps(v, _mm512_add_ps(one, exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), v))));
@@ -271,7 +278,7 @@ float activate(float v, Act act) {
 }
 
 namespace {
-bool vector_act(Act act) { return act != Act::Gelu && act != Act::GeluTanh; }
+bool vector_act(Act act) { return act != Act::Gelu; }
 }  // namespace
 
 void scale_bias(const float* acc, float rs, const float* bias, int64_t n, Act act, float* y) {

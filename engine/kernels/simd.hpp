@@ -33,7 +33,8 @@ void quantize(const float* x, int64_t n, float inv, int8_t* q);
 // The one activation table of every epilogue (int8 and bf16 rows; the fp32 path uses oneDNN's
 // eltwise post-ops with the same formulas): None v, ReLU max(v, 0), GELU 0.5 v (1 + erf(v / sqrt 2)),
 // GELU-tanh 0.5 v (1 + tanh(sqrt(2/pi) (v + 0.044715 v^3))), Swish v / (1 + exp(-v)).
-// ReLU and Swish have AVX-512 loops; the GELU variants run the scalar formulas on every ISA.
+// ReLU, Swish and GELU-tanh (as v / (1 + exp(-2z))) have AVX-512 loops; exact GELU runs the
+// scalar formula on every ISA.
 enum class Act { None, Relu, Gelu, GeluTanh, Swish };
 Act act_of(Activation a);
 // act(v) by the table above (the scalar reference every vector loop is tested against).

@@ -90,6 +90,10 @@ ATTEND_API void attend_options_free(attend_options* options);
 /* Integer options: "num_beams", "num_return_sequences", "max_length", "max_new_tokens",
    "min_length", "min_new_tokens", "no_repeat_ngram_size", "max_batch_size",
    "forced_bos_token_id", "forced_eos_token_id", "decoder_start_token_id";
+   cross-attention: "return_attention" (1: results carry attend_result_attention), "attention_layer"
+   (default -1 = the last decoder layer; negative counts from the end), "attention_all_layers" and
+   "attention_all_heads" (1: every layer / every head instead of the mean over heads),
+   "attention_head" (>= 0: that head only).
    sampling: "do_sample" (0/1), "top_k", "seed" (64-bit); "return_alternatives" (N next-token
    alternatives after each prefix, each completed: N hypotheses per input). */
 ATTEND_API attend_status attend_options_set_int(attend_options* options, const char* name, int64_t value);
@@ -144,6 +148,12 @@ ATTEND_API float attend_result_score(const attend_result* result, size_t input, 
    NULL (and *n_ids 0) if out of range. */
 ATTEND_API const int32_t* attend_result_ids(const attend_result* result, size_t input, size_t hypothesis,
                                             size_t* n_ids);
+/* Cross-attention weights (option "return_attention"): floats [layers][heads][target][source],
+   entry (l, h, t, s) = how much generated token t (ids[t + 1]) attended to source token s; heads
+   is 1 when they are averaged. NULL (and every count 0) when not requested or out of range.
+   Any count pointer may be NULL. Valid until attend_result_free. */
+ATTEND_API const float* attend_result_attention(const attend_result* result, size_t input, size_t hypothesis,
+                                                size_t* layers, size_t* heads, size_t* target, size_t* source);
 ATTEND_API void attend_result_free(attend_result* result);
 
 /* --- dynamic batching --- */

@@ -119,6 +119,34 @@ struct TranslateOptions {
   // Vocabulary shortlist (opt-in): the output layer and softmax are restricted to the tokens the
   // shortlist allows for the batch's source tokens (see attend/shortlist.hpp). Null: off.
   std::shared_ptr<const Shortlist> shortlist;
+  // --- Cross-attention weights (docs/attention.md) ---
+  // return_attention: each hypothesis gets Hypothesis::attention, the encoder-decoder attention
+  // of every generated token over the source tokens. Captured only when asked (no cost off).
+  // Default reduction: one layer (attention_layer, negative counts from the last: -1 = the
+  // last decoder layer, which aligns words best on the bundled model), mean over its heads.
+  bool return_attention = false;
+  int attention_layer = -1;           // the layer returned unless attention_all_layers
+  bool attention_all_layers = false;  // every decoder layer, in order
+  bool attention_all_heads = false;   // every head instead of their mean
+  int attention_head = -1;            // >= 0: only this head (instead of the mean)
+};
+
+// Cross-attention weights of one hypothesis (TranslateOptions::return_attention).
+// weights[((l * heads + h) * target + t) * source + s]: how much generated token t (ids[t + 1],
+// decided at step t) attended to source token s (source_ids[s]) in layers[l], head h (heads == 1:
+// the mean over all heads). Each (l, h, t) row sums to 1 over the source.
+struct AttentionWeights {
+  std::vector<int> layers;            // decoder layer indices (0 = first)
+  int heads = 0;                      // 1 when averaged over heads or one head was asked for
+  bool mean_heads = true;             // heads == 1 because they were averaged
+  int head = -1;                      // heads == 1 because only this head was asked for
+  int target = 0, source = 0;
+  std::vector<int32_t> source_ids;    // the input's token ids (special tokens included)
+  std::vector<float> weights;         // [layers][heads][target][source]
+  bool empty() const { return weights.empty(); }
+  float at(int l, int h, int t, int s) const {
+    return weights[((static_cast<size_t>(l) * heads + h) * target + t) * source + s];
+  }
 };
 
 struct Hypothesis {
@@ -126,7 +154,19 @@ struct Hypothesis {
   std::vector<int32_t> ids;         // decoder start token + generated ids (EOS included if emitted)
   float score = 0.0f;               // beam: transformers' sequences_scores; greedy: sum of token scores
   std::vector<float> token_scores;  // greedy: processed score of each chosen token
+  AttentionWeights attention;       // only with TranslateOptions::return_attention
 };
+
+// One link of a word alignment: source word `source` ~ target word `target` (0-based indices
+// of whitespace-separated words; Model::align_words).
+struct WordLink {
+  int source = 0, target = 0;
+  bool operator==(const WordLink& o) const { return source == o.source && target == o.target; }
+};
+// Moses / fast_align text form: "0-0 1-2 3-1" (source-target pairs, space separated).
+ATTEND_API std::string format_alignment(const std::vector<WordLink>& links);
+// The inverse; throws attend::Error naming the bad pair.
+ATTEND_API std::vector<WordLink> parse_alignment(const std::string& text);
 
 struct TranslationResult {
   std::vector<Hypothesis> hypotheses;  // best first; num_return_sequences of them
@@ -265,6 +305,23 @@ class ATTEND_API Model {
   std::string detokenize(const std::vector<int32_t>& ids) const;
 
   ModelInfo info() const;
+
+  // --- Attention: tokens, word alignment, markup-preserving translation (docs/attention.md) ---
+  // The tokenizer's token strings of ids ("▁Hund", "</s>"), for labelling attention weights.
+  std::vector<std::string> token_pieces(const std::vector<int32_t>& ids) const;
+  // Word alignment of a hypothesis translated with return_attention: words are the tokens'
+  // pieces merged into whitespace-separated words (special tokens left out), the weights are
+  // averaged over the layers and heads the hypothesis holds, and every target word is linked to
+  // the source word it attends to most. Sorted by target, then source. Throws if the hypothesis
+  // has no attention.
+  std::vector<WordLink> align_words(const Hypothesis& hypothesis) const;
+  // HTML translation: each document (or fragment) parsed with an HTML5 parser, the text of each
+  // block translated as one input, inline tags (b, i, a, span, em, strong, code, ...) put back
+  // around the target words aligned to their source words, every other tag and attribute kept;
+  // script, style, code, pre, textarea and translate="no" content untouched; entities decoded
+  // for the model and re-encoded. The output is well-formed. The attention options of `options`
+  // choose the alignment layer (return_attention is implied).
+  std::vector<std::string> translate_html(const std::vector<std::string>& html, const TranslateOptions& options = {}) const;
 
   // Throws attend::Error when `options` are invalid for this model, as translate() would before
   // doing any work: generation settings out of range, an unknown target language,

@@ -20,8 +20,10 @@ struct RandomModelOptions {
 };
 
 // The shapes write_random_model knows: "opus-mt" (Marian, d_model 512, 8 heads, FFN 2048,
-// 6+6 layers, vocabulary 54,688) and "t5-small" (T5 v1.0, 512, 8 heads, d_ff 2048, 6+6,
-// vocabulary 32,128).
+// 6+6 layers, vocabulary 54,688), "t5-small" (T5 v1.0, 512, 8 heads, d_ff 2048, 6+6,
+// vocabulary 32,128), and for long inputs "led-base" (allenai/led-base-16384: 768, 12 heads,
+// FFN 3072, 6+6, window 1,024, 16,384 encoder positions) and "long-t5-tglobal-base" (768,
+// 12 heads, gated-gelu d_ff 2048, 12+12, transient-global, radius 127, global blocks of 16).
 std::vector<std::string> random_model_shapes();
 
 // Writes the model to `path` (atomically). Throws attend::Error for an unknown shape, a

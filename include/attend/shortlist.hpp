@@ -21,6 +21,10 @@ struct ShortlistBuildOptions {
   int min_count = 1;        // sentence pairs a (source, target) pair must co-occur in
   bool identity = true;     // allow every source token's own id on the target side too
                             // (shared vocabularies: names, numbers, punctuation copied through)
+  // Model lexicon: when > 0, every source vocabulary piece is also translated on its own by the
+  // model (beam search, this many hypotheses, at most 8 new tokens) and the target tokens of
+  // those translations are added to that piece's list. Covers source tokens the corpus lacks.
+  int from_model = 0;
 };
 
 class ATTEND_API Shortlist {

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Iterator, List, Optional, Sequence, Union
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import _attend
 from ._attend import CancelToken, Cancelled, Error, Shortlist
@@ -57,6 +57,11 @@ class Hypothesis:
     ids: List[int]
     score: Optional[float] = None
     token_scores: List[float] = field(default_factory=list)
+    # With return_attention=True: {"layers", "heads" ("mean" or a count), "head", "source_ids",
+    # "source_tokens", "target_tokens", "weights" nested [layer][head][target][source]} and the
+    # word alignment [(source word, target word), ...] (docs/attention.md).
+    attention: Optional[dict] = None
+    alignment: Optional[List[Tuple[int, int]]] = None
 
 
 @dataclass
@@ -126,13 +131,19 @@ class ModelInfo:
     max_input_length: int = 0
 
 
-def _results(raw, return_scores: bool) -> List[TranslationResult]:
-    out = []
-    for r in raw:
-        hyps = [Hypothesis(h.text, h.ids, h.score if return_scores else None, h.token_scores if return_scores else [])
-                for h in r.hypotheses]
-        out.append(TranslationResult(hyps))
+def _hypothesis(h, return_scores: bool, model=None) -> Hypothesis:
+    out = Hypothesis(h.text, h.ids, h.score if return_scores else None, h.token_scores if return_scores else [])
+    att = h.attention
+    if att is not None and model is not None:
+        att["source_tokens"] = model.token_pieces(att["source_ids"])
+        att["target_tokens"] = model.token_pieces(list(h.ids)[1:])
+        out.attention = att
+        out.alignment = [tuple(p) for p in model.align_words(h)]
     return out
+
+
+def _results(raw, return_scores: bool, model=None) -> List[TranslationResult]:
+    return [TranslationResult([_hypothesis(h, return_scores, model) for h in r.hypotheses]) for r in raw]
 
 
 def _text_list(texts, what: str = "texts") -> List[Union[str, bytes]]:
@@ -183,19 +194,22 @@ class Model:
         decoder_start_token_id, prefix, cancel (a CancelToken); sampling: do_sample, temperature,
         top_k, top_p, typical_p, seed (also CTranslate2's sampling_temperature, sampling_topk,
         sampling_topp); target_prefix (one per input: text or token ids), return_alternatives
-        (N, or True with num_hypotheses), shortlist (a Shortlist or a shortlist file path)."""
+        (N, or True with num_hypotheses), shortlist (a Shortlist or a shortlist file path);
+        return_attention (each hypothesis gets ``attention`` and ``alignment``), attention_layer
+        (default -1: the last decoder layer), attention_head (default: the mean over heads),
+        attention_all_layers, attention_all_heads."""
         single = isinstance(texts, (str, bytes))
         opt = translate_options(beam_size=beam_size, max_length=max_length, num_hypotheses=num_hypotheses,
                                 src_lang=src_lang, tgt_lang=tgt_lang, **kwargs)
         raw = self._m.translate([texts] if single else _text_list(texts), opt)
-        res = _results(raw, return_scores)
+        res = _results(raw, return_scores, self._m)
         return res[0] if single else res
 
     def generate(self, input_ids: Sequence[Sequence[int]], return_scores=False, **kwargs) -> List[TranslationResult]:
         """Token ids in (each input with the family's special tokens), results out; keywords as
         for translate()."""
         opt = translate_options(**kwargs)
-        return _results(self._m.generate([list(map(int, ids)) for ids in input_ids], opt), return_scores)
+        return _results(self._m.generate([list(map(int, ids)) for ids in input_ids], opt), return_scores, self._m)
 
     def translate_stream(self, text: str, **kwargs) -> Iterator[str]:
         """Translates one text, yielding pieces of the best hypothesis' text as they are decided
@@ -209,6 +223,17 @@ class Model:
             yield from stream
         finally:
             stream.close()
+
+    def translate_html(self, html, **kwargs):
+        """Translates HTML (a string: returns a string; a sequence: a list) keeping its markup:
+        each block's text is translated as one input, inline tags (b, i, a, span, em, strong,
+        ...) are put back around the target words aligned to their source words, script, style,
+        code, pre and translate="no" content is left as it is (docs/attention.md). Keywords as for
+        translate(); attention_layer / attention_head choose the alignment."""
+        single = isinstance(html, (str, bytes))
+        opt = translate_options(**kwargs)
+        out = self._m.translate_html([html] if single else _text_list(html), opt)
+        return out[0] if single else list(out)
 
     def translate_document(self, text: str, **kwargs) -> str:
         """Translates one document: split into paragraphs and sentences, translated, and put back
@@ -281,7 +306,8 @@ class Translator:
         single = isinstance(texts, (str, bytes))
         opt = translate_options(beam_size=beam_size, max_length=max_length, num_hypotheses=num_hypotheses,
                                 src_lang=src_lang, tgt_lang=tgt_lang, **kwargs)
-        res = _results(self._t.translate([texts] if single else _text_list(texts), opt), return_scores)
+        res = _results(self._t.translate([texts] if single else _text_list(texts), opt), return_scores,
+                       self.model._m)
         return res[0] if single else res
 
     def stats(self) -> dict:

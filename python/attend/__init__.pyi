@@ -5,11 +5,12 @@ subclass ``attend.Cancelled``; Ctrl-C raises KeyboardInterrupt after cancelling 
 """
 import os
 from dataclasses import dataclass
-from typing import Any, Iterator, List, Literal, Optional, Sequence, Union, overload
+from typing import Any, Iterator, List, Literal, Optional, Sequence, Tuple, Union, overload
 
 from ._attend import CancelToken as CancelToken
 from ._attend import Cancelled as Cancelled
 from ._attend import Error as Error
+from ._attend import Shortlist as Shortlist
 from .pipelines import pipeline as pipeline
 
 __version__: str
@@ -30,6 +31,8 @@ class Hypothesis:
     ids: List[int]
     score: Optional[float] = ...
     token_scores: List[float] = ...
+    attention: Optional[dict] = ...
+    alignment: Optional[List[Tuple[int, int]]] = ...
 
 @dataclass
 class TranslationResult:
@@ -123,6 +126,12 @@ class Model:
     def translate_stream(self, text: _Text, **kwargs: Any) -> Iterator[str]:
         """Yields pieces of the best translation as they are decided; joined they equal
         translate(text).text. Closing the generator cancels decoding."""
+    @overload
+    def translate_html(self, html: _Text, **kwargs: Any) -> str:
+        """Translates HTML keeping its markup (a string in, a string out)."""
+    @overload
+    def translate_html(self, html: Sequence[_Text], **kwargs: Any) -> List[str]:
+        """Translates HTML documents keeping their markup."""
     def translate_document(self, text: _Text, **kwargs: Any) -> str:
         """Translates one document sentence by sentence, keeping its layout."""
     def translate_documents(self, texts: Sequence[_Text], **kwargs: Any) -> List[DocumentTranslation]:

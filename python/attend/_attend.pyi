@@ -1,5 +1,5 @@
 """Type stubs of attend._attend, the pybind11 extension (internal: use the attend package)."""
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 class Error(RuntimeError):
     """Every failure the engine reports: bad model file, bad input, bad option (message names the
@@ -34,7 +34,36 @@ class GenerationOptions:
     forced_bos_token_id: Optional[int]
     forced_eos_token_id: Optional[int]
     decoder_start_token_id: Optional[int]
+    do_sample: Optional[bool]
+    temperature: Optional[float]
+    top_k: Optional[int]
+    top_p: Optional[float]
+    typical_p: Optional[float]
+    seed: Optional[int]
     def __init__(self) -> None: ...
+
+class Shortlist:
+    """attend::Shortlist: a vocabulary shortlist (docs/shortlist.md)."""
+    @staticmethod
+    def load(path: str) -> "Shortlist":
+        """Reads a shortlist file (attend.Error naming the file and line on bad content)."""
+    @staticmethod
+    def build(model: Any, sources: List[str], targets: List[str], per_source: int = 100, always: int = 1000,
+              min_count: int = 1, identity: bool = True) -> "Shortlist":
+        """Builds a shortlist from a parallel corpus with the model's tokenizers."""
+    def save(self, path: str) -> None:
+        """Writes the shortlist file (atomically)."""
+    def candidates(self, source_ids: List[List[int]]) -> List[int]:
+        """The allowed target ids for these source token ids (sorted)."""
+    @property
+    def vocab_size(self) -> int:
+        """Target vocabulary size the shortlist was built for."""
+    @property
+    def source_entries(self) -> int:
+        """Source tokens with a list."""
+    @property
+    def always_allowed(self) -> int:
+        """Number of always-allowed target tokens."""
 
 class TranslateOptions:
     """attend::TranslateOptions."""
@@ -45,6 +74,15 @@ class TranslateOptions:
     tgt_lang: str
     input_prefix: str
     cancel: CancelToken
+    target_prefix: List[str]
+    target_prefix_ids: List[List[int]]
+    return_alternatives: int
+    shortlist: Optional[Shortlist]
+    return_attention: bool
+    attention_layer: int
+    attention_all_layers: bool
+    attention_all_heads: bool
+    attention_head: int
     def __init__(self) -> None: ...
 
 class SummarizeOptions:
@@ -63,6 +101,7 @@ class Hypothesis:
     ids: List[int]
     score: float
     token_scores: List[float]
+    attention: Optional[dict]
 
 class TranslationResult:
     """attend::TranslationResult."""
@@ -138,6 +177,12 @@ class Model:
         """Model::detokenize."""
     def info(self) -> ModelInfo:
         """Model::info."""
+    def align_words(self, hypothesis: Hypothesis) -> List[Tuple[int, int]]:
+        """Model::align_words: (source word, target word) pairs."""
+    def token_pieces(self, ids: List[int]) -> List[str]:
+        """Model::token_pieces."""
+    def translate_html(self, html: List[str], options: TranslateOptions) -> List[str]:
+        """Model::translate_html."""
 
 class Translator:
     """attend::Translator."""

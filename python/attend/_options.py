@@ -115,6 +115,16 @@ def translate_options(**kwargs: Any) -> "_attend.TranslateOptions":
     shortlist = kwargs.pop("shortlist", None)
     if shortlist is not None:
         o.shortlist = shortlist if isinstance(shortlist, _attend.Shortlist) else _attend.Shortlist.load(str(shortlist))
+    # cross-attention (docs/attention.md)
+    o.return_attention = bool(kwargs.pop("return_attention", False))
+    for key in ("attention_layer", "attention_head"):
+        v = kwargs.pop(key, None)
+        if v is not None:
+            if isinstance(v, bool) or int(v) != v:
+                raise TypeError(f"{key} must be an integer, not {v!r}")
+            setattr(o, key, int(v))
+    o.attention_all_layers = bool(kwargs.pop("attention_all_layers", False))
+    o.attention_all_heads = bool(kwargs.pop("attention_all_heads", False))
     _reject_rest(kwargs, "translate")
     return o
 

@@ -363,7 +363,13 @@ PYBIND11_MODULE(_attend, m) {
       .def_property(
           "shortlist",
           [](const attend::TranslateOptions& o) { return std::const_pointer_cast<attend::Shortlist>(o.shortlist); },
-          [](attend::TranslateOptions& o, std::shared_ptr<attend::Shortlist> s) { o.shortlist = std::move(s); });
+          [](attend::TranslateOptions& o, std::shared_ptr<attend::Shortlist> s) { o.shortlist = std::move(s); })
+      // cross-attention (docs/attention.md)
+      .def_readwrite("return_attention", &attend::TranslateOptions::return_attention)
+      .def_readwrite("attention_layer", &attend::TranslateOptions::attention_layer)
+      .def_readwrite("attention_all_layers", &attend::TranslateOptions::attention_all_layers)
+      .def_readwrite("attention_all_heads", &attend::TranslateOptions::attention_all_heads)
+      .def_readwrite("attention_head", &attend::TranslateOptions::attention_head);
 
   // issue 17: vocabulary shortlists (attend/shortlist.hpp)
   py::class_<attend::Shortlist, std::shared_ptr<attend::Shortlist>>(m, "Shortlist")
@@ -402,7 +408,34 @@ PYBIND11_MODULE(_attend, m) {
       .def_property_readonly("text", [](const attend::Hypothesis& h) { return utf8(h.text); })
       .def_property_readonly("ids", [](const attend::Hypothesis& h) { return copy_of(h.ids); })
       .def_readonly("score", &attend::Hypothesis::score)
-      .def_property_readonly("token_scores", [](const attend::Hypothesis& h) { return copy_of(h.token_scores); });
+      .def_property_readonly("token_scores", [](const attend::Hypothesis& h) { return copy_of(h.token_scores); })
+      // cross-attention: None, or {"layers", "heads", "head", "source_ids", "weights"} with the
+      // weights nested [layers][heads][target][source]
+      .def_property_readonly("attention", [](const attend::Hypothesis& h) -> py::object {
+        const attend::AttentionWeights& a = h.attention;
+        if (a.empty()) return py::none();
+        py::list layers;
+        for (size_t l = 0; l < a.layers.size(); ++l) {
+          py::list heads;
+          for (int hh = 0; hh < a.heads; ++hh) {
+            py::list rows;
+            for (int t = 0; t < a.target; ++t) {
+              py::list row;
+              for (int s = 0; s < a.source; ++s) row.append(a.at(static_cast<int>(l), hh, t, s));
+              rows.append(std::move(row));
+            }
+            heads.append(std::move(rows));
+          }
+          layers.append(std::move(heads));
+        }
+        py::dict d;
+        d["layers"] = copy_of(a.layers);
+        d["heads"] = a.mean_heads ? py::object(py::str("mean")) : py::object(py::int_(a.heads));
+        d["head"] = a.head >= 0 ? py::object(py::int_(a.head)) : py::object(py::none());
+        d["source_ids"] = copy_of(a.source_ids);
+        d["weights"] = std::move(layers);
+        return std::move(d);
+      });
 
   py::class_<attend::TranslationResult>(m, "TranslationResult")
       .def_readonly("hypotheses", &attend::TranslationResult::hypotheses);
@@ -519,7 +552,24 @@ PYBIND11_MODULE(_attend, m) {
              }
              return utf8(text);
            })
-      .def("info", [](const PyModel& m) { return m.model->info(); });
+      .def("info", [](const PyModel& m) { return m.model->info(); })
+      // cross-attention: word alignment, token strings, HTML (docs/attention.md)
+      .def("align_words",
+           [](const PyModel& m, const attend::Hypothesis& h) {
+             std::vector<std::pair<int, int>> out;
+             for (const auto& l : m.model->align_words(h)) out.emplace_back(l.source, l.target);
+             return out;
+           })
+      .def("token_pieces",
+           [](const PyModel& m, const std::vector<int32_t>& ids) {
+             py::list out;
+             for (const auto& p : m.model->token_pieces(ids)) out.append(utf8(p));
+             return out;
+           })
+      .def("translate_html",
+           [](const PyModel& m, std::vector<std::string> html, const attend::TranslateOptions& opt) {
+             return call_model(m, std::move(html), opt, &attend::Model::translate_html);
+           });
 
   py::class_<PyTranslator>(m, "Translator")
       .def(py::init([](const PyModel& model, int max_batch_size, int wait_ms, int max_batch_tokens, int max_queued,

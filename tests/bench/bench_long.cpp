@@ -2,7 +2,8 @@
 // one long input of exactly TOKENS source tokens (deterministic ids, no tokenizer) through the
 // encoder and NEW_TOKENS (default 64) generated tokens with beam BEAM, as one JSON line: encode
 // seconds, total seconds, peak RSS of the process (one configuration per process, so the peak
-// is this run's). Threads: OMP_NUM_THREADS. tests/bench/run_long.sh runs the rows of
+// is this run's). Threads: OMP_NUM_THREADS, adapted per call to a busy machine as the API does
+// (runtime/threads.hpp; "threads" in the output). tests/bench/run_long.sh runs the rows of
 // docs/performance.md "Long inputs". A benchmark program, not a test.
 #include <sys/resource.h>
 
@@ -16,6 +17,7 @@
 #include "engine/decoding/search.hpp"
 #include "engine/transformer.hpp"
 #include "runtime/model_impl.hpp"
+#include "runtime/threads.hpp"
 
 namespace {
 double now() {
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
     g.min_new_tokens = new_tokens;
     g.no_repeat_ngram_size = 0;
     g.validate();
+    attend::CallThreads call_threads;  // the thread count every API call uses (busy machine: fewer)
     const double t0 = now();
     const auto enc = m->net->encode(ids, mask);  // LED: global attention on the first token
     const double encode_s = now() - t0;
@@ -62,10 +65,10 @@ int main(int argc, char** argv) {
     const auto hyps = attend::generate(state_dec, g);
     const double total_s = now() - t0;
     std::printf("{\"model\":\"%s\",\"family\":\"%s\",\"tokens\":%d,\"beam\":%d,\"new_tokens\":%d,\"compute_type\":\"%s\","
-                "\"load_s\":%.3f,\"encode_s\":%.3f,\"total_s\":%.3f,\"peak_rss_mb\":%.1f,\"generated\":%zu}\n",
+                "\"load_s\":%.3f,\"encode_s\":%.3f,\"total_s\":%.3f,\"peak_rss_mb\":%.1f,\"generated\":%zu,\"threads\":%d}\n",
                 path.c_str(), m->spec.family.c_str(), tokens, beam, new_tokens,
                 attend::compute_type_name(m->net->compute_type()), load_s, encode_s, total_s, peak_rss_mb(),
-                hyps.empty() || hyps[0].empty() ? 0 : hyps[0][0].ids.size() - 1);
+                hyps.empty() || hyps[0].empty() ? 0 : hyps[0][0].ids.size() - 1, call_threads.threads());
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "attend-bench-long: %s\n", e.what());

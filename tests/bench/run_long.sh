@@ -7,6 +7,8 @@
 # bench`. Prints one JSON object per row.
 #
 #   tests/bench/run_long.sh [BUILD_DIR=build] [ROWS=all|led|longt5|t5|t5line]
+#
+# Multi30k text from $ATTEND_SHARED (default ../shared) for the T5 line.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
@@ -15,9 +17,9 @@ BENCH="$BUILD/tests/attend-bench-long"
 ATTEND="$BUILD/attend"
 [ -x "$BENCH" ] && [ -x "$ATTEND" ] || { echo "run_long.sh: build attend and attend-bench-long first" >&2; exit 1; }
 export OMP_NUM_THREADS=2
-LED=/tmp/bench-led-base.attend
+LED=/tmp/bench-long-led-base.attend
 LT5=/tmp/bench-long-t5-tglobal-base.attend
-T5=/tmp/bench-t5.attend
+T5=/tmp/bench-long-t5-small.attend
 [ -f "$LED" ] || "$ATTEND" make-random-model --shape led-base -o "$LED" >&2
 [ -f "$LT5" ] || "$ATTEND" make-random-model --shape long-t5-tglobal-base -o "$LT5" >&2
 [ -f "$T5" ] || "$ATTEND" make-random-model --shape t5-small -o "$T5" >&2
@@ -44,7 +46,7 @@ if [ "$ROWS" = all ] || [ "$ROWS" = t5 ]; then
 fi
 if [ "$ROWS" = all ] || [ "$ROWS" = t5line ]; then
   LINE=/tmp/bench-t5-8000-words.txt
-  tr -s ' \n' '  ' < ../shared/data/multi30k/test_2016_flickr.en | tr ' ' '\n' | grep -v '^$' |
+  tr -s ' \n' '  ' < "${ATTEND_SHARED:-../shared}/data/multi30k/test_2016_flickr.en" | tr ' ' '\n' | grep -v '^$' |
     awk '{w[NR]=$0} END {for (i = 0; i < 8000; ++i) printf "%s%s", w[i % NR + 1], (i < 7999 ? " " : "\n")}' > "$LINE"
   json=$("$ATTEND" bench -m "$T5" -i "$LINE" --compute-type int8 --threads 2 --beam-size 4 --min-new-tokens 4 \
          --max-new-tokens 4 --repeat 1 --warmup 0 --json)

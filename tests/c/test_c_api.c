@@ -185,8 +185,44 @@ static void test_errors_without_model(const char* scratch) {
   CHECK(attend_result_ids(NULL, 0, 0, &n) == NULL && n == 0);
 }
 
+/* Issue 17: sampling options (seeded: the same twice), a target prefix, bad values named. */
+static void test_decoding_extras(const attend_model* m) {
+  attend_options* o = attend_options_new();
+  CHECK(attend_options_set_int(o, "do_sample", 1) == ATTEND_OK);
+  CHECK(attend_options_set_int(o, "seed", -5) == ATTEND_OK); /* 64-bit, wraps */
+  CHECK(attend_options_set_int(o, "top_k", 10) == ATTEND_OK);
+  CHECK(attend_options_set_float(o, "temperature", 1.2) == ATTEND_OK);
+  CHECK(attend_options_set_float(o, "top_p", 0.9) == ATTEND_OK);
+  attend_result *a = NULL, *b = NULL;
+  CHECK(attend_translate(m, INPUTS, 3, o, &a) == ATTEND_OK);
+  CHECK(attend_translate(m, INPUTS, 3, o, &b) == ATTEND_OK);
+  for (size_t i = 0; a && b && i < 3; ++i) CHECK(strcmp(attend_result_text(a, i, 0), attend_result_text(b, i, 0)) == 0);
+  attend_result_free(a);
+  attend_result_free(b);
+  CHECK(attend_options_set_float(o, "temperature", 0.0) == ATTEND_OK);
+  attend_result* bad = NULL;
+  CHECK(attend_translate(m, INPUTS, 3, o, &bad) != ATTEND_OK);
+  CHECK(contains(attend_last_error(), "temperature"));
+  attend_options_free(o);
+
+  o = attend_options_new();
+  const char* prefixes[] = {"Eine Katze", NULL, ""};
+  CHECK(attend_options_set_target_prefixes(o, prefixes, 3) == ATTEND_OK);
+  attend_result* p = NULL;
+  CHECK(attend_translate(m, INPUTS, 3, o, &p) == ATTEND_OK);
+  CHECK(p && strncmp(attend_result_text(p, 0, 0), "Eine Katze", 10) == 0);
+  CHECK(p && strcmp(attend_result_text(p, 1, 0), BEAM4[1]) == 0);
+  attend_result_free(p);
+  CHECK(attend_options_set_target_prefixes(o, prefixes, 2) == ATTEND_OK);
+  CHECK(attend_translate(m, INPUTS, 3, o, &p) != ATTEND_OK);
+  CHECK(contains(attend_last_error(), "2 prefixes for 3 inputs"));
+  CHECK(attend_options_set_string(o, "shortlist", "/nonexistent/list") == ATTEND_ERROR_INVALID_ARGUMENT);
+  attend_options_free(o);
+}
+
 static void test_with_model(const attend_model* m) {
   attend_result* r = NULL;
+  test_decoding_extras(m);
 
   /* Translate with the model's defaults (beam 4). */
   CHECK(attend_translate(m, INPUTS, 3, NULL, &r) == ATTEND_OK);

@@ -291,5 +291,5 @@ TEST_CASE("translate --out-dir: an unwritable output directory fails each file w
   CHECK(attend(s, {"translate", "a.txt"}).err.find("need --out-dir") != std::string::npos);
   CHECK(attend(s, {"translate", "--out-dir", "o"}).err.find("--out-dir needs input files") != std::string::npos);
   CHECK(attend(s, {"translate", "--document", "-i", "a.txt", "--n-best", "2"})
-            .err.find("--n-best and --scores apply to line") != std::string::npos);
+            .err.find("--n-best, --scores and --alignments apply to line") != std::string::npos);
 }

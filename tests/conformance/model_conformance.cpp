@@ -209,6 +209,61 @@ std::string check_generation_case(const Model::Impl& m, const nlohmann::json& c,
   return "";
 }
 
+// decoding_cases.json's attention_cases (fixtures README 5.1): generate the source case's output
+// with every layer's per-head cross-attention captured (the engine's own generation path, beam
+// parents included) and compare it with transformers' tensors at the real query and source
+// positions.
+std::string check_attention_case(const Model::Impl& m, const nlohmann::json& ac, const nlohmann::json& source_case,
+                                 const SafetensorsFile& ref, const nlohmann::json& tolerances) {
+  const std::string name = ac["name"];
+  GenerationConfig g;
+  g.apply_json(source_case["effective_generation_config"]);
+  g.beam_suppress_pad_before_log_softmax = m.spec.beam_suppress_pad_before_log_softmax;
+  g.validate();
+  AttentionRequest req;
+  const int L = ac["num_layers"], H = ac["num_heads"];
+  if (L != m.spec.decoder_layers || H != m.spec.decoder_heads)
+    return name + ": fixture has " + std::to_string(L) + " layers x " + std::to_string(H) + " heads, model " +
+           std::to_string(m.spec.decoder_layers) + " x " + std::to_string(m.spec.decoder_heads) + "\n";
+  for (int l = 0; l < L; ++l) req.layers.push_back(l);
+  req.mean_heads = false;
+  const auto global = global_mask_of(ac, ac["input_ids"]);  // LED: the case's global attention mask
+  auto hyps = m.generate_batch(unpad(ac["input_ids"], ac["attention_mask"]), g, nullptr, {}, nullptr, global.get(), req);
+  const std::vector<std::vector<int32_t>> want_seq = ac["sequences"];
+  if (to_hf_sequences(hyps, g) != want_seq) return name + ": generated sequences differ from the source case's\n";
+  const std::vector<int> shape = ac["shape"];  // [R, H, T, S]
+  const int R = shape[0], T = shape[2], S = shape[3];
+  const std::vector<int> tlen = ac["target_lengths"], slen = ac["source_lengths"];
+  const Tol tol = tol_of(tolerances["cross_attention"]);
+  std::vector<const Hypothesis*> rows;
+  for (const auto& per_input : hyps) for (const auto& h : per_input) rows.push_back(&h);
+  if (static_cast<int>(rows.size()) != R) return name + ": wrong number of output rows\n";
+  std::string errors;
+  for (int l = 0; l < L; ++l) {
+    auto it = ref.tensors.find(name + ".cross_attention." + std::to_string(l));
+    if (it == ref.tensors.end()) return name + ": tensor cross_attention." + std::to_string(l) + " missing\n";
+    const std::vector<float> w = it->second.to_f32();
+    if (w.size() != static_cast<size_t>(R) * H * T * S) return name + ": reference tensor has the wrong size\n";
+    for (int r = 0; r < R; ++r) {
+      const AttentionWeights& a = rows[static_cast<size_t>(r)]->attention;
+      if (a.target < tlen[r] || a.source != slen[r] || a.heads != H || static_cast<int>(a.layers.size()) != L)
+        return name + ": row " + std::to_string(r) + ": attention is " + std::to_string(a.target) + " x " +
+               std::to_string(a.source) + ", expected " + std::to_string(tlen[r]) + " x " + std::to_string(slen[r]) + "\n";
+      std::vector<float> got, exp;
+      for (int h = 0; h < H; ++h)
+        for (int t = 0; t < tlen[r]; ++t)
+          for (int s2 = 0; s2 < slen[r]; ++s2) {
+            got.push_back(a.at(l, h, t, s2));
+            exp.push_back(w[((static_cast<size_t>(r) * H + h) * T + t) * S + s2]);
+          }
+      auto e = compare(got.data(), exp.data(), got.size(), tol,
+                       name + " layer " + std::to_string(l) + " row " + std::to_string(r));
+      if (!e.empty()) errors += e + "\n";
+    }
+  }
+  return errors;
+}
+
 }  // namespace
 
 std::vector<GroupResult> check_model_folder(const std::string& folder) {
@@ -261,6 +316,33 @@ std::vector<GroupResult> check_model_folder(const std::string& folder) {
     }
     if (!gen.message.empty()) gen.status = GroupResult::Failed;
     results.push_back(gen);
+
+    // cross-attention weights (decoding_cases.json, README section 5.1)
+    GroupResult att{std::string(label) + ": attention", GroupResult::Passed, "", 0};
+    try {
+      const nlohmann::json dc = nlohmann::json::parse(read_text_file(folder + "/decoding_cases.json"));
+      const SafetensorsFile ref = read_safetensors(folder + "/decoding_tensors.safetensors");
+      for (const auto& ac : dc.at("attention_cases")) {
+        ++att.cases;
+        const nlohmann::json* source = nullptr;
+        for (const auto& c : cases["cases"])
+          if (c.value("name", "") == ac.value("source_case", "")) source = &c;
+        if (!source) {
+          att.message += ac.value("name", "?") + ": source case '" + ac.value("source_case", "") + "' not in cases.json\n";
+          continue;
+        }
+        try {
+          att.message += check_attention_case(*m, ac, *source, ref, dc["tolerances"]);
+        } catch (const std::exception& e) {
+          att.message += ac.value("name", "?") + ": exception: " + e.what() + "\n";
+        }
+      }
+      if (att.cases == 0) att.message += "no attention_cases\n";
+    } catch (const std::exception& e) {
+      att.message += std::string("decoding_cases.json / decoding_tensors.safetensors: ") + e.what() + "\n";
+    }
+    if (!att.message.empty()) att.status = GroupResult::Failed;
+    results.push_back(att);
     // Issue 17: sampling warpers and target prefixes (decoding_cases.json).
     for (auto& r : check_decoding_cases(*m, folder, label)) results.push_back(std::move(r));
   }

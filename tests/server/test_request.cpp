@@ -129,8 +129,22 @@ TEST_CASE("request: LibreTranslate JSON and form shapes", "[server][request][lib
   CHECK(json_refusal(R"({"source": "en", "target": "de"})").second == "Invalid request: missing q parameter");
   CHECK(json_refusal(R"({"q": "a", "target": "de"})").second == "Invalid request: missing source parameter");
   CHECK(json_refusal(R"({"q": "a", "source": "en"})").second == "Invalid request: missing target parameter");
-  CHECK(json_refusal(R"({"q": "a", "source": "en", "target": "de", "format": "html"})") ==
-        std::make_pair(400, std::string("Invalid request: format html is not supported yet (only text)")));
+  CHECK(parse_libre_json(R"({"q": "<b>a</b>", "source": "en", "target": "de", "format": "html"})", kLimits).html);
+  CHECK_FALSE(parse_libre_json(R"({"q": "a", "source": "en", "target": "de", "format": "text"})", kLimits).html);
+  // /v1/translate: attention fields and format html
+  {
+    const TranslateCall t = parse_translate(
+        R"({"text": "a", "return_attention": true, "attention_layer": -2, "attention_head": 1, "alignments": true})", kLimits);
+    CHECK(t.return_attention);
+    CHECK(t.alignments);
+    CHECK(t.attention_layer == -2);
+    CHECK(t.attention_head == 1);
+    CHECK(parse_translate(R"({"text": "<p>a</p>", "format": "html"})", kLimits).html);
+    CHECK(refusal([] { parse_translate(R"({"text": "a", "format": "html", "stream": true})", kLimits); }).first == 400);
+    CHECK(refusal([] { parse_translate(R"({"text": "a", "attention_layer": 1.5})", kLimits); }).first == 400);
+    CHECK(refusal([] { parse_translate(R"({"text": "a", "format": "pdf"})", kLimits); }).second ==
+          "format must be text or html (got 'pdf')");
+  }
   CHECK(json_refusal(R"({"q": "a", "source": "en", "target": "de", "format": "pdf"})").first == 400);
   CHECK(refusal([] { parse_libre_form({{"q", "\xc3("}, {"source", "en"}, {"target", "de"}}, kLimits); }).second ==
         "q is not valid UTF-8");
@@ -211,4 +225,26 @@ TEST_CASE("metrics: Prometheus text with counters, histograms and gauges", "[ser
   CHECK_THAT(text, Catch::Contains("attend_model_load_seconds{model=\"de\"} 0.5\n"));
   CHECK_THAT(text, Catch::Contains("attend_requests_in_flight 4\n"));
   CHECK(prometheus_escape("a\"b\\c\n") == "a\\\"b\\\\c\\n");
+}
+
+TEST_CASE("request: sampling fields (issue 17)", "[server][request][sampling]") {
+  const TranslateCall c = parse_translate(
+      R"({"text": "A dog.", "do_sample": true, "temperature": 0.7, "top_k": 20, "top_p": 0.9, "typical_p": 0.95,
+          "seed": 18446744073709551615})",
+      kLimits);
+  CHECK(*c.generation.do_sample);
+  CHECK(*c.generation.temperature == 0.7f);
+  CHECK(*c.generation.top_k == 20);
+  CHECK(*c.generation.top_p == 0.9f);
+  CHECK(*c.generation.typical_p == 0.95f);
+  CHECK(*c.generation.seed == 18446744073709551615ull);
+  auto translate = [](const std::string& body) { return refusal([&] { parse_translate(body, kLimits); }); };
+  CHECK(translate(R"({"text": "a", "temperature": 0})").second == "temperature must be a number > 0");
+  CHECK(translate(R"({"text": "a", "top_p": 0})").second == "top_p must be a number in (0, 1]");
+  CHECK(translate(R"({"text": "a", "top_p": 1.5})").first == 400);
+  CHECK(translate(R"({"text": "a", "typical_p": 0})").second == "typical_p must be a number in (0, 1]");
+  CHECK(translate(R"({"text": "a", "top_k": -1})").first == 400);
+  CHECK(translate(R"({"text": "a", "seed": -1})").second == "seed must be a non-negative integer");
+  CHECK(translate(R"({"text": "a", "do_sample": "yes"})").second == "do_sample must be true or false");
+  CHECK(translate(R"({"text": "a", "do_sample": true, "beam_size": 4})").second == "do_sample needs beam_size 1");
 }

@@ -91,7 +91,12 @@ TEST_CASE("serve: health, models, languages, metrics, 404 and 405", "[server][ht
   auto r = c.Get("/nothing/here");
   CHECK(status_of(r) == 404);
   CHECK(body_of(r)["error"] == "not found: /nothing/here");
-  CHECK(status_of(c.Get("/")) == 404);  // the web page comes with issue 16
+  {  // the attention page (issue 16)
+    auto page = c.Get("/");
+    CHECK(status_of(page) == 200);
+    CHECK(page->get_header_value("Content-Type") == "text/html; charset=utf-8");
+    CHECK_THAT(page->body, Catch::Contains("attendHeatmap") && Catch::Contains("/v1/translate"));
+  }
   r = c.Get("/v1/translate");
   CHECK(status_of(r) == 405);
   CHECK(r->get_header_value("Allow") == "POST");
@@ -107,7 +112,8 @@ TEST_CASE("serve: health, models, languages, metrics, 404 and 405", "[server][ht
   CHECK_THAT(r->get_header_value("Content-Type"), Catch::StartsWith("text/plain; version=0.0.4"));
   CHECK_THAT(r->body, Catch::Contains("attend_requests_total{endpoint=\"/v1/translate\",status=\"200\"} 1\n"));
   CHECK_THAT(r->body, Catch::Contains("attend_requests_total{endpoint=\"/v1/translate\",status=\"405\"} 2\n"));
-  CHECK_THAT(r->body, Catch::Contains("attend_requests_total{endpoint=\"other\",status=\"404\"} 2\n"));
+  CHECK_THAT(r->body, Catch::Contains("attend_requests_total{endpoint=\"other\",status=\"404\"} 1\n"));  // "/" is the page now
+  CHECK_THAT(r->body, Catch::Contains("attend_requests_total{endpoint=\"/\",status=\"200\"} 1\n"));
   CHECK_THAT(r->body, Catch::Contains("attend_batch_size_count{model=\"de\"} 1\n"));
   CHECK_THAT(r->body, Catch::Contains("attend_queue_depth{model=\"de\"} 0\n"));
   CHECK_THAT(r->body, Catch::Contains("attend_model_load_seconds{model=\"de\"}"));
@@ -147,9 +153,33 @@ TEST_CASE("serve: LibreTranslate shapes (JSON, form, multipart, arrays, auto) eq
   r = post_json(c, "/translate", {{"q", in[0]}, {"source", "auto"}, {"target", "fr"}});
   CHECK(status_of(r) == 400);
   CHECK_THAT(body_of(r)["error"].get<std::string>(), Catch::Contains("language detection is not supported"));
-  r = post_json(c, "/translate", {{"q", "<p>Hi</p>"}, {"source", "en"}, {"target", "de"}, {"format", "html"}});
-  CHECK(status_of(r) == 400);
-  CHECK(body_of(r)["error"] == "Invalid request: format html is not supported yet (only text)");
+  {  // format html (issue 16): what Model::translate_html gives
+    const std::string html = "<p>A <b>black dog</b> runs in the <a href=\"/park\">park</a>.</p>";
+    const std::string want = server_test::model()->translate_html({html}).at(0);
+    r = post_json(c, "/translate", {{"q", html}, {"source", "en"}, {"target", "de"}, {"format", "html"}});
+    CHECK(status_of(r) == 200);
+    CHECK(body_of(r)["translatedText"] == want);
+    r = post_json(c, "/v1/translate", {{"text", html}, {"format", "html"}});
+    CHECK(status_of(r) == 200);
+    CHECK(body_of(r)["translations"][0]["text"] == want);
+  }
+  {  // attention and alignments on /v1/translate equal the library's
+    attend::TranslateOptions o;
+    o.return_attention = true;
+    const attend::Hypothesis h = server_test::model()->translate({in[0]}, o).at(0).hypotheses.at(0);
+    r = post_json(c, "/v1/translate", {{"text", in[0]}, {"return_attention", true}, {"alignments", true}});
+    REQUIRE(status_of(r) == 200);
+    const json t = body_of(r)["translations"][0];
+    CHECK(t["alignment"] == attend::format_alignment(server_test::model()->align_words(h)));
+    const json& w = t["attention"]["weights"];
+    REQUIRE(w.size() == 1);
+    REQUIRE(w[0].size() == 1);
+    REQUIRE(w[0][0].size() == static_cast<size_t>(h.attention.target));
+    for (int tt = 0; tt < h.attention.target; ++tt)
+      for (int s = 0; s < h.attention.source; ++s)
+        CHECK(w[0][0][static_cast<size_t>(tt)][static_cast<size_t>(s)].get<float>() == h.attention.at(0, 0, tt, s));
+    CHECK(t["attention"]["source_tokens"].size() == static_cast<size_t>(h.attention.source));
+  }
   r = c.Post("/translate", "q=%FF%FE&source=en&target=de", "application/x-www-form-urlencoded");
   CHECK(status_of(r) == 400);
   CHECK(body_of(r)["error"] == "q is not valid UTF-8");
