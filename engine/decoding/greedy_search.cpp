@@ -1,6 +1,7 @@
 // engine/decoding/greedy_search.cpp — transformers 4.30 greedy_search over a StepModel: logits
 // processors on the raw logits, argmax (lowest index on ties), an input stops at its first EOS
-// and its row is dropped from the model.
+// and its row is dropped from the model. The loop itself (one_per_input_search) also serves
+// sample_search, which differs only in how a row's token is chosen.
 #include <cstdint>
 #include <numeric>
 #include <string>
@@ -12,8 +13,9 @@
 
 namespace attend {
 
-std::vector<std::vector<Hypothesis>> greedy_search(StepModel& model, const GenerationConfig& config,
-                                                   const StepCallback& on_step, const SearchInputs& inputs) {
+std::vector<std::vector<Hypothesis>> one_per_input_search(StepModel& model, const GenerationConfig& config,
+                                                          const StepCallback& on_step, const SearchInputs& inputs,
+                                                          const char* name, const TokenPicker& pick) {
   const int batch = model.num_rows();
   const int vocab = model.vocab_size();
   const int prefix_len = inputs.prefix_length();
@@ -42,7 +44,7 @@ std::vector<std::vector<Hypothesis>> greedy_search(StepModel& model, const Gener
   int cur_len = prefix_len;  // length of every live sequence, start token included
   while (!live.empty() && cur_len < max_len) {
     if (static_cast<int>(tokens.size()) != model.num_rows())
-      throw Error("greedy search: model has " + std::to_string(model.num_rows()) + " rows, expected " +
+      throw Error(std::string(name) + ": model has " + std::to_string(model.num_rows()) + " rows, expected " +
                   std::to_string(tokens.size()));
     float* logits = model.step(tokens);
     const size_t att_width = static_cast<size_t>(model.attention_width());
@@ -54,9 +56,7 @@ std::vector<std::vector<Hypothesis>> greedy_search(StepModel& model, const Gener
       Hypothesis& h = hyps[static_cast<size_t>(b)];
       float* row = logits + r * static_cast<size_t>(vocab);
       processors.apply(h.ids, row);
-      int32_t best = 0;
-      for (int v = 1; v < vocab; ++v)
-        if (row[v] > row[best]) best = v;
+      const int32_t best = pick(b, cur_len, row);
       h.ids.push_back(best);
       h.token_scores.push_back(row[best]);
       if (att) h.attention.weights.insert(h.attention.weights.end(), att + r * att_width, att + (r + 1) * att_width);
@@ -99,6 +99,17 @@ std::vector<std::vector<Hypothesis>> greedy_search(StepModel& model, const Gener
     results[static_cast<size_t>(b)].push_back(std::move(hyps[static_cast<size_t>(b)]));
   }
   return results;
+}
+
+std::vector<std::vector<Hypothesis>> greedy_search(StepModel& model, const GenerationConfig& config,
+                                                   const StepCallback& on_step, const SearchInputs& inputs) {
+  const int vocab = model.vocab_size();
+  return one_per_input_search(model, config, on_step, inputs, "greedy search", [vocab](int, int, float* row) {
+    int32_t best = 0;  // argmax, lowest index on ties
+    for (int v = 1; v < vocab; ++v)
+      if (row[v] > row[best]) best = v;
+    return best;
+  });
 }
 
 }  // namespace attend

@@ -86,6 +86,14 @@ std::vector<std::vector<Hypothesis>> greedy_search(StepModel& model, const Gener
                                                    const StepCallback& on_step, const SearchInputs& inputs = {});
 std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const GenerationConfig& config,
                                                  const StepCallback& on_step, const SearchInputs& inputs = {});
+// The one-hypothesis-per-input loop behind greedy_search and sample_search: each step applies
+// the logits processors to every live row's raw logits, then pick(input, position, row) chooses
+// the token (it may rewrite the row first; row[token] becomes the token's score). An input stops
+// at its first EOS and its row is dropped from the model. `name` starts error messages.
+using TokenPicker = std::function<int32_t(int input, int position, float* row)>;
+std::vector<std::vector<Hypothesis>> one_per_input_search(StepModel& model, const GenerationConfig& config,
+                                                          const StepCallback& on_step, const SearchInputs& inputs,
+                                                          const char* name, const TokenPicker& pick);
 // transformers' sample(): processors on the raw logits (as greedy), then the warpers, then one
 // draw from softmax; token_scores hold the warped score of each drawn token.
 std::vector<std::vector<Hypothesis>> sample_search(StepModel& model, const GenerationConfig& config,
