@@ -161,13 +161,7 @@ int run_document_stream(const TranslateArgs& a) {
   std::vector<DocumentJob*> jobs{&job};
   translate_jobs(*model, jobs, translate_options(a));
   const std::string out = job_output(job, a);
-  if (!a.output.empty() && a.output != "-") {
-    write_file_atomically(a.output, out);
-  } else {
-    std::cout << out;
-    std::cout.flush();
-    if (!std::cout) throw attend::Error("stdout: write failed");
-  }
+  write_output(a.output, out);
   return 0;
 }
 
@@ -333,13 +327,7 @@ int run_html(const TranslateArgs& a) {
   with_attention.alignments = true;
   const attend::TranslateOptions opt = translate_options(with_attention);
   const std::string out = model->translate_html({html}, opt).at(0);
-  if (!a.output.empty() && a.output != "-") {
-    write_file_atomically(a.output, out);
-  } else {
-    std::cout << out;
-    std::cout.flush();
-    if (!std::cout) throw attend::Error("stdout: write failed");
-  }
+  write_output(a.output, out);
   return 0;
 }
 

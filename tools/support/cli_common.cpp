@@ -74,6 +74,13 @@ std::vector<std::string> read_lines_from(const std::string& path) {
   return lines;
 }
 
+void write_output(const std::string& path, const std::string& content) {
+  if (!path.empty() && path != "-") return write_file_atomically(path, content);
+  std::cout << content;
+  std::cout.flush();
+  if (!std::cout) throw attend::Error("stdout: write failed");
+}
+
 void write_file_atomically(const std::string& path, const std::string& content) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   FILE* f = std::fopen(tmp.c_str(), "wb");

@@ -48,5 +48,8 @@ std::vector<std::string> read_lines_from(const std::string& path);
 // Writes `content` to `path` atomically: a temporary file beside it, then rename.
 // Throws attend::Error naming the file on any failure (the temporary file is removed).
 void write_file_atomically(const std::string& path, const std::string& content);
+// Writes `content` to stdout for "" / "-" (flushed; a failed write throws), else to `path`
+// atomically (write_file_atomically).
+void write_output(const std::string& path, const std::string& content);
 
 }  // namespace attend_cli
