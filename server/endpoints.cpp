@@ -173,6 +173,18 @@ auto run_call(Server::Impl& s, const httplib::Request& req, LoadedModel& m, size
   }
 }
 
+// A direct (unbatched) Model call for one request: run_call's admission, deadline and
+// cancellation, then the model's one direct slot and the server's thread count around work(token).
+template <typename Work>
+auto run_direct(Server::Impl& s, const httplib::Request& req, LoadedModel& m, size_t inputs, Work&& work)
+    -> decltype(work(std::declval<const attend::CancelToken&>())) {
+  return run_call(s, req, m, inputs, [&](const attend::CancelToken& t) {
+    DirectSlot slot(m, t);
+    if (s.options.threads > 0) attend::set_num_threads(s.options.threads);
+    return work(t);
+  });
+}
+
 template <typename Handler>
 void guarded(httplib::Response& res, Handler&& h) {
   try {
@@ -362,9 +374,7 @@ void Server::Impl::translate(const httplib::Request& req, httplib::Response& res
     attend::TranslateOptions opt = translate_options(m, call);
 
     if (call.document) {
-      std::vector<attend::DocumentTranslation> docs = run_call(*this, req, m, call.texts.size(), [&](const attend::CancelToken& t) {
-        DirectSlot slot(m, t);
-        if (options.threads > 0) attend::set_num_threads(options.threads);
+      std::vector<attend::DocumentTranslation> docs = run_direct(*this, req, m, call.texts.size(), [&](const attend::CancelToken& t) {
         opt.cancel = t;
         return m.model->translate_documents(call.texts, opt);
       });
@@ -373,9 +383,7 @@ void Server::Impl::translate(const httplib::Request& req, httplib::Response& res
       return set_json(res, dump(json{{"translations", std::move(out)}}));
     }
     if (call.html) {  // markup kept (Model::translate_html)
-      std::vector<std::string> out = run_call(*this, req, m, call.texts.size(), [&](const attend::CancelToken& t) {
-        DirectSlot slot(m, t);
-        if (options.threads > 0) attend::set_num_threads(options.threads);
+      std::vector<std::string> out = run_direct(*this, req, m, call.texts.size(), [&](const attend::CancelToken& t) {
         opt.cancel = t;
         return m.model->translate_html(call.texts, opt);
       });
@@ -505,9 +513,7 @@ void Server::Impl::libre_translate(const httplib::Request& req, httplib::Respons
       throw RequestError(400, e.what());
     }
     if (call.html) {  // markup kept (Model::translate_html)
-      std::vector<std::string> out = run_call(*this, req, m, call.texts.size(), [&](const attend::CancelToken& t) {
-        DirectSlot slot(m, t);
-        if (options.threads > 0) attend::set_num_threads(options.threads);
+      std::vector<std::string> out = run_direct(*this, req, m, call.texts.size(), [&](const attend::CancelToken& t) {
         opt.cancel = t;
         return m.model->translate_html(call.texts, opt);
       });
