@@ -28,6 +28,9 @@ class StepModel {
   // src[i]. Rows may be repeated (beam expansion/reordering) or left out (finished rows stop
   // costing compute). src may be empty (nothing left).
   virtual void select_rows(const std::vector<int32_t>& src) = 0;
+  // The search will feed at most `positions` tokens per row: a model may size its caches for
+  // that once instead of growing (and copying) them along the way. A hint; no-op by default.
+  virtual void reserve_positions(int /*positions*/) {}
   // False when the logits come from reduced-precision weights (int8/bf16): they are approximate
   // already, so the search may take log_softmax with float sums (logits::log_softmax_fast).
   virtual bool exact_scores() const { return true; }

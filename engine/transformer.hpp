@@ -125,6 +125,7 @@ class DecoderState : public StepModel {
   float* step_deferred(const std::vector<int32_t>& tokens) override;
   void finish_row(int row) override;
   void select_rows(const std::vector<int32_t>& src) override;
+  void reserve_positions(int positions) override;
   bool exact_scores() const override { return m_.compute_type() == ComputeType::F32; }
   // Optional: after each step, append the embedding output and every layer's output
   // ([rows, d] each, decoder_layers + 1 entries) to `sink` (teacher-forced tensor checks).
@@ -139,7 +140,9 @@ class DecoderState : public StepModel {
   const float* attention() const override { return att_width_ ? att_.data() : nullptr; }
   // Self-attention cache capacity: rows and positions allocated, and the floats all layers'
   // keys and values hold (= 2 * layers * row_capacity * time_capacity * inner). Kept within
-  // a factor of the live rows and positions (see ensure_capacity / compact_rows).
+  // a factor of the live rows and positions (see ensure_capacity / compact_rows), or, after
+  // reserve_positions(n), n positions of address space from the first step (pages resident
+  // only a few positions ahead of use, prefault()).
   // Vocabulary shortlist (issue 17): from now on step() computes the output layer only for
   // `ids` (sorted, unique, in the vocabulary) and returns rows with -inf everywhere else, so
   // softmax is taken over the shortlist. Empty: the whole vocabulary again. Throws when the
@@ -153,6 +156,7 @@ class DecoderState : public StepModel {
   void ensure_capacity(int rows, int t);
   void compact_rows();
   void relayout(int new_rows, int new_t, bool gather);
+  void prefault(int rows, int from_t, int to_t);
   float* run_step(const std::vector<int32_t>& tokens, bool defer);
 
   const Transformer& m_;
@@ -160,12 +164,17 @@ class DecoderState : public StepModel {
   int rows_ = 0;
   int t_ = 0;                       // number of positions already in the cache
   int cap_rows_ = 0, cap_t_ = 0;
+  int reserve_t_ = 0;               // reserve_positions(): time capacity of the first allocation
+  int prefaulted_t_ = 0;            // positions below this are resident in slots [0, rows_)
+  bool prefault_ok_ = true;         // MADV_POPULATE_WRITE works on this kernel
   std::vector<int32_t> row_input_;  // row -> encoder batch index
   std::vector<int32_t> row_nonpad_; // fairseq positions: count of non-pad tokens fed so far
   std::vector<std::unique_ptr<float[]>> k_cache_, v_cache_;  // per layer [cap_rows][cap_t][inner]
   std::vector<int32_t> slots_, slots_tmp_;  // [cap_rows][cap_t]: slot holding row r's position j
   std::vector<int32_t> row_tmp_, positions_;
-  std::vector<float> x_, norm_, qkv_, ctx_, h1_, h2_, logits_, att_scratch_, rel_bias_;
+  // per-step buffers (LargeFloats: not zero-filled; logits of a batch are tens of MB, on huge pages)
+  LargeFloats x_, norm_, qkv_, ctx_, h1_, h2_, logits_;
+  std::vector<float> att_scratch_, rel_bias_;
   std::vector<int32_t> cross_rows_;          // long sources: the rows of one input
   std::vector<float> cross_q_, cross_ctx_;   //   their queries and contexts, gathered
   std::vector<std::vector<float>>* record_ = nullptr;

@@ -190,6 +190,7 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
   const int k2 = 2 * nb;
   const int prefix_len = inputs.prefix_length();
   const int max_len = config.resolved_max_length(prefix_len);
+  model.reserve_positions(max_len);
   const int32_t pad = config.pad_token_id;
   const bool suppress_pad = config.beam_suppress_pad_before_log_softmax && pad >= 0 && pad < vocab;
   const bool exact = model.exact_scores();

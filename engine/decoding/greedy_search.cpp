@@ -20,6 +20,7 @@ std::vector<std::vector<Hypothesis>> one_per_input_search(StepModel& model, cons
   const int vocab = model.vocab_size();
   const int prefix_len = inputs.prefix_length();
   const int max_len = config.resolved_max_length(prefix_len);
+  model.reserve_positions(max_len);
   LogitsProcessorList processors(config, vocab, prefix_len);
 
   std::vector<Hypothesis> hyps(static_cast<size_t>(batch));

@@ -137,6 +137,40 @@ TEST_CASE("decoder cache shrinks to the live rows after a wide beam batch and ke
   CHECK(mismatches == 0);
 }
 
+TEST_CASE("reserved positions: the cache is sized once, never grown, and gives the same logits",
+          "[memory][decoder]") {
+  const auto impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, "fp32");
+  const attend::Transformer& net = *impl->net;
+  const int vocab = net.spec().vocab_size;
+  const int32_t start = impl->defaults.decoder_start_token_id;
+  const auto enc = net.encode({{5, 6, 7, 0}, {8, 9, 0, impl->spec.pad_token_id}}, {{1, 1, 1, 1}, {1, 1, 1, 0}});
+  const int steps = 40;  // past the unreserved cache's first growth steps (16, 24, 36)
+  attend::DecoderState grown(net, enc), reserved(net, enc);
+  reserved.reserve_positions(steps);
+  for (int i = 0; i < steps; ++i) {
+    std::vector<int32_t> tokens;
+    for (int r = 0; r < 2; ++r) tokens.push_back(i == 0 ? start : token_at(r, i, vocab));
+    const float* a = grown.step(tokens);
+    const std::vector<float> want(a, a + 2 * static_cast<size_t>(vocab));
+    const float* b = reserved.step(tokens);
+    CHECK(reserved.time_capacity() == steps);  // from the first step on: no growth, no copies
+    CHECK(std::memcmp(want.data(), b, want.size() * sizeof(float)) == 0);
+    if (i == 10) {  // reorder rows (beam search): slot tables only, in both
+      grown.select_rows({1, 0});
+      reserved.select_rows({1, 0});
+    }
+  }
+  CHECK(grown.time_capacity() > 16);  // the unreserved one did grow
+  CHECK(grown.time_capacity() != steps);
+  // A bound far beyond any real output is clamped to 1 GB of address space per layer's keys.
+  attend::DecoderState huge(net, enc);
+  huge.reserve_positions(1 << 30);
+  huge.step({start, start});
+  const size_t inner = static_cast<size_t>(net.spec().decoder_heads) * net.spec().head_dim;
+  CHECK(static_cast<size_t>(huge.time_capacity()) * huge.row_capacity() * inner * sizeof(float) <= (size_t{1} << 30));
+  CHECK(huge.time_capacity() > steps);
+}
+
 TEST_CASE("decoder cache of a batch whose rows all finish is released", "[memory][decoder]") {
   const auto impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, "fp32");
   const attend::Transformer& net = *impl->net;
