@@ -375,7 +375,26 @@ std::vector<float> offset_bias_table(const std::vector<float>& table, int R, int
 // Feed-forward rows per pass over a long input: bounds the [rows, ffn] intermediates.
 constexpr int64_t kFfnRowChunk = 1024;
 // Decoder self-attention cache: positions made resident per prefault() call, ahead of use.
-constexpr int kPrefaultPositions = 16;
+constexpr int kPrefaultPositions = 4;
+// reserve_positions() bounds above this are not reserved (the cache grows instead).
+constexpr int kMaxReservedPositions = 256;
+
+// Makes the pages of [p, p + n) resident and writable in one madvise(MADV_POPULATE_WRITE) call
+// instead of a page fault per 4 KB on first write. False where the kernel does not know it
+// (before 5.14): the caller stops asking, and pages fault in as usual.
+bool populate(float* p, size_t n) {
+#ifdef MADV_POPULATE_WRITE
+  if (n == 0) return true;
+  static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(p) & ~(page - 1);
+  const uintptr_t end = reinterpret_cast<uintptr_t>(p + n);
+  return ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE) == 0;
+#else
+  (void)p;
+  (void)n;
+  return false;
+#endif
+}
 
 }  // namespace
 
@@ -628,6 +647,73 @@ DecoderState::DecoderState(const Transformer& model, std::shared_ptr<const Encod
   v_cache_.resize(m_.dec_layers_.size());
 }
 
+DecoderState::~DecoderState() { give_spare(); }
+
+// The model keeps one set of K/V buffers between batches (Transformer::SpareCache).
+void DecoderState::give_spare() {
+  if (cap_rows_ == 0 || k_cache_.empty() || !k_cache_[0]) return;
+  // Positions that only a minority of rows reached (after half the rows had finished) are given
+  // back to the system: the spare stays resident only for what a typical batch touches.
+  const int keep_t = std::min(cap_t_, (half_t_ >= 0 ? half_t_ : t_) + kPrefaultPositions);
+  discard(keep_t);
+  Transformer::SpareCache old;  // the set it replaces, freed outside the lock
+  {
+    std::lock_guard<std::mutex> lock(m_.spare_mu_);
+    std::swap(old, m_.spare_);
+    m_.spare_.rows = cap_rows_;
+    m_.spare_.t = cap_t_;
+    m_.spare_.k.swap(k_cache_);
+    m_.spare_.v.swap(v_cache_);
+  }
+  k_cache_.clear();
+  v_cache_.clear();
+  k_cache_.resize(m_.dec_layers_.size());
+  v_cache_.resize(m_.dec_layers_.size());
+  cap_rows_ = cap_t_ = 0;
+  prefaulted_t_ = 0;
+  slots_.clear();
+  slots_tmp_.clear();
+}
+
+// Drops the pages of positions [from_t, cap_t) of every slot (MADV_DONTNEED: resident memory
+// is returned, the addresses stay valid and read as zero when touched again).
+void DecoderState::discard(int from_t) {
+  static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const size_t inner = static_cast<size_t>(m_.inner_);
+  for (size_t l = 0; l < k_cache_.size(); ++l) {
+    for (float* base : {k_cache_[l].get(), v_cache_[l].get()}) {
+      for (int r = 0; r < cap_rows_; ++r) {
+        const uintptr_t b = reinterpret_cast<uintptr_t>(base + (static_cast<size_t>(r) * cap_t_ + static_cast<size_t>(from_t)) * inner);
+        const uintptr_t e = reinterpret_cast<uintptr_t>(base + static_cast<size_t>(r + 1) * cap_t_ * inner);
+        const uintptr_t begin = (b + page - 1) & ~(page - 1), end = e & ~(page - 1);
+        if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+      }
+    }
+  }
+}
+
+bool DecoderState::take_spare(int rows, int t) {
+  if (cap_rows_ != 0 || t_ != 0) return false;  // only as the first buffers
+  Transformer::SpareCache unfit;  // a spare too small for this batch: freed now, before the new buffers
+  {
+    std::lock_guard<std::mutex> lock(m_.spare_mu_);
+    Transformer::SpareCache& sp = m_.spare_;
+    if (sp.rows < rows || sp.t < t || sp.k.size() != k_cache_.size()) {
+      std::swap(unfit, sp);
+      return false;
+    }
+    k_cache_.swap(sp.k);
+    v_cache_.swap(sp.v);
+    cap_rows_ = sp.rows;
+    cap_t_ = sp.t;
+    sp = Transformer::SpareCache{};
+  }
+  slots_.assign(static_cast<size_t>(cap_rows_) * cap_t_, 0);
+  slots_tmp_.assign(slots_.size(), 0);
+  prefaulted_t_ = 0;  // mostly resident already; prefault() only walks those pages
+  return true;
+}
+
 int DecoderState::vocab_size() const { return m_.spec_.vocab_size; }
 
 void DecoderState::set_vocab_subset(const std::vector<int32_t>& ids) {
@@ -666,14 +752,17 @@ void DecoderState::ensure_capacity(int rows, int t) {
   const int new_rows = std::max(rows, cap_rows_);
   int new_t = cap_t_;
   if (t > cap_t_) new_t = std::max(t, cap_t_ + std::max(16, cap_t_ / 2));
-  if (cap_t_ == 0 && reserve_t_ > new_t) {
+  if (cap_t_ == 0 && reserve_t_ > new_t && reserve_t_ <= kMaxReservedPositions) {
     // The search's bound on positions: reserve it at once (address space only: pages are
     // made resident a few positions ahead of use, prefault()), so the cache is never grown
-    // and copied. Bounded so that one layer's keys stay within 1 GB of address space.
+    // and copied. Bounded so that one layer's keys stay within 1 GB of address space. A
+    // generous bound (a model's max_length of 512 for 20-token sentences) is not reserved:
+    // rows spread that far apart keep more pages resident than the growth copies cost.
     const int64_t per_position = static_cast<int64_t>(new_rows) * m_.inner_ * static_cast<int64_t>(sizeof(float));
     const int64_t fit = per_position > 0 ? (int64_t{1} << 30) / per_position : 0;
     new_t = static_cast<int>(std::max<int64_t>(new_t, std::min<int64_t>(reserve_t_, fit)));
   }
+  if (take_spare(new_rows, new_t)) return;  // the last batch's buffers: pages already resident
   relayout(new_rows, new_t, false);
 }
 
@@ -684,26 +773,16 @@ void DecoderState::reserve_positions(int positions) { reserve_t_ = std::max(0, p
 // fault per 4 KB page, taken inside the step as each position is first written, cost ~8% of a
 // batch-32 decode. Advice only: where the kernel does not know it, pages fault in as before.
 void DecoderState::prefault(int rows, int from_t, int to_t) {
-  if (!prefault_ok_ || to_t <= from_t || rows <= 0) return;
-#ifdef MADV_POPULATE_WRITE
-  static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  if (to_t <= from_t || rows <= 0) return;
   const size_t inner = static_cast<size_t>(m_.inner_);
   for (size_t l = 0; l < k_cache_.size() && prefault_ok_; ++l) {
     for (float* base : {k_cache_[l].get(), v_cache_[l].get()}) {
-      for (int r = 0; r < rows; ++r) {
+      for (int r = 0; r < rows && prefault_ok_; ++r) {
         const size_t at = (static_cast<size_t>(r) * cap_t_ + static_cast<size_t>(from_t)) * inner;
-        const uintptr_t begin = reinterpret_cast<uintptr_t>(base + at) & ~(page - 1);
-        const uintptr_t end = reinterpret_cast<uintptr_t>(base + at + static_cast<size_t>(to_t - from_t) * inner);
-        if (::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE) != 0) {
-          prefault_ok_ = false;  // EINVAL on kernels before 5.14: let pages fault in
-          break;
-        }
+        prefault_ok_ = populate(base + at, static_cast<size_t>(to_t - from_t) * inner);
       }
     }
   }
-#else
-  prefault_ok_ = false;
-#endif
 }
 
 // Moves the used positions into buffers of new_rows x new_t. gather: new row i takes position j
@@ -718,6 +797,7 @@ void DecoderState::relayout(int new_rows, int new_t, bool gather) {
       std::unique_ptr<float[]> fresh(floats ? new float[floats] : nullptr);  // uninitialized on purpose
       for (int i = 0; i < kept && t_ > 0; ++i) {
         float* to = fresh.get() + i * new_slot;
+        if (prefault_ok_) prefault_ok_ = populate(to, static_cast<size_t>(t_) * inner);
         if (!gather) {
           std::memcpy(to, cache->get() + i * old_slot, sizeof(float) * static_cast<size_t>(t_) * inner);
           continue;
@@ -1007,7 +1087,13 @@ void DecoderState::select_rows(const std::vector<int32_t>& src) {
   // Finished inputs left the batch: once at most half the row capacity is live, the live rows
   // move into a cache sized for them, so one long-running input does not keep (and grow) the
   // cache of the whole batch until its last step.
-  if (2 * n <= cap_rows_) compact_rows();
+  // No row left: the buffers go to the model for the next batch (Transformer::SpareCache).
+  if (2 * n <= cap_rows_ && half_t_ < 0) half_t_ = t_;
+  if (n == 0) {
+    give_spare();
+  } else if (2 * n <= cap_rows_) {
+    compact_rows();
+  }
 }
 
 // Gathers position j of live row i from slot slots_[i][j] into slot i of a cache with rows_

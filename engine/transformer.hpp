@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,16 @@ class Transformer {
   Linear lm_head_;
   bool lm_tied_ = false;           // lm_head.weight == the decoder embedding table
   std::vector<float> lm_bias_;     // final_logits_bias (empty: none), for restricted output layers
+
+  // The self-attention K/V buffers of the last decoder batch that ended, kept for the next one:
+  // the same batch and beam shape needs the same buffers, and taking them avoids faulting in
+  // fresh pages on every batch (tens of MB at batch 32). One set, replaced by the newest.
+  struct SpareCache {
+    int rows = 0, t = 0;  // the buffers' row and time capacity
+    std::vector<std::unique_ptr<float[]>> k, v;
+  };
+  mutable std::mutex spare_mu_;
+  mutable SpareCache spare_;
 };
 
 // Sources of at least this many positions: full encoder self-attention and decoder
@@ -119,6 +130,9 @@ extern int kBlockedCrossMinLength;
 class DecoderState : public StepModel {
  public:
   DecoderState(const Transformer& model, std::shared_ptr<const EncoderOutput> enc);
+  ~DecoderState() override;
+  DecoderState(const DecoderState&) = delete;
+  DecoderState& operator=(const DecoderState&) = delete;
   int vocab_size() const override;
   int num_rows() const override { return rows_; }
   float* step(const std::vector<int32_t>& tokens) override;
@@ -157,6 +171,9 @@ class DecoderState : public StepModel {
   void compact_rows();
   void relayout(int new_rows, int new_t, bool gather);
   void prefault(int rows, int from_t, int to_t);
+  bool take_spare(int rows, int t);  // adopt the model's spare buffers if they are large enough
+  void give_spare();                 // hand this state's buffers to the model (cache now empty)
+  void discard(int from_t);          // release the pages of positions >= from_t of every slot
   float* run_step(const std::vector<int32_t>& tokens, bool defer);
 
   const Transformer& m_;
@@ -166,6 +183,7 @@ class DecoderState : public StepModel {
   int cap_rows_ = 0, cap_t_ = 0;
   int reserve_t_ = 0;               // reserve_positions(): time capacity of the first allocation
   int prefaulted_t_ = 0;            // positions below this are resident in slots [0, rows_)
+  int half_t_ = -1;                 // position when half the rows had finished (-1: not yet)
   bool prefault_ok_ = true;         // MADV_POPULATE_WRITE works on this kernel
   std::vector<int32_t> row_input_;  // row -> encoder batch index
   std::vector<int32_t> row_nonpad_; // fairseq positions: count of non-pad tokens fed so far

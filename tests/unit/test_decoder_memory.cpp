@@ -1,7 +1,8 @@
 // tests/unit/test_decoder_memory.cpp — memory bounds of the decoder and of model loading, without
 // measuring RSS: the self-attention cache shrinks to the live rows once finished inputs leave a
 // batch (and keeps its rows' keys/values: the logits match a decoder that only ever ran those
-// rows), its capacity follows the live rows and positions by a fixed formula, and dropping a
+// rows) when that frees enough memory, its capacity follows the live rows and positions by a
+// fixed formula (or the search's reserved bound), and dropping a
 // tensor's mapped pages keeps its bytes readable (heap tensors are never dropped).
 #include <catch2/catch.hpp>
 
@@ -162,13 +163,64 @@ TEST_CASE("reserved positions: the cache is sized once, never grown, and gives t
   }
   CHECK(grown.time_capacity() > 16);  // the unreserved one did grow
   CHECK(grown.time_capacity() != steps);
-  // A bound far beyond any real output is clamped to 1 GB of address space per layer's keys.
-  attend::DecoderState huge(net, enc);
-  huge.reserve_positions(1 << 30);
-  huge.step({start, start});
-  const size_t inner = static_cast<size_t>(net.spec().decoder_heads) * net.spec().head_dim;
-  CHECK(static_cast<size_t>(huge.time_capacity()) * huge.row_capacity() * inner * sizeof(float) <= (size_t{1} << 30));
-  CHECK(huge.time_capacity() > steps);
+  // A bound far beyond typical outputs (a model's max_length) is not reserved: the cache grows.
+  attend::DecoderState wide(net, enc);
+  wide.reserve_positions(512);
+  wide.step({start, start});
+  CHECK(wide.time_capacity() == 16);
+}
+
+TEST_CASE("a finished batch's cache serves the next batch of the same shape", "[memory][decoder]") {
+  const auto impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, "fp32");
+  const attend::Transformer& net = *impl->net;
+  const int vocab = net.spec().vocab_size;
+  const int32_t start = impl->defaults.decoder_start_token_id;
+  const auto enc = net.encode({{5, 6, 7, 0}, {8, 9, 0, impl->spec.pad_token_id}}, {{1, 1, 1, 1}, {1, 1, 1, 0}});
+  auto run = [&](attend::DecoderState& st, int steps) {
+    std::vector<float> last;
+    for (int i = 0; i < steps; ++i) {
+      std::vector<int32_t> tokens;
+      for (int r = 0; r < st.num_rows(); ++r) tokens.push_back(i == 0 ? start : token_at(r, i, vocab));
+      const float* l = st.step(tokens);
+      last.assign(l, l + static_cast<size_t>(st.num_rows()) * vocab);
+      if (i == 0) st.select_rows({0, 0, 1, 1});  // two beams per input
+    }
+    return last;
+  };
+  std::vector<float> first;
+  {
+    attend::DecoderState a(net, enc);
+    a.reserve_positions(30);
+    first = run(a, 20);
+    CHECK(a.time_capacity() == 30);
+    a.select_rows({});  // every row finished: the buffers go to the model
+    CHECK(a.cache_floats() == 0);
+  }
+  // The next batch (2 inputs, expanded to 4 rows) adopts them: capacity 4 rows x 30 positions
+  // from its first step although it starts with 2 rows and asks for 20 positions only; the old
+  // keys and values in them do not leak into its results.
+  attend::DecoderState b(net, enc);
+  b.reserve_positions(20);
+  std::vector<int32_t> tokens{start, start};
+  b.step(tokens);
+  CHECK(b.row_capacity() == 4);
+  CHECK(b.time_capacity() == 30);
+  attend::DecoderState c(net, enc);  // the spare is taken: a fresh cache of its own size
+  c.reserve_positions(20);
+  c.step(tokens);
+  CHECK(c.row_capacity() == 2);
+  CHECK(c.time_capacity() == 20);
+  // b continues from its first step like a fresh decoder: same logits bit for bit as `first`
+  std::vector<float> got;
+  for (int i = 1; i < 20; ++i) {
+    if (i == 1) b.select_rows({0, 0, 1, 1});
+    std::vector<int32_t> t;
+    for (int r = 0; r < b.num_rows(); ++r) t.push_back(token_at(r, i, vocab));
+    const float* l = b.step(t);
+    got.assign(l, l + static_cast<size_t>(b.num_rows()) * vocab);
+  }
+  REQUIRE(got.size() == first.size());
+  CHECK(std::memcmp(got.data(), first.data(), got.size() * sizeof(float)) == 0);
 }
 
 TEST_CASE("decoder cache of a batch whose rows all finish is released", "[memory][decoder]") {
