@@ -664,6 +664,7 @@ void DecoderState::give_spare() {
     m_.spare_.t = cap_t_;
     m_.spare_.k.swap(k_cache_);
     m_.spare_.v.swap(v_cache_);
+    m_.spare_.logits.swap(logits_);
   }
   k_cache_.clear();
   v_cache_.clear();
@@ -704,6 +705,7 @@ bool DecoderState::take_spare(int rows, int t) {
     }
     k_cache_.swap(sp.k);
     v_cache_.swap(sp.v);
+    if (logits_.capacity() < sp.logits.capacity()) logits_.swap(sp.logits);  // resident pages, resized later
     cap_rows_ = sp.rows;
     cap_t_ = sp.t;
     sp = Transformer::SpareCache{};

@@ -116,6 +116,7 @@ class Transformer {
   struct SpareCache {
     int rows = 0, t = 0;  // the buffers' row and time capacity
     std::vector<std::unique_ptr<float[]>> k, v;
+    LargeFloats logits;   // the step's logits buffer (rows x vocabulary: 28 MB for opus-mt at 128 rows)
   };
   mutable std::mutex spare_mu_;
   mutable SpareCache spare_;
