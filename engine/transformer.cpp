@@ -190,6 +190,7 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
   auto bind_table = [&](const std::string& name, int64_t rows, std::vector<float>& own) -> const float* {
     if (const HostTensor* v = w.view_f32(name, {rows, d})) {
       keepalive_.push_back(v->keepalive);
+      if (v->file_pages) embed_views_.push_back(*v);
       return reinterpret_cast<const float*>(v->data);
     }
     own = w.get(name, {rows, d});
@@ -297,6 +298,10 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
   });
   if (const HostTensor* v = w.view_f32("lm_head.weight", {s.vocab_size, d})) release_pages(*v);
   lm_bias_ = std::move(flb);
+}
+
+void Transformer::release_embedding_pages() const {
+  for (const HostTensor& v : embed_views_) release_pages(v);
 }
 
 void Transformer::embed(const int32_t* ids, int64_t n, const int32_t* positions, bool decoder, float* out) const {
@@ -647,7 +652,10 @@ DecoderState::DecoderState(const Transformer& model, std::shared_ptr<const Encod
   v_cache_.resize(m_.dec_layers_.size());
 }
 
-DecoderState::~DecoderState() { give_spare(); }
+DecoderState::~DecoderState() {
+  give_spare();
+  m_.release_embedding_pages();  // the rows this batch looked up (read back when needed again)
+}
 
 // The model keeps one set of K/V buffers between batches (Transformer::SpareCache).
 void DecoderState::give_spare() {

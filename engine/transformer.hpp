@@ -66,6 +66,8 @@ class Transformer {
               ComputeType ct = ComputeType::F32);
 
   const ArchSpec& spec() const { return spec_; }
+  // Drops the resident pages of the mapped embedding tables (see embed_views_); thread-safe.
+  void release_embedding_pages() const;
   ComputeType compute_type() const { return compute_; }
   // Vocabulary shortlist (issue 17): true when the output layer's weights are the decoder
   // embedding table (tied), so a restricted output layer can be built from its rows.
@@ -97,6 +99,11 @@ class Transformer {
   std::vector<std::shared_ptr<const void>> keepalive_;  // mappings the in-place tables point into
   const float* enc_embed_ptr_ = nullptr;
   const float* dec_embed_ptr_ = nullptr;
+  // The embedding tables used in place from the mapped file (file-backed pages): every row a
+  // batch looks up is paged in, and over many batches that is most of the table (66-112 MB; a
+  // random-weight model touches every row). release_embedding_pages() drops them from the
+  // resident set after each batch; the next lookups read them back from the page cache.
+  std::vector<HostTensor> embed_views_;
   std::vector<float> enc_positions_, dec_positions_;  // absolute position tables [P, d]
   int position_rows_ = 0;      // decoder (and, unless enc_position_rows_ differs, encoder) rows
   int enc_position_rows_ = 0;

@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cctype>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,7 +38,51 @@ void check_capacity(const attend::DecoderState& st, int layers, int inner) {
   CHECK(st.cache_floats() == 2u * layers * static_cast<size_t>(st.row_capacity()) * st.time_capacity() * inner);
 }
 
+// Resident kB of the mappings of `path` in this process (/proc/self/smaps).
+long mapped_rss_kb(const std::string& path) {
+  std::ifstream in("/proc/self/smaps");
+  std::string line;
+  bool ours = false;
+  long kb = 0;
+  while (std::getline(in, line)) {
+    const std::string first = line.substr(0, line.find(' '));
+    const bool header = first.find('-') != std::string::npos &&
+                        std::all_of(first.begin(), first.end(), [](char c) { return c == '-' || std::isxdigit(static_cast<unsigned char>(c)); });
+    if (header) {
+      ours = line.size() >= path.size() && line.compare(line.size() - path.size(), path.size(), path) == 0;
+    } else if (ours && line.rfind("Rss:", 0) == 0) {
+      kb += std::stol(line.substr(4));
+    }
+  }
+  return kb;
+}
+
 }  // namespace
+
+TEST_CASE("embedding rows a batch paged in are dropped from the resident set when it ends", "[memory][decoder]") {
+  const std::string path = ATTEND_DEFAULT_MODEL_PATH;
+  const auto impl = attend::load_model_impl(path, 0, "fp32");
+  const attend::Transformer& net = *impl->net;
+  const int vocab = net.spec().vocab_size;
+  const long before = mapped_rss_kb(path);
+  long during = 0;
+  {
+    const auto enc = net.encode({{5, 6, 7, 0}}, {{1, 1, 1, 1}});
+    attend::DecoderState st(net, enc);
+    st.step({impl->defaults.decoder_start_token_id});
+    st.select_rows(std::vector<int32_t>(64, 0));
+    for (int i = 1; i < 8; ++i) {  // 448 rows looked up, spread over the table
+      std::vector<int32_t> tokens;
+      for (int r = 0; r < 64; ++r) tokens.push_back(token_at(r, i, vocab));
+      st.step(tokens);
+    }
+    during = mapped_rss_kb(path);
+  }
+  const long after = mapped_rss_kb(path);
+  INFO("model file resident: before " << before << " kB, during " << during << " kB, after " << after << " kB");
+  CHECK(during > before + 400);  // hundreds of 4 kB pages of rows were paged in ...
+  CHECK(after <= before + 64);   // ... and dropped again (partial pages at the table's ends aside)
+}
 
 TEST_CASE("decoder cache shrinks to the live rows after a wide beam batch and keeps their history",
           "[memory][decoder]") {
