@@ -182,6 +182,9 @@ class DecoderState : public StepModel {
   bool take_spare(int rows, int t);  // adopt the model's spare buffers if they are large enough
   void give_spare();                 // hand this state's buffers to the model (cache now empty)
   void discard(int from_t);          // release the pages of positions >= from_t of every slot
+  // floats of storage per cached position (inner, or inner / 2 when the cache holds bf16)
+  size_t cache_width() const { return static_cast<size_t>(m_.inner_) / (bf16_cache_ ? 2 : 1); }
+  bool bf16_cache_ = false;
   float* run_step(const std::vector<int32_t>& tokens, bool defer);
 
   const Transformer& m_;

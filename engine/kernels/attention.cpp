@@ -6,15 +6,30 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "engine/kernels/simd.hpp"
 
 namespace attend {
 
-ATTEND_MULTIVERSION
-void attend_row(const float* q, const KeyValueView& kv, const ScoreBias& bias, int heads, int head_dim,
-                float scale, float* ctx, float* scratch, float* probs) {
+namespace {
+
+inline float widen(float x) { return x; }
+inline float widen(uint16_t b) {  // bf16 -> float: the bits are the float's upper half
+  const uint32_t u = static_cast<uint32_t>(b) << 16;
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+// T: float, or uint16_t holding bf16 (widened to float on load).
+template <class T>
+inline __attribute__((always_inline)) void attend_row_impl(const float* q, const T* kbase, const T* vbase,
+                                                           const KeyValueView& kv, const ScoreBias& bias, int heads,
+                                                           int head_dim, float scale, float* ctx, float* scratch,
+                                                           float* probs) {
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
   const int n = kv.length;
   auto offset = [&kv](int j) {
@@ -29,14 +44,14 @@ void attend_row(const float* q, const KeyValueView& kv, const ScoreBias& bias, i
       for (int h = 0; h < heads; ++h) scratch[static_cast<size_t>(h) * n + j] = kNegInf;  // exp -> 0
       continue;
     }
-    const float* kj = kv.k + offset(j);
+    const T* kj = kbase + offset(j);
     for (int h = 0; h < heads; ++h) {
       const int64_t hoff = static_cast<int64_t>(h) * head_dim;
       const float* qh = q + hoff;
-      const float* kh = kj + hoff;
+      const T* kh = kj + hoff;
       float s = 0.0f;
 #pragma omp simd reduction(+ : s)
-      for (int d = 0; d < head_dim; ++d) s += qh[d] * kh[d];
+      for (int d = 0; d < head_dim; ++d) s += qh[d] * widen(kh[d]);
       s *= scale;
       if (bias.data) s += bias.data[h * bias.head_stride + j];
       scratch[static_cast<size_t>(h) * n + j] = s;
@@ -67,16 +82,26 @@ void attend_row(const float* q, const KeyValueView& kv, const ScoreBias& bias, i
   std::fill(ctx, ctx + static_cast<int64_t>(heads) * head_dim, 0.0f);
   for (int j = 0; j < n; ++j) {
     if (kv.mask && kv.mask[j] == 0) continue;
-    const float* vj = kv.v + offset(j);
+    const T* vj = vbase + offset(j);
     for (int h = 0; h < heads; ++h) {
       const int64_t hoff = static_cast<int64_t>(h) * head_dim;
       const float w = scratch[static_cast<size_t>(h) * n + j] * inv[h];
-      const float* vh = vj + hoff;
+      const T* vh = vj + hoff;
       float* out = ctx + hoff;
 #pragma omp simd
-      for (int d = 0; d < head_dim; ++d) out[d] += w * vh[d];
+      for (int d = 0; d < head_dim; ++d) out[d] += w * widen(vh[d]);
     }
   }
+}
+
+
+}  // namespace
+
+ATTEND_MULTIVERSION
+void attend_row(const float* q, const KeyValueView& kv, const ScoreBias& bias, int heads, int head_dim,
+                float scale, float* ctx, float* scratch, float* probs) {
+  if (kv.k16) attend_row_impl(q, kv.k16, kv.v16, kv, bias, heads, head_dim, scale, ctx, scratch, probs);
+  else attend_row_impl(q, kv.k, kv.v, kv, bias, heads, head_dim, scale, ctx, scratch, probs);
 }
 
 }  // namespace attend

@@ -21,6 +21,9 @@ struct KeyValueView {
   // copying keys and values.
   const int32_t* slots = nullptr;
   int64_t slot_stride = 0;
+  // bf16 keys and values instead of k/v (same strides, in elements): widened to float on load.
+  const uint16_t* k16 = nullptr;
+  const uint16_t* v16 = nullptr;
 };
 
 // Additive score bias per (head, query position, key position), e.g. T5's relative bias:
