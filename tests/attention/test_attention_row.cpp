@@ -1,4 +1,4 @@
-// tests/unit/test_attention_row.cpp — the fused attention core (engine/kernels/attention): one
+// tests/attention/test_attention_row.cpp — the fused attention core (engine/kernels/attention): one
 // query row against keys/values read through slot tables and masks, in float and in bf16 storage
 // (the reduced-precision decoder cache), checked against a plain double-precision reference; and
 // the small-row layer norm loop of reduced-precision runs against the oneDNN primitive.
