@@ -298,6 +298,13 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
   });
   if (const HostTensor* v = w.view_f32("lm_head.weight", {s.vocab_size, d})) release_pages(*v);
   lm_bias_ = std::move(flb);
+  if (ct != ComputeType::F32) {  // reduced precision: small batches normalise with a plain loop
+    for (Norm* n : {&enc_emb_norm_, &dec_emb_norm_, &enc_final_norm_, &dec_final_norm_}) n->set_small_rows_loop(true);
+    for (EncoderLayer& L : enc_layers_)
+      for (Norm* n : {&L.self_attn.norm, &L.ffn.norm, &L.global_norm}) n->set_small_rows_loop(true);
+    for (DecoderLayer& L : dec_layers_)
+      for (Norm* n : {&L.self_attn.norm, &L.cross_attn.norm, &L.ffn.norm}) n->set_small_rows_loop(true);
+  }
 }
 
 void Transformer::release_embedding_pages() const {

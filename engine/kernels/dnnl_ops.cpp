@@ -375,6 +375,26 @@ std::shared_ptr<const LayerNorm::Entry> LayerNorm::primitive_for(int64_t M) cons
 void LayerNorm::forward(const float* x, int64_t M, float* y) const {
   if (M <= 0) return;
   profile::Scope timed(profile::Part::Norm);
+  if (small_loop_ && M <= kSmallRows) {
+    const float* g = static_cast<const float*>(gamma_.get_data_handle());
+    const float* b = static_cast<const float*>(beta_.get_data_handle());
+    const int64_t d = dim_;
+    for (int64_t r = 0; r < M; ++r) {
+      const float* xr = x + r * d;
+      float* yr = y + r * d;
+      float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+      for (int64_t i = 0; i < d; ++i) sum += xr[i];
+      const float mean = sum / static_cast<float>(d);
+      float sq = 0.0f;
+#pragma omp simd reduction(+ : sq)
+      for (int64_t i = 0; i < d; ++i) sq += (xr[i] - mean) * (xr[i] - mean);
+      const float inv = 1.0f / std::sqrt(sq / static_cast<float>(d) + eps_);
+#pragma omp simd
+      for (int64_t i = 0; i < d; ++i) yr[i] = (xr[i] - mean) * inv * g[i] + b[i];
+    }
+    return;
+  }
   const auto entry = primitive_for(M);
   auto& eng = cpu_engine();
   memory::desc md({M, dim_}, dt::f32, tag::ab);
@@ -403,7 +423,7 @@ void RMSNorm::forward(const float* x, int64_t M, float* y) const {
   profile::Scope timed(profile::Part::Norm);
   const int64_t d = dim_;
   const float* w = weight_.data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (M * d > 16384)
   for (int64_t r = 0; r < M; ++r) {
     const float* xr = x + r * d;
     float* yr = y + r * d;

@@ -99,6 +99,12 @@ class LayerNorm {
   void init(const float* gamma, const float* beta, int64_t dim, float eps);
   // y[M, dim] = LN(x) ; y may equal x.
   void forward(const float* x, int64_t M, float* y) const;
+  // Reduced-precision runs: up to kSmallRows rows are normalised by a plain loop on the calling
+  // thread instead of the oneDNN primitive, whose per-call cost (memory objects, argument map,
+  // execution) dominated 4-row batch-1 steps (8% of an int8 batch-1 decode). fp32 runs keep the
+  // primitive (its exact rounding is part of the token-exact results).
+  void set_small_rows_loop(bool on) { small_loop_ = on; }
+  static constexpr int64_t kSmallRows = 16;
 
  private:
   // A primitive for one row count and the scratchpad size it needs. Scratchpads are user-owned
@@ -111,6 +117,7 @@ class LayerNorm {
   std::shared_ptr<const Entry> primitive_for(int64_t M) const;
   int64_t dim_ = 0;
   float eps_ = 1e-5f;
+  bool small_loop_ = false;
   dnnl::memory gamma_, beta_;
   mutable std::mutex mu_;
   mutable std::unordered_map<int64_t, std::shared_ptr<const Entry>> cache_;  // bounded, see .cpp
@@ -135,6 +142,7 @@ class Norm {
   void init_layer_norm(const float* gamma, const float* beta, int64_t dim, float eps);
   void init_rms_norm(const float* weight, int64_t dim, float eps);
   void forward(const float* x, int64_t M, float* y) const;
+  void set_small_rows_loop(bool on) { ln_.set_small_rows_loop(on); }  // LayerNorm only (see there)
 
  private:
   bool rms_ = false;
