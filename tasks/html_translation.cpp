@@ -140,13 +140,23 @@ void end_tag(const GumboNode* n, std::string& out) {
   if (!is_void(name)) out += "</" + name + ">";
 }
 
+// The text of every text node below n, in document order.
+void text_content(const GumboNode* n, std::string& out) {
+  if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE || n->type == GUMBO_NODE_CDATA) {
+    out += n->v.text.text;
+    return;
+  }
+  if (n->type != GUMBO_NODE_ELEMENT && n->type != GUMBO_NODE_TEMPLATE) return;
+  const GumboVector& c = n->v.element.children;
+  for (unsigned i = 0; i < c.length; ++i) text_content(static_cast<const GumboNode*>(c.data[i]), out);
+}
+
 // The subtree as it is (nothing translated).
-void serialize(const GumboNode* n, std::string& out, bool raw = false) {
+void serialize(const GumboNode* n, std::string& out) {
   switch (n->type) {
     case GUMBO_NODE_TEXT:
     case GUMBO_NODE_WHITESPACE:
-      if (raw) out += n->v.text.text;
-      else escape_text(n->v.text.text, out);
+      escape_text(n->v.text.text, out);
       return;
     case GUMBO_NODE_CDATA: out += "<![CDATA["; out += n->v.text.text; out += "]]>"; return;
     case GUMBO_NODE_COMMENT: {
@@ -165,16 +175,19 @@ void serialize(const GumboNode* n, std::string& out, bool raw = false) {
       start_tag(n, out);
       const std::string name = tag_name(n);
       const GumboVector& c = n->v.element.children;
-      // raw text is written as it is, unless it holds its own end tag (<plaintext> can); only HTML
-      // elements hold raw text: an SVG <script> or <style> has ordinary, escaped children
-      bool child_raw = n->type == GUMBO_NODE_ELEMENT && n->v.element.tag_namespace == GUMBO_NAMESPACE_HTML &&
-                       is_raw_text(name);
-      for (unsigned i = 0; child_raw && i < c.length; ++i) {
-        const auto* t = static_cast<const GumboNode*>(c.data[i]);
-        if (t->type == GUMBO_NODE_TEXT || t->type == GUMBO_NODE_WHITESPACE)
-          child_raw = lower(t->v.text.text).find("</" + name) == std::string::npos;
+      // Only HTML elements hold raw text (an SVG <script> or <style> has ordinary, escaped
+      // children). Raw text cannot hold elements: a parser's odd recovery can still nest some
+      // (fuzz_html: a <script> inside a <script>), so the content written is the text of all
+      // descendants — as it is, unless it holds the element's own end tag (<plaintext> can).
+      if (n->type == GUMBO_NODE_ELEMENT && n->v.element.tag_namespace == GUMBO_NAMESPACE_HTML && is_raw_text(name)) {
+        std::string text;
+        text_content(n, text);
+        if (lower(text).find("</" + name) == std::string::npos) out += text;
+        else escape_text(text.c_str(), out);
+        end_tag(n, out);
+        return;
       }
-      for (unsigned i = 0; i < c.length; ++i) serialize(static_cast<const GumboNode*>(c.data[i]), out, child_raw);
+      for (unsigned i = 0; i < c.length; ++i) serialize(static_cast<const GumboNode*>(c.data[i]), out);
       end_tag(n, out);
       return;
     }

@@ -107,6 +107,20 @@ TEST_CASE("html: documents stay documents, fragments fragments; malformed input 
                     Catch::Contains("not valid UTF-8"));
 }
 
+TEST_CASE("html: a raw-text element the parser gave element children is written as its text", "[html]") {
+  // fuzz_html's input: a vertical tab after "<script" and a second "<script" inside the first
+  // leave the parsed <script> with a <script> child; raw text cannot hold tags, so the output
+  // keeps only the text (here none) and stays well-formed.
+  const std::string in =
+      "<!DO=TYo <b>three y</:re><script\vif (a<b) f();<<[) f();</scan transodyee y</:re><script\vif (a<b) "
+      "f();<<[) f();</sc></html>";
+  const std::string out = run(in, false, false);
+  const auto scan = attend_test::scan_tags(out);
+  INFO(out);
+  CHECK(scan.well_formed);
+  CHECK(out.find("<script scan=\"\" transodyee=\"\" :re=\"\"></script>") != std::string::npos);
+}
+
 TEST_CASE("html: 36 realistic paragraphs through the bundled model", "[html]") {
   auto model = attend::Model::load("models/default/marian-en-de-multi30k.attend");
   const std::vector<std::string> sentences = {
