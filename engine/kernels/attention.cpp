@@ -78,6 +78,25 @@ inline __attribute__((always_inline)) void attend_row_impl(const float* q, const
       for (int j = 0; j < n; ++j) ph[j] = (kv.mask && kv.mask[j] == 0) ? 0.0f : sh[j] * inv[h];
     }
   }
+  if (head_dim == 64) {
+    // The common head size: per head, its 64 sums stay in registers over all positions (the
+    // same additions in the same order as below, so the same bits); each value row is then
+    // read once per head, from cache.
+    for (int h = 0; h < heads; ++h) {
+      const int64_t hoff = static_cast<int64_t>(h) * 64;
+      const float* sh = scratch + static_cast<size_t>(h) * n;
+      float acc[64] = {};
+      for (int j = 0; j < n; ++j) {
+        if (kv.mask && kv.mask[j] == 0) continue;
+        const float w = sh[j] * inv[h];
+        const T* vh = vbase + offset(j) + hoff;
+#pragma omp simd
+        for (int d = 0; d < 64; ++d) acc[d] += w * widen(vh[d]);
+      }
+      std::copy(acc, acc + 64, ctx + hoff);
+    }
+    return;
+  }
   // weighted sum of values: value j read once for all heads, positions in order
   std::fill(ctx, ctx + static_cast<int64_t>(heads) * head_dim, 0.0f);
   for (int j = 0; j < n; ++j) {
