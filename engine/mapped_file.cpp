@@ -1,4 +1,4 @@
-// engine/mapped_file.cpp — mmap-based MappedFile and small file helpers.
+// engine/mapped_file.cpp — mmap-based MappedFile, page residency helpers and small file helpers.
 #include "engine/mapped_file.hpp"
 
 #include <algorithm>
@@ -70,10 +70,34 @@ void release_pages(const HostTensor& t, size_t from, size_t to) {
   if (!t.file_pages || t.data == nullptr) return;
   to = std::min(to, t.nbytes);
   if (from >= to) return;
+  drop_pages(static_cast<const uint8_t*>(t.data) + from, to - from);
+}
+
+namespace {
+uintptr_t page_size() {
   static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(t.data) + from + page - 1) / page * page;
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(t.data) + to) / page * page;
+  return page;
+}
+}  // namespace
+
+void drop_pages(const void* p, size_t bytes) {
+  const uintptr_t page = page_size();
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) / page * page;
   if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);  // best effort
+}
+
+bool populate_pages(void* p, size_t bytes) {
+#ifdef MADV_POPULATE_WRITE
+  if (bytes == 0) return true;
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(p) / page_size() * page_size();
+  const uintptr_t end = reinterpret_cast<uintptr_t>(p) + bytes;
+  return ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE) == 0;
+#else
+  (void)p;
+  (void)bytes;
+  return false;
+#endif
 }
 
 }  // namespace attend

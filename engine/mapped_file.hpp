@@ -1,4 +1,5 @@
-// engine/mapped_file.hpp — read-only memory mapping of a whole file (RAII).
+// engine/mapped_file.hpp — read-only memory mapping of a whole file (RAII), and the page-level
+// residency helpers (drop / populate whole pages of a range) the loader and the decoder cache use.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +37,14 @@ void release_pages(const MappedFile& f);
 void release_pages(const HostTensor& t);
 // The same for the whole pages inside bytes [begin, end) of one tensor's data.
 void release_pages(const HostTensor& t, size_t begin, size_t end);
+
+// Any memory: drops the whole pages inside [p, p + bytes) from the resident set
+// (MADV_DONTNEED; anonymous pages read as zero afterwards, file pages are read back). Best effort.
+void drop_pages(const void* p, size_t bytes);
+// Makes every page touching [p, p + bytes) resident and writable in one call
+// (MADV_POPULATE_WRITE) instead of a page fault per page on first write. False where the kernel
+// does not support it (before 5.14): callers then stop asking and pages fault in as usual.
+bool populate_pages(void* p, size_t bytes);
 
 // Reads a whole (small) file into a string; throws attend::Error naming the path.
 std::string read_text_file(const std::string& path);

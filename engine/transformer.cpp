@@ -2,8 +2,6 @@
 #include "engine/transformer.hpp"
 
 #include <omp.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -391,22 +389,6 @@ constexpr int kPrefaultPositions = 4;
 // reserve_positions() bounds above this are not reserved (the cache grows instead).
 constexpr int kMaxReservedPositions = 256;
 
-// Makes the pages of [p, p + n) resident and writable in one madvise(MADV_POPULATE_WRITE) call
-// instead of a page fault per 4 KB on first write. False where the kernel does not know it
-// (before 5.14): the caller stops asking, and pages fault in as usual.
-bool populate(float* p, size_t n) {
-#ifdef MADV_POPULATE_WRITE
-  if (n == 0) return true;
-  static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = reinterpret_cast<uintptr_t>(p) & ~(page - 1);
-  const uintptr_t end = reinterpret_cast<uintptr_t>(p + n);
-  return ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE) == 0;
-#else
-  (void)p;
-  (void)n;
-  return false;
-#endif
-}
 
 }  // namespace
 
@@ -686,9 +668,7 @@ void DecoderState::give_spare() {
     m_.spare_.v.swap(v_cache_);
     m_.spare_.logits.swap(logits_);
   }
-  k_cache_.clear();
-  v_cache_.clear();
-  k_cache_.resize(m_.dec_layers_.size());
+  k_cache_.resize(m_.dec_layers_.size());  // empty after the swap: one null buffer per layer again
   v_cache_.resize(m_.dec_layers_.size());
   cap_rows_ = cap_t_ = 0;
   prefaulted_t_ = 0;
@@ -699,15 +679,13 @@ void DecoderState::give_spare() {
 // Drops the pages of positions [from_t, cap_t) of every slot (MADV_DONTNEED: resident memory
 // is returned, the addresses stay valid and read as zero when touched again).
 void DecoderState::discard(int from_t) {
-  static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  if (from_t >= cap_t_) return;
   const size_t inner = cache_width();
   for (size_t l = 0; l < k_cache_.size(); ++l) {
     for (float* base : {k_cache_[l].get(), v_cache_[l].get()}) {
       for (int r = 0; r < cap_rows_; ++r) {
-        const uintptr_t b = reinterpret_cast<uintptr_t>(base + (static_cast<size_t>(r) * cap_t_ + static_cast<size_t>(from_t)) * inner);
-        const uintptr_t e = reinterpret_cast<uintptr_t>(base + static_cast<size_t>(r + 1) * cap_t_ * inner);
-        const uintptr_t begin = (b + page - 1) & ~(page - 1), end = e & ~(page - 1);
-        if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+        drop_pages(base + (static_cast<size_t>(r) * cap_t_ + static_cast<size_t>(from_t)) * inner,
+                   static_cast<size_t>(cap_t_ - from_t) * inner * sizeof(float));
       }
     }
   }
@@ -801,7 +779,7 @@ void DecoderState::prefault(int rows, int from_t, int to_t) {
     for (float* base : {k_cache_[l].get(), v_cache_[l].get()}) {
       for (int r = 0; r < rows && prefault_ok_; ++r) {
         const size_t at = (static_cast<size_t>(r) * cap_t_ + static_cast<size_t>(from_t)) * inner;
-        prefault_ok_ = populate(base + at, static_cast<size_t>(to_t - from_t) * inner);
+        prefault_ok_ = populate_pages(base + at, static_cast<size_t>(to_t - from_t) * inner * sizeof(float));
       }
     }
   }
@@ -819,7 +797,7 @@ void DecoderState::relayout(int new_rows, int new_t, bool gather) {
       std::unique_ptr<float[]> fresh(floats ? new float[floats] : nullptr);  // uninitialized on purpose
       for (int i = 0; i < kept && t_ > 0; ++i) {
         float* to = fresh.get() + i * new_slot;
-        if (prefault_ok_) prefault_ok_ = populate(to, static_cast<size_t>(t_) * inner);
+        if (prefault_ok_) prefault_ok_ = populate_pages(to, static_cast<size_t>(t_) * inner * sizeof(float));
         if (!gather) {
           std::memcpy(to, cache->get() + i * old_slot, sizeof(float) * static_cast<size_t>(t_) * inner);
           continue;
@@ -923,7 +901,7 @@ float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
     L.self_attn.q.forward(src, R, qkv_.data());
     float* kc = k_cache_[l].get();
     float* vc = v_cache_[l].get();
-    // in elements of the cache (float, or bf16 for reduced-precision runs: bf16_cache_)
+    // in elements of the cache (float, or bf16 in bf16 runs: bf16_cache_)
     const int64_t slot_stride = static_cast<int64_t>(cap_t_) * inner;
     {
       profile::Scope timed(profile::Part::Attention);
@@ -1116,11 +1094,11 @@ void DecoderState::select_rows(const std::vector<int32_t>& src) {
   for (int i = 0; i < n; ++i) row_tmp_[i] = row_input_[src[i]];
   row_input_.swap(row_tmp_);
   rows_ = n;
+  if (2 * n <= cap_rows_ && half_t_ < 0) half_t_ = t_;  // give_spare() keeps positions up to here
+  // No row left: the buffers go to the model for the next batch (Transformer::SpareCache).
   // Finished inputs left the batch: once at most half the row capacity is live, the live rows
   // move into a cache sized for them, so one long-running input does not keep (and grow) the
   // cache of the whole batch until its last step.
-  // No row left: the buffers go to the model for the next batch (Transformer::SpareCache).
-  if (2 * n <= cap_rows_ && half_t_ < 0) half_t_ = t_;
   if (n == 0) {
     give_spare();
   } else if (2 * n <= cap_rows_) {

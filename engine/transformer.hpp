@@ -117,9 +117,10 @@ class Transformer {
   bool lm_tied_ = false;           // lm_head.weight == the decoder embedding table
   std::vector<float> lm_bias_;     // final_logits_bias (empty: none), for restricted output layers
 
-  // The self-attention K/V buffers of the last decoder batch that ended, kept for the next one:
-  // the same batch and beam shape needs the same buffers, and taking them avoids faulting in
-  // fresh pages on every batch (tens of MB at batch 32). One set, replaced by the newest.
+  // The self-attention K/V buffers and the logits buffer of the last decoder batch that ended,
+  // kept for the next one: the same batch and beam shape needs the same buffers, and taking them
+  // avoids faulting in fresh pages on every batch (tens of MB at batch 32). One set, replaced by
+  // the newest.
   struct SpareCache {
     int rows = 0, t = 0;  // the buffers' row and time capacity
     std::vector<std::unique_ptr<float[]>> k, v;
@@ -161,7 +162,7 @@ class DecoderState : public StepModel {
   int attention_width() const override { return att_width_; }
   const float* attention() const override { return att_width_ ? att_.data() : nullptr; }
   // Self-attention cache capacity: rows and positions allocated, and the floats all layers'
-  // keys and values hold (= 2 * layers * row_capacity * time_capacity * inner). Kept within
+  // keys and values hold (= 2 * layers * row_capacity * time_capacity * cache_width()). Kept within
   // a factor of the live rows and positions (see ensure_capacity / compact_rows), or, after
   // reserve_positions(n), n positions of address space from the first step (pages resident
   // only a few positions ahead of use, prefault()).
@@ -184,7 +185,6 @@ class DecoderState : public StepModel {
   void discard(int from_t);          // release the pages of positions >= from_t of every slot
   // floats of storage per cached position (inner, or inner / 2 when the cache holds bf16)
   size_t cache_width() const { return static_cast<size_t>(m_.inner_) / (bf16_cache_ ? 2 : 1); }
-  bool bf16_cache_ = false;
   float* run_step(const std::vector<int32_t>& tokens, bool defer);
 
   const Transformer& m_;
@@ -196,9 +196,10 @@ class DecoderState : public StepModel {
   int prefaulted_t_ = 0;            // positions below this are resident in slots [0, rows_)
   int half_t_ = -1;                 // position when half the rows had finished (-1: not yet)
   bool prefault_ok_ = true;         // MADV_POPULATE_WRITE works on this kernel
+  bool bf16_cache_ = false;         // bf16 runs: keys and values stored as bf16 (cache_width())
   std::vector<int32_t> row_input_;  // row -> encoder batch index
   std::vector<int32_t> row_nonpad_; // fairseq positions: count of non-pad tokens fed so far
-  std::vector<std::unique_ptr<float[]>> k_cache_, v_cache_;  // per layer [cap_rows][cap_t][inner]
+  std::vector<std::unique_ptr<float[]>> k_cache_, v_cache_;  // per layer [cap_rows][cap_t][cache_width()]
   std::vector<int32_t> slots_, slots_tmp_;  // [cap_rows][cap_t]: slot holding row r's position j
   std::vector<int32_t> row_tmp_, positions_;
   // per-step buffers (LargeFloats: not zero-filled; logits of a batch are tens of MB, on huge pages)

@@ -113,7 +113,6 @@ inline __attribute__((always_inline)) void attend_row_impl(const float* q, const
   }
 }
 
-
 }  // namespace
 
 ATTEND_MULTIVERSION
