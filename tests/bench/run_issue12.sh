@@ -13,18 +13,15 @@ REPEAT=${2:-1}
 ATTEND="$BUILD/attend"
 SHARED=${ATTEND_SHARED:-../shared}
 DATA=$SHARED/data/multi30k/test_2016_flickr.en
-OPUS=${OPUS_MODEL:-/tmp/bench-opus.attend}
-T5=${T5_MODEL:-/tmp/bench-t5.attend}
-[ -f "$OPUS" ] || "$ATTEND" make-random-model --shape opus-mt -o "$OPUS" >&2
-[ -f "$T5" ] || "$ATTEND" make-random-model --shape t5-small -o "$T5" >&2
-FIXED="--min-new-tokens 32 --max-new-tokens 32"
+source tests/bench/bench_common.sh
+bench_models
 
 row() {  # row LABEL ARGS...
   local label=$1
   shift
   local json
-  json=$("$ATTEND" bench --threads 2 --repeat "$REPEAT" --warmup 1 --json "$@")
-  printf '{"row":"%s","uptime":"%s",%s\n' "$label" "$(uptime | sed 's/.*load/load/')" "${json#\{}"
+  json=$(bench_json "$@")
+  printf '{"row":"%s","uptime":"%s",%s\n' "$label" "$(uptime | sed 's/.*load/load/')" "$json"
 }
 
 row opus_int8_b32 -m "$OPUS" -i "$DATA" --max-sentences 256 --beam-size 4 --batch-size 32 --compute-type int8 $FIXED

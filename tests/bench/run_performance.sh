@@ -15,23 +15,20 @@ ATTEND="$BUILD/attend"
 DATA=../shared/data/multi30k/test_2016_flickr.en
 [ -x "$ATTEND" ] || { echo "run_performance.sh: $ATTEND not built" >&2; exit 1; }
 [ -f "$DATA" ] || { echo "run_performance.sh: $DATA missing (../shared beside the repository)" >&2; exit 1; }
-OPUS=/tmp/bench-opus.attend
-T5=/tmp/bench-t5.attend
-[ -f "$OPUS" ] || "$ATTEND" make-random-model --shape opus-mt -o "$OPUS" >&2
-[ -f "$T5" ] || "$ATTEND" make-random-model --shape t5-small -o "$T5" >&2
+source tests/bench/bench_common.sh
+bench_models
 # OpenMP wait policy: left as the caller set it (unset = GNU OpenMP's default, spin then sleep,
 # as CTranslate2's figures were taken); docs/performance.md, "Conditions", shows why it matters.
 POLICY=${OMP_WAIT_POLICY:-default}
-FIXED="--min-new-tokens 32 --max-new-tokens 32"
 
 row() {  # row LABEL ARGS...
   local label=$1
   shift
   local json
-  json=$("$ATTEND" bench --threads 2 --repeat "$REPEAT" --warmup 1 --json "$@")
+  json=$(bench_json "$@")
   local load
   load=$(cut -d' ' -f1-3 /proc/loadavg)
-  printf '{"row":"%s","omp_wait_policy":"%s","load_average_end":"%s",%s\n' "$label" "$POLICY" "$load" "${json#\{}"
+  printf '{"row":"%s","omp_wait_policy":"%s","load_average_end":"%s",%s\n' "$label" "$POLICY" "$load" "$json"
 }
 
 for ct in fp32 int8 bf16; do
