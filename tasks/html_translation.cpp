@@ -532,6 +532,15 @@ void doctype(const GumboDocument& d, std::string& out) {
   out += ">";
 }
 
+// One walk of a parsed input, the same in both passes (collecting runs, then writing) so they
+// meet the same runs. A fragment is parsed inside <html><body> made up by the parser: only its
+// children are the input (an <html translate="no"> tag in a fragment lands on that made-up
+// root; it is not the fragment's own markup and does not make the whole input untouched).
+void walk(Walker& w, const GumboOutput* o, bool whole, std::string& out) {
+  if (whole) w.node(o->document, out);
+  else w.children(o->root->v.element.children, out);
+}
+
 }  // namespace
 
 std::vector<std::string> translate_html_with(const std::vector<std::string>& html, const HtmlRunTranslator& translate) {
@@ -552,7 +561,7 @@ std::vector<std::string> translate_html_with(const std::vector<std::string>& htm
     parsed.emplace_back(o, GumboDeleter{&options[d]});
     const size_t first = walker.runs.size();
     std::string scratch;
-    walker.node(whole[d] ? o->document : o->root, scratch);
+    walk(walker, o, whole[d], scratch);
     run_range.emplace_back(first, walker.runs.size());
   }
   std::vector<std::string> sources;
@@ -568,12 +577,8 @@ std::vector<std::string> translate_html_with(const std::vector<std::string>& htm
   writer.translations = &translations;
   for (size_t d = 0; d < html.size(); ++d) {
     GumboOutput* o = parsed[d].get();
-    if (whole[d]) {
-      doctype(o->document->v.document, out[d]);
-      writer.node(o->document, out[d]);
-    } else {
-      writer.children(o->root->v.element.children, out[d]);
-    }
+    if (whole[d]) doctype(o->document->v.document, out[d]);
+    walk(writer, o, whole[d], out[d]);
   }
   return out;
 }

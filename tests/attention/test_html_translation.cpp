@@ -1,4 +1,4 @@
-// tests/unit/test_html_translation.cpp — markup-preserving translation: with synthetic
+// tests/attention/test_html_translation.cpp — markup-preserving translation: with synthetic
 // translators (identity, upper-casing, word-order reversing; exact expected output) the tag
 // handling is checked exactly — nested inline tags, links, entities, void elements, attributes
 // holding text, untouched elements, documents vs fragments; then the bundled model translates
@@ -119,6 +119,26 @@ TEST_CASE("html: a raw-text element the parser gave element children is written 
   INFO(out);
   CHECK(scan.well_formed);
   CHECK(out.find("<script scan=\"\" transodyee=\"\" :re=\"\"></script>") != std::string::npos);
+}
+
+TEST_CASE("html: an <html translate=\"no\"> tag inside a fragment does not untouch the fragment", "[html]") {
+  // fuzz_html's input (CI, stop 21): in a fragment the parser puts a nested <html> tag's
+  // attributes on the root it made up; the collecting pass read that root as untouched and found
+  // no runs while the writing pass walked its children and asked for one (vector::at threw).
+  const std::string in = "<div>a dog <html translate=\"no\"> runs <span translate=\"no\">keep</span> x</div>";
+  const std::string out = run(in);
+  INFO(out);
+  CHECK(attend_test::scan_tags(out).well_formed);
+  CHECK(out == "<div>A DOG RUNS <span translate=\"no\">keep</span> X</div>");
+  const std::string fuzz =
+      "\asvg\"> <cOiv>ca&lt;3 <html translate=\"no\"f&e <cOiac5te; &lt;3 <span translate=\"no\">keep</span> "
+      "x<br>y <img alt=\"a b\"> <cOde\a<div>c>c</cod--af";
+  for (bool upper : {false, true})
+    for (bool reverse : {false, true}) {
+      const std::string o = attend::translate_html_with({fuzz}, synthetic(upper, reverse)).at(0);
+      INFO(o);
+      CHECK(attend_test::scan_tags(o).well_formed);
+    }
 }
 
 TEST_CASE("html: 36 realistic paragraphs through the bundled model", "[html]") {
