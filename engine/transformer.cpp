@@ -384,8 +384,11 @@ std::vector<float> offset_bias_table(const std::vector<float>& table, int R, int
 
 // Feed-forward rows per pass over a long input: bounds the [rows, ffn] intermediates.
 constexpr int64_t kFfnRowChunk = 1024;
-// Decoder self-attention cache: positions made resident per prefault() call, ahead of use.
+// Decoder self-attention cache: positions made resident per prefault() call, ahead of use: at
+// least this many, and at least kPrefaultBytes per slot and call (a 256-wide model's position is
+// 1 KB: four positions per call made one madvise per 4 KB page, as dear as the fault it saves).
 constexpr int kPrefaultPositions = 4;
+constexpr size_t kPrefaultBytes = 16384;
 // reserve_positions() bounds above this are not reserved (the cache grows instead).
 constexpr int kMaxReservedPositions = 256;
 
@@ -656,7 +659,7 @@ void DecoderState::give_spare() {
   if (cap_rows_ == 0 || k_cache_.empty() || !k_cache_[0]) return;
   // Positions that only a minority of rows reached (after half the rows had finished) are given
   // back to the system: the spare stays resident only for what a typical batch touches.
-  const int keep_t = std::min(cap_t_, (half_t_ >= 0 ? half_t_ : t_) + kPrefaultPositions);
+  const int keep_t = std::min(cap_t_, (half_t_ >= 0 ? half_t_ : t_) + prefault_ahead());
   discard(keep_t);
   Transformer::SpareCache old;  // the set it replaces, freed outside the lock
   {
@@ -664,6 +667,7 @@ void DecoderState::give_spare() {
     std::swap(old, m_.spare_);
     m_.spare_.rows = cap_rows_;
     m_.spare_.t = cap_t_;
+    m_.spare_.resident_t = prefault_ok_ ? std::min(full_t_, keep_t) : 0;
     m_.spare_.k.swap(k_cache_);
     m_.spare_.v.swap(v_cache_);
     m_.spare_.logits.swap(logits_);
@@ -671,7 +675,7 @@ void DecoderState::give_spare() {
   k_cache_.resize(m_.dec_layers_.size());  // empty after the swap: one null buffer per layer again
   v_cache_.resize(m_.dec_layers_.size());
   cap_rows_ = cap_t_ = 0;
-  prefaulted_t_ = 0;
+  prefaulted_t_ = full_t_ = 0;
   slots_.clear();
   slots_tmp_.clear();
 }
@@ -706,11 +710,12 @@ bool DecoderState::take_spare(int rows, int t) {
     if (logits_.capacity() < sp.logits.capacity()) logits_.swap(sp.logits);  // resident pages, resized later
     cap_rows_ = sp.rows;
     cap_t_ = sp.t;
+    full_t_ = sp.resident_t;
     sp = Transformer::SpareCache{};
   }
   slots_.assign(static_cast<size_t>(cap_rows_) * cap_t_, 0);
   slots_tmp_.assign(slots_.size(), 0);
-  prefaulted_t_ = 0;  // mostly resident already; prefault() only walks those pages
+  prefaulted_t_ = full_t_;  // resident in every slot already: no madvise walks over them again
   return true;
 }
 
@@ -772,8 +777,14 @@ void DecoderState::reserve_positions(int positions) { reserve_t_ = std::max(0, p
 // with one madvise(MADV_POPULATE_WRITE) per slot and buffer: on a virtualised machine a page
 // fault per 4 KB page, taken inside the step as each position is first written, cost ~8% of a
 // batch-32 decode. Advice only: where the kernel does not know it, pages fault in as before.
+int DecoderState::prefault_ahead() const {
+  const size_t per_position = cache_width() * sizeof(float);
+  return std::max<int>(kPrefaultPositions, static_cast<int>((kPrefaultBytes + per_position - 1) / per_position));
+}
+
 void DecoderState::prefault(int rows, int from_t, int to_t) {
   if (to_t <= from_t || rows <= 0) return;
+  if (rows == cap_rows_ && from_t <= full_t_) full_t_ = std::max(full_t_, to_t);
   const size_t inner = cache_width();
   for (size_t l = 0; l < k_cache_.size() && prefault_ok_; ++l) {
     for (float* base : {k_cache_[l].get(), v_cache_[l].get()}) {
@@ -821,6 +832,7 @@ void DecoderState::relayout(int new_rows, int new_t, bool gather) {
   cap_rows_ = new_rows;
   cap_t_ = new_t;
   prefaulted_t_ = t_;  // the copied positions are resident, the rest of the new buffers is not
+  full_t_ = kept == new_rows && prefault_ok_ ? t_ : 0;
 }
 
 float* DecoderState::step(const std::vector<int32_t>& tokens) { return run_step(tokens, false); }
@@ -843,7 +855,7 @@ float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
   const int t = t_;
   ensure_capacity(R, t + 1);
   if (t >= prefaulted_t_) {  // the next positions' pages, resident in one call per slot
-    const int upto = std::min(cap_t_, t + kPrefaultPositions);
+    const int upto = std::min(cap_t_, t + prefault_ahead());
     prefault(R, t, upto);
     prefaulted_t_ = upto;
   }

@@ -123,6 +123,7 @@ class Transformer {
   // the newest.
   struct SpareCache {
     int rows = 0, t = 0;  // the buffers' row and time capacity
+    int resident_t = 0;   // positions below this are resident in every slot
     std::vector<std::unique_ptr<float[]>> k, v;
     LargeFloats logits;   // the step's logits buffer (rows x vocabulary: 28 MB for opus-mt at 128 rows)
   };
@@ -185,6 +186,7 @@ class DecoderState : public StepModel {
   void discard(int from_t);          // release the pages of positions >= from_t of every slot
   // floats of storage per cached position (inner, or inner / 2 when the cache holds bf16)
   size_t cache_width() const { return static_cast<size_t>(m_.inner_) / (bf16_cache_ ? 2 : 1); }
+  int prefault_ahead() const;        // positions made resident per prefault() call
   float* run_step(const std::vector<int32_t>& tokens, bool defer);
 
   const Transformer& m_;
@@ -194,6 +196,7 @@ class DecoderState : public StepModel {
   int cap_rows_ = 0, cap_t_ = 0;
   int reserve_t_ = 0;               // reserve_positions(): time capacity of the first allocation
   int prefaulted_t_ = 0;            // positions below this are resident in slots [0, rows_)
+  int full_t_ = 0;                  // positions below this are resident in all cap_rows_ slots
   int half_t_ = -1;                 // position when half the rows had finished (-1: not yet)
   bool prefault_ok_ = true;         // MADV_POPULATE_WRITE works on this kernel
   bool bf16_cache_ = false;         // bf16 runs: keys and values stored as bf16 (cache_width())

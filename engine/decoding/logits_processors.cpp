@@ -35,7 +35,10 @@ void repetition_penalty(const int32_t* history, int len, float penalty, float* s
   }
 }
 
-void no_repeat_ngram(const int32_t* history, int len, int n, float* scores, int vocab) {
+namespace {
+// The tokens no_repeat_ngram / bad_words_multi mask, each passed to ban(t) (in vocab only).
+template <class Ban>
+void for_ngram_bans(const int32_t* history, int len, int n, int vocab, Ban ban) {
   if (n <= 0 || len + 1 < n) return;
   // The n-1 most recent tokens form the prefix; every earlier n-gram starting with that
   // prefix bans its last token.
@@ -43,21 +46,32 @@ void no_repeat_ngram(const int32_t* history, int len, int n, float* scores, int 
   for (int s = 0; s + n <= len; ++s) {
     if (std::equal(prefix, prefix + (n - 1), history + s)) {
       const int32_t t = history[s + n - 1];
-      if (in_vocab(t, vocab)) scores[t] = kNegInf;
+      if (in_vocab(t, vocab)) ban(t);
     }
   }
 }
 
-void bad_words_multi(const int32_t* history, int len, const std::vector<std::vector<int32_t>>& words,
-                     float* scores, int vocab) {
+template <class Ban>
+void for_bad_word_bans(const int32_t* history, int len, const std::vector<std::vector<int32_t>>& words, int vocab,
+                       Ban ban) {
   for (const auto& w : words) {
     const int k = static_cast<int>(w.size()) - 1;  // tokens that must precede the banned one
     if (k > len) continue;
     if (std::equal(w.begin(), w.begin() + k, history + (len - k))) {
       const int32_t t = w.back();
-      if (in_vocab(t, vocab)) scores[t] = kNegInf;
+      if (in_vocab(t, vocab)) ban(t);
     }
   }
+}
+}  // namespace
+
+void no_repeat_ngram(const int32_t* history, int len, int n, float* scores, int vocab) {
+  for_ngram_bans(history, len, n, vocab, [scores](int32_t t) { scores[t] = kNegInf; });
+}
+
+void bad_words_multi(const int32_t* history, int len, const std::vector<std::vector<int32_t>>& words,
+                     float* scores, int vocab) {
+  for_bad_word_bans(history, len, words, vocab, [scores](int32_t t) { scores[t] = kNegInf; });
 }
 
 void force_token(int32_t token, float* scores, int vocab) {
@@ -219,6 +233,21 @@ LogitsProcessorList::LogitsProcessorList(const GenerationConfig& config, int voc
     }
   }
   if (repetition_penalty_ != 1.0f) seen_.assign(static_cast<size_t>(vocab_size), 0);
+}
+
+bool LogitsProcessorList::masks_only(int len) const {
+  return repetition_penalty_ == 1.0f && !(forced_bos_ >= 0 && len == 1) && !(forced_eos_ >= 0 && len == max_length_ - 1);
+}
+
+void LogitsProcessorList::banned(const int32_t* history, int len, std::vector<int32_t>& out) const {
+  out.clear();
+  auto ban = [&out](int32_t t) { out.push_back(t); };
+  if (no_repeat_ngram_size_ > 0) logits::for_ngram_bans(history, len, no_repeat_ngram_size_, vocab_, ban);
+  out.insert(out.end(), bad_single_.begin(), bad_single_.end());
+  if (!bad_multi_.empty()) logits::for_bad_word_bans(history, len, bad_multi_, vocab_, ban);
+  if (len < min_length_ || len - prefix_length_ < min_new_tokens_) out.insert(out.end(), eos_.begin(), eos_.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
 }
 
 void LogitsProcessorList::apply(const int32_t* history, int len, float* scores) {

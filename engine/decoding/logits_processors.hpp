@@ -47,6 +47,14 @@ class LogitsProcessorList {
   void apply(const std::vector<int32_t>& history, float* scores) {
     apply(history.data(), static_cast<int>(history.size()), scores);
   }
+  // True when apply() at this history length only sets scores to -inf (no repetition penalty,
+  // no forced token): then banned() lists exactly those tokens, sorted and unique, and a search
+  // may pick its candidates without materialising the row (LM head fused with top-k).
+  bool masks_only(int len) const;
+  void banned(const int32_t* history, int len, std::vector<int32_t>& out) const;
+  void banned(const std::vector<int32_t>& history, std::vector<int32_t>& out) const {
+    banned(history.data(), static_cast<int>(history.size()), out);
+  }
 
  private:
   int vocab_;

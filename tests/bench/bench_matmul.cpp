@@ -1,11 +1,11 @@
 // tests/bench/bench_matmul.cpp — the matmul floor of one decoder step: times every Linear layer
-// of a decoder step (6 layers: q|k|v, self-attention output, cross-attention query and output,
+// of a decoder step (6 layers, 3 for `bundled`: q|k|v, self-attention output, cross-attention query and output,
 // FFN in and out, then the LM head) through engine/dnnl_ops' Linear, exactly as the decode runs
 // them, with random weights of a reference shape. Prints the median time per step of each
 // layer kind and the throughput the step's matmuls alone would allow (no attention, softmax,
 // beam search or threading overhead): the ceiling the rest of the decode is measured against.
 //
-//   attend-bench-matmul [--shape opus-mt|t5-small] [--rows 128] [--beam 4]
+//   attend-bench-matmul [--shape opus-mt|t5-small|bundled] [--rows 128] [--beam 4]
 //                       [--compute-type fp32|bf16|int8] [--threads 2] [--repeat 50]
 //
 // rows = batch × beam (128 = beam 4 × batch 32); one step yields rows / beam target tokens.
@@ -27,7 +27,7 @@
 namespace {
 
 struct Layer {
-  const char* name;
+  std::string name;
   int64_t in, out;
   attend::Epilogue ep;
   int per_step;  // how many of this kind run per step (one per decoder layer; 1 for the LM head)
@@ -48,7 +48,7 @@ double median(std::vector<double> v) {
 
 int usage(const char* msg) {
   std::fprintf(stderr,
-               "attend-bench-matmul: %s\nusage: attend-bench-matmul [--shape opus-mt|t5-small] [--rows N] "
+               "attend-bench-matmul: %s\nusage: attend-bench-matmul [--shape opus-mt|t5-small|bundled] [--rows N] "
                "[--beam N] [--compute-type fp32|bf16|int8] [--threads N] [--repeat N]\n",
                msg);
   return 2;
@@ -72,9 +72,11 @@ int main(int argc, char** argv) {
     else return usage(("unknown option " + a).c_str());
   }
   if (rows <= 0 || beam <= 0 || threads <= 0 || repeat <= 0) return usage("numbers must be positive");
-  int64_t vocab = 0;
+  // d_model, FFN width, decoder layers, vocabulary
+  int64_t d = 512, ffn = 2048, layers = 6, vocab = 0;
   if (shape == "opus-mt") vocab = 54688;
   else if (shape == "t5-small") vocab = 32128;
+  else if (shape == "bundled") d = 256, ffn = 1024, layers = 3, vocab = 15329;  // models/default
   else return usage(("unknown shape " + shape).c_str());
   attend::ComputeType ct;
   if (ct_name == "fp32") ct = attend::ComputeType::F32;
@@ -83,14 +85,15 @@ int main(int argc, char** argv) {
   else return usage(("unknown compute type " + ct_name).c_str());
   omp_set_num_threads(threads);
 
-  const int64_t d = 512, ffn = 2048, layers = 6;
+  auto dims = [](int64_t a, int64_t b) { return std::to_string(a) + "x" + std::to_string(b); };
+  const std::string dd = dims(d, d);
   const std::vector<Layer> kinds = {
-      {"self q|k|v      512x1536", d, 3 * d, attend::Epilogue::None, static_cast<int>(layers)},
-      {"self out        512x512 ", d, d, attend::Epilogue::Accumulate, static_cast<int>(layers)},
-      {"cross q         512x512 ", d, d, attend::Epilogue::None, static_cast<int>(layers)},
-      {"cross out       512x512 ", d, d, attend::Epilogue::Accumulate, static_cast<int>(layers)},
-      {"ffn in         512x2048 ", d, ffn, attend::Epilogue::Activation, static_cast<int>(layers)},
-      {"ffn out        2048x512 ", ffn, d, attend::Epilogue::Accumulate, static_cast<int>(layers)},
+      {"self q|k|v      " + dims(d, 3 * d), d, 3 * d, attend::Epilogue::None, static_cast<int>(layers)},
+      {"self out        " + dd, d, d, attend::Epilogue::Accumulate, static_cast<int>(layers)},
+      {"cross q         " + dd, d, d, attend::Epilogue::None, static_cast<int>(layers)},
+      {"cross out       " + dd, d, d, attend::Epilogue::Accumulate, static_cast<int>(layers)},
+      {"ffn in          " + dims(d, ffn), d, ffn, attend::Epilogue::Activation, static_cast<int>(layers)},
+      {"ffn out         " + dims(ffn, d), ffn, d, attend::Epilogue::Accumulate, static_cast<int>(layers)},
       {"lm head", d, vocab, attend::Epilogue::None, 1},
   };
   std::mt19937 gen(1);
@@ -117,7 +120,7 @@ int main(int argc, char** argv) {
     const double cpu = (cpu_ms() - cpu0) / repeat;
     const double med = median(ms);
     const double gops = 2.0 * rows * k.in * k.out / (med * 1e6);
-    std::printf("  %-26s %8.3f ms  x%-2d = %8.3f ms per step  (%6.1f GOP/s; CPU %7.3f ms per call)\n", k.name, med,
+    std::printf("  %-26s %8.3f ms  x%-2d = %8.3f ms per step  (%6.1f GOP/s; CPU %7.3f ms per call)\n", k.name.c_str(), med,
                 k.per_step, med * k.per_step, gops, cpu);
     step_ms += med * k.per_step;
     step_cpu_ms += cpu * k.per_step;

@@ -264,12 +264,13 @@ TEST_CASE("Linear: int8 equals the integer product of the quantized operands", "
 TEST_CASE("Linear: the primitive cache stays bounded over many row counts", "[quantize][linear]") {
   const int64_t K = 16, N = 8;
   auto w = random_values(static_cast<size_t>(N * K), -1.0f, 1.0f, 31);
-  auto x = random_values(static_cast<size_t>(40 * K), -1.0f, 1.0f, 32);
+  const int64_t rows = static_cast<int64_t>(Linear::kMaxCachedShapes) + 24;  // more shapes than are kept
+  auto x = random_values(static_cast<size_t>(rows * K), -1.0f, 1.0f, 32);
   Linear lin;
   lin.init(w.data(), N, K, nullptr, Epilogue::None, Activation::Relu, ComputeType::F32);
-  std::vector<float> first(static_cast<size_t>(N)), y(static_cast<size_t>(40 * N));
+  std::vector<float> first(static_cast<size_t>(N)), y(static_cast<size_t>(rows * N));
   lin.forward(x.data(), 1, first.data());
-  for (int64_t M = 1; M <= 40; ++M) {
+  for (int64_t M = 1; M <= rows; ++M) {
     lin.forward(x.data(), M, y.data());
     CHECK(lin.cached_shapes() <= Linear::kMaxCachedShapes);
   }
