@@ -8,6 +8,22 @@ namespace attend {
 
 // One decoder that advances a set of "rows" (hypotheses) one token at a time. After the
 // encoder ran on a batch of B inputs, the model has B rows, row b attending to input b.
+// StepModel::step_top_k: what a beam search needs of each row's next-token distribution
+// without the [rows x vocab] logits. In: k, excluded, banned. Out, per row r: log_softmax of a
+// token's logit x is (x - max[r]) - lse[r]; ids/logits[r * k ...] the row's best `count[r]`
+// tokens by logit, best first (equal logits: lower id first), none of them excluded or banned.
+struct RowTopK {
+  int k = 0;
+  int32_t excluded = -1;  // left out of the softmax too (beam search's pad suppression); -1: none
+  // per row, sorted: tokens that are never candidates but stay in the softmax (the logits
+  // processors' -inf masks); null: none
+  const std::vector<std::vector<int32_t>>* banned = nullptr;
+  std::vector<float> max, lse;
+  std::vector<int32_t> ids;
+  std::vector<float> logits;
+  std::vector<int> count;
+};
+
 class StepModel {
  public:
   virtual ~StepModel() = default;
@@ -24,6 +40,11 @@ class StepModel {
   // caller must call finish_row(r) once for every row r (from any thread) before reading it.
   virtual float* step_deferred(const std::vector<int32_t>& tokens) { return step(tokens); }
   virtual void finish_row(int /*row*/) {}
+  // Like step(), but returns each row's best k tokens and softmax terms instead of its logits
+  // (RowTopK), computed block by block while the logits are in cache. Returns false, having
+  // done nothing, when the model has no such path (exact fp32 scores, captured attention, a
+  // vocabulary shortlist): the caller then calls step()/step_deferred() itself.
+  virtual bool step_top_k(const std::vector<int32_t>& /*tokens*/, RowTopK& /*io*/) { return false; }
   // Rebuilds the row set: new row i continues the history (KV cache, source input) of old row
   // src[i]. Rows may be repeated (beam expansion/reordering) or left out (finished rows stop
   // costing compute). src may be empty (nothing left).

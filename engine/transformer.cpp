@@ -286,8 +286,7 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
     };
   }
   w.with_f32("lm_head.weight", {s.vocab_size, d}, [&](const float* lm) {
-    lm_head_.init(lm, s.vocab_size, d, flb.empty() ? nullptr : flb.data(), Epilogue::None, Activation::Relu, ct,
-                  drop_rows);
+    lm_head_.init(lm, s.vocab_size, d, flb.empty() ? nullptr : flb.data(), ct, drop_rows);
     // the same bytes (one tensor in the file) are tied without reading them: a memcmp would
     // page the whole mapped table back in (+100 MB peak for opus-mt)
     lm_tied_ = dec_embed_ptr_ != nullptr &&
@@ -845,7 +844,54 @@ void DecoderState::finish_row(int row) {
   m_.lm_head_.finish_row(logits_.data() + static_cast<size_t>(row) * V, lm_row_scale_[static_cast<size_t>(row)]);
 }
 
+bool DecoderState::step_top_k(const std::vector<int32_t>& tokens, RowTopK& io) {
+  if (!m_.lm_head_.blocked() || !subset_.empty() || att_width_ > 0) return false;
+  if (static_cast<int>(tokens.size()) != rows_) throw Error("decoder step: token count differs from row count");
+  if (io.banned && static_cast<int>(io.banned->size()) != rows_) throw Error("decoder step: one banned list per row");
+  run_layers(tokens);
+  deferred_ = false;
+  m_.lm_head_.top_k(x_.data(), rows_, io);
+  t_ += 1;
+  return true;
+}
+
 float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
+  run_layers(tokens);
+  const ArchSpec& s = m_.spec_;
+  const int R = rows_;
+  logits_.resize(static_cast<size_t>(R) * s.vocab_size);
+  deferred_ = false;
+  if (!subset_.empty()) {
+    // x [R, d] . W_sub^T [d, C] with oneDNN's sgemm: no primitive to create for every new
+    // candidate set and row count (a matmul primitive per batch and M would cost more than it saves).
+    const size_t C = subset_.size();
+    const int64_t d = s.d_model;
+    subset_logits_.resize(static_cast<size_t>(R) * C);
+    const dnnl::status st = dnnl::sgemm('N', 'T', R, static_cast<int64_t>(C), d, 1.0f, x_.data(), d, subset_w_.data(), d,
+                                        0.0f, subset_logits_.data(), static_cast<int64_t>(C));
+    if (st != dnnl::status::success) throw Error("vocabulary shortlist: sgemm failed");
+    if (!subset_b_.empty())
+      for (int r = 0; r < R; ++r)
+        for (size_t c = 0; c < C; ++c) subset_logits_[static_cast<size_t>(r) * C + c] += subset_b_[c];
+    std::fill(logits_.begin(), logits_.end(), -std::numeric_limits<float>::infinity());
+    for (int r = 0; r < R; ++r) {
+      float* out = logits_.data() + static_cast<size_t>(r) * s.vocab_size;
+      const float* in = subset_logits_.data() + static_cast<size_t>(r) * C;
+      for (size_t c = 0; c < C; ++c) out[subset_[c]] = in[c];
+    }
+  } else if (defer) {
+    lm_row_scale_.resize(static_cast<size_t>(R));
+    deferred_ = m_.lm_head_.forward_deferred(x_.data(), R, logits_.data(), lm_row_scale_.data());
+  } else {
+    m_.lm_head_.forward(x_.data(), R, logits_.data());
+  }
+  t_ += 1;
+  return logits_.data();
+}
+
+// The decoder layers for one new position of every row (cache written, t_ not advanced yet):
+// x_ holds the final hidden states [rows, d_model], logits scale applied.
+void DecoderState::run_layers(const std::vector<int32_t>& tokens) {
   const ArchSpec& s = m_.spec_;
   const int R = rows_;
   if (static_cast<int>(tokens.size()) != R) throw Error("decoder step: token count differs from row count");
@@ -1040,34 +1086,6 @@ float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
   if (s.logits_scale != 1.0f) {
     for (auto& v : x_) v *= s.logits_scale;
   }
-  logits_.resize(static_cast<size_t>(R) * s.vocab_size);
-  deferred_ = false;
-  if (!subset_.empty()) {
-    // x [R, d] . W_sub^T [d, C] with oneDNN's sgemm: no primitive to create for every new
-    // candidate set and row count (a matmul primitive per batch and M would cost more than it saves).
-    const size_t C = subset_.size();
-    const int64_t d = s.d_model;
-    subset_logits_.resize(static_cast<size_t>(R) * C);
-    const dnnl::status st = dnnl::sgemm('N', 'T', R, static_cast<int64_t>(C), d, 1.0f, x_.data(), d, subset_w_.data(), d,
-                                        0.0f, subset_logits_.data(), static_cast<int64_t>(C));
-    if (st != dnnl::status::success) throw Error("vocabulary shortlist: sgemm failed");
-    if (!subset_b_.empty())
-      for (int r = 0; r < R; ++r)
-        for (size_t c = 0; c < C; ++c) subset_logits_[static_cast<size_t>(r) * C + c] += subset_b_[c];
-    std::fill(logits_.begin(), logits_.end(), -std::numeric_limits<float>::infinity());
-    for (int r = 0; r < R; ++r) {
-      float* out = logits_.data() + static_cast<size_t>(r) * s.vocab_size;
-      const float* in = subset_logits_.data() + static_cast<size_t>(r) * C;
-      for (size_t c = 0; c < C; ++c) out[subset_[c]] = in[c];
-    }
-  } else if (defer) {
-    lm_row_scale_.resize(static_cast<size_t>(R));
-    deferred_ = m_.lm_head_.forward_deferred(x_.data(), R, logits_.data(), lm_row_scale_.data());
-  } else {
-    m_.lm_head_.forward(x_.data(), R, logits_.data());
-  }
-  t_ = t + 1;
-  return logits_.data();
 }
 
 void DecoderState::capture_attention(const std::vector<int>& layers, bool mean_heads) {

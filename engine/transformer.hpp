@@ -14,6 +14,7 @@
 #include "engine/kernels/dnnl_ops.hpp"
 #include "engine/kernels/large_buffer.hpp"
 #include "engine/host_tensor.hpp"
+#include "engine/lm_head.hpp"
 #include "engine/step_model.hpp"
 
 namespace attend {
@@ -113,7 +114,7 @@ class Transformer {
   Norm enc_final_norm_, dec_final_norm_;
   std::vector<EncoderLayer> enc_layers_;
   std::vector<DecoderLayer> dec_layers_;
-  Linear lm_head_;
+  LmHead lm_head_;
   bool lm_tied_ = false;           // lm_head.weight == the decoder embedding table
   std::vector<float> lm_bias_;     // final_logits_bias (empty: none), for restricted output layers
 
@@ -148,6 +149,7 @@ class DecoderState : public StepModel {
   float* step(const std::vector<int32_t>& tokens) override;
   float* step_deferred(const std::vector<int32_t>& tokens) override;
   void finish_row(int row) override;
+  bool step_top_k(const std::vector<int32_t>& tokens, RowTopK& io) override;
   void select_rows(const std::vector<int32_t>& src) override;
   void reserve_positions(int positions) override;
   bool exact_scores() const override { return m_.compute_type() == ComputeType::F32; }
@@ -188,6 +190,7 @@ class DecoderState : public StepModel {
   size_t cache_width() const { return static_cast<size_t>(m_.inner_) / (bf16_cache_ ? 2 : 1); }
   int prefault_ahead() const;        // positions made resident per prefault() call
   float* run_step(const std::vector<int32_t>& tokens, bool defer);
+  void run_layers(const std::vector<int32_t>& tokens);
 
   const Transformer& m_;
   std::shared_ptr<const EncoderOutput> enc_;

@@ -237,6 +237,8 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
   // per row (input-major, beam-minor) its top 2*nb candidates and how many there are
   std::vector<Candidate> row_cands(static_cast<size_t>(batch) * static_cast<size_t>(nb) * static_cast<size_t>(k2));
   std::vector<int> row_count(static_cast<size_t>(batch) * static_cast<size_t>(nb), 0);
+  RowTopK fused_io;                              // step_top_k's results
+  std::vector<std::vector<int32_t>> row_bans;    // per row: the processors' masked tokens
   std::vector<int> parent(static_cast<size_t>(nb));
   std::vector<int32_t> no_tokens(static_cast<size_t>(batch), -1);
   std::vector<uint8_t> finished(static_cast<size_t>(batch), 0);
@@ -252,16 +254,48 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
     if (static_cast<int>(tokens.size()) != model.num_rows())
       throw Error("beam search: model has " + std::to_string(model.num_rows()) + " rows, expected " +
                   std::to_string(tokens.size()));
-    float* logits = model.step_deferred(tokens);  // each row finished in the per-row pass below
+    const int64_t nrows = static_cast<int64_t>(live.size()) * rows_per_input;
+    const bool per_row_top_k = rows_per_input == nb;
+    // Reduced precision, once every input has num_beams rows and the processors only mask: the
+    // model may hand over each row's best 2*nb tokens and softmax terms instead of its logits
+    // (the LM head reduced block by block in cache, StepModel::step_top_k).
+    bool fused = false;
+    if (!exact && per_row_top_k && nrows > 0 &&
+        thread_processors[0].masks_only(static_cast<int>(states[static_cast<size_t>(live[0])].beam_ids[0].size()))) {
+      row_bans.resize(static_cast<size_t>(nrows));
+      bool any_ban = false;
+      for (int64_t r = 0; r < nrows; ++r) {
+        const InputState& st = states[static_cast<size_t>(live[static_cast<size_t>(r / nb)])];
+        thread_processors[0].banned(st.beam_ids[static_cast<size_t>(r % nb)], row_bans[static_cast<size_t>(r)]);
+        any_ban = any_ban || !row_bans[static_cast<size_t>(r)].empty();
+      }
+      fused_io.k = k2;
+      fused_io.excluded = suppress_pad ? pad : -1;
+      fused_io.banned = any_ban ? &row_bans : nullptr;
+      fused = model.step_top_k(tokens, fused_io);
+    }
+    float* logits = fused ? nullptr : model.step_deferred(tokens);  // each row finished in the per-row pass below
     const auto search_start = std::chrono::steady_clock::now();  // profile::Part::Search
     const size_t att_width = static_cast<size_t>(model.attention_width());
     const float* att = att_width ? model.attention() : nullptr;
+    if (fused) {
+      for (int64_t r = 0; r < nrows; ++r) {
+        const InputState& st = states[static_cast<size_t>(live[static_cast<size_t>(r / nb)])];
+        const int j = static_cast<int>(r % nb);
+        const float base = st.beam_scores[static_cast<size_t>(j)];
+        const size_t at = static_cast<size_t>(r) * k2;
+        const float mx = fused_io.max[static_cast<size_t>(r)], lse = fused_io.lse[static_cast<size_t>(r)];
+        const int n = fused_io.count[static_cast<size_t>(r)];
+        for (int i = 0; i < n; ++i)  // log_softmax as log_softmax_fast computes it, then the beam score
+          row_cands[at + i] = Candidate{base + ((fused_io.logits[at + i] - mx) - lse),
+                                        static_cast<int64_t>(j) * vocab + fused_io.ids[at + i]};
+        row_count[static_cast<size_t>(r)] = n;
+      }
+    }
     // Per row, in parallel (rows are independent): log_softmax, the logits processors, and once
     // every input has num_beams rows, the row's top 2*nb candidates (beam score added).
-    const int64_t nrows = static_cast<int64_t>(live.size()) * rows_per_input;
-    const bool per_row_top_k = rows_per_input == nb;
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < nrows; ++r) {
+#pragma omp parallel for schedule(static) if (!fused)
+    for (int64_t r = 0; r < (fused ? 0 : nrows); ++r) {
       float* row = logits + static_cast<size_t>(r) * V;
       model.finish_row(static_cast<int>(r));
       if (suppress_pad) row[pad] = -std::numeric_limits<float>::infinity();
@@ -287,7 +321,7 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
     for (size_t li = 0; li < live.size(); ++li) {
       const int b = live[li];
       InputState& st = states[static_cast<size_t>(b)];
-      float* rows = logits + li * static_cast<size_t>(rows_per_input) * V;
+      float* rows = fused ? nullptr : logits + li * static_cast<size_t>(rows_per_input) * V;  // fused: not read
 
       // Candidates: per beam its top 2*nb, then the top 2*nb of their union.
       merged.clear();

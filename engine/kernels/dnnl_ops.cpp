@@ -215,7 +215,8 @@ void Linear::init(const float* weight, int64_t out, int64_t in, const float* bia
 }
 
 std::shared_ptr<Linear::Plan> Linear::plan_for(int64_t M) const {
-  const int threads = omp_get_max_threads();
+  // inside a parallel region oneDNN runs on the calling thread alone (no nested parallelism)
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
   std::lock_guard<std::mutex> lock(mu_);
   for (size_t i = 0; i < plans_.size(); ++i) {
     if (plans_[i]->M == M && plans_[i]->threads == threads) {
@@ -296,10 +297,41 @@ void Linear::run(const float* x, int64_t M, float* y, const float* aux, float* d
   if (ct_ == ComputeType::I8 && epilogue_ == Epilogue::Accumulate) {
     dst_ptr = grow(tb.tmp, static_cast<size_t>(M * out_));
   }
+  {
+    profile::Scope timed(profile::Part::Matmul);
+    execute(*plan, src_ptr, dst_ptr, aux);
+  }
+  if (defer_row_scale) {
+    std::copy(row_scale, row_scale + M, defer_row_scale);
+    return;
+  }
+  if (ct_ == ComputeType::I8) {
+    profile::Scope timed(profile::Part::LinearExtra);
+    const float* bias = bias_host_.empty() ? nullptr : bias_host_.data();
+    const int64_t n = out_;
+    const Epilogue ep = epilogue_;
+    const Activation act = act_;
+#pragma omp parallel for schedule(static) if (M * n > 16384)
+    for (int64_t r = 0; r < M; ++r) {
+      int8_epilogue_row(dst_ptr + r * n, row_scale[r], bias, n, ep, act, aux ? aux + r * n : nullptr, y + r * n);
+    }
+  }
+}
+
+void Linear::forward_quantized(const int8_t* q, int64_t M, float* y) const {
+  if (M <= 0) return;
+  if (ct_ != ComputeType::I8) throw Error("linear: forward_quantized on a layer that is not int8");
+  execute(*plan_for(M), const_cast<int8_t*>(q), y, nullptr);
+}
+
+// Runs the plan's primitive on the calling thread's stream (a plan another thread is running
+// gets its own argument memory objects).
+void Linear::execute(Plan& p, void* src_ptr, float* dst_ptr, const float* aux) const {
+  ThreadBuffers& tb = thread_buffers();
+  Plan* plan = &p;
   void* scratch_ptr = plan->scratch_bytes ? grow(tb.scratch, plan->scratch_bytes) : nullptr;
   auto& s = thread_stream();
   {
-    profile::Scope timed(profile::Part::Matmul);
     std::unique_lock<std::mutex> busy(plan->busy, std::try_to_lock);
     if (busy.owns_lock()) {
       plan->src.set_data_handle(src_ptr);
@@ -320,21 +352,6 @@ void Linear::run(const float* x, int64_t M, float* y, const float* aux, float* d
       plan->prim.execute(s, args);
     }
     s.wait();
-  }
-  if (defer_row_scale) {
-    std::copy(row_scale, row_scale + M, defer_row_scale);
-    return;
-  }
-  if (ct_ == ComputeType::I8) {
-    profile::Scope timed(profile::Part::LinearExtra);
-    const float* bias = bias_host_.empty() ? nullptr : bias_host_.data();
-    const int64_t n = out_;
-    const Epilogue ep = epilogue_;
-    const Activation act = act_;
-#pragma omp parallel for schedule(static) if (M * n > 16384)
-    for (int64_t r = 0; r < M; ++r) {
-      int8_epilogue_row(dst_ptr + r * n, row_scale[r], bias, n, ep, act, aux ? aux + r * n : nullptr, y + r * n);
-    }
   }
 }
 

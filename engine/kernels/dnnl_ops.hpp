@@ -64,6 +64,11 @@ class Linear {
   // deferred (y is final, row_scale untouched).
   bool forward_deferred(const float* x, int64_t M, float* y, float* row_scale) const;
   void finish_row(float* y_row, float row_scale) const;
+  // I8 only: y[M, out] = q·Wᵀ with the channel scales, from rows the caller quantized once
+  // (quantize_rows) for several layers; finish_row() with the row's scale does the rest. Not
+  // timed in the profile (the caller times it). Called inside a parallel region it runs on the
+  // calling thread alone (the LM head's column blocks, one per thread).
+  void forward_quantized(const int8_t* q, int64_t M, float* y) const;
   int64_t in_features() const { return in_; }
   int64_t out_features() const { return out_; }
   bool empty() const { return out_ == 0; }
@@ -82,6 +87,7 @@ class Linear {
   std::shared_ptr<Plan> plan_for(int64_t M) const;
   void init_weights(const float* weight, ComputeType compute, const RowsDone& rows_done);
   void run(const float* x, int64_t M, float* y, const float* aux, float* defer_row_scale) const;
+  void execute(Plan& plan, void* src, float* dst, const float* aux) const;
 
   int64_t in_ = 0, out_ = 0;
   bool has_bias_ = false;

@@ -196,6 +196,45 @@ TEST_CASE("shortlist: off by default, a full list changes nothing, a built list 
   CHECK_THAT(error_of([&] { attend::Shortlist::load(dir + "/bad.list"); }), Catch::Contains("bad.list:5"));
 }
 
+TEST_CASE("int8 beam search: the fused LM head top-k picks what the full logits pick", "[decoding][int8]") {
+  // int8 runs hand beam search each row's best candidates and softmax terms from the LM head's
+  // column blocks (StepModel::step_top_k); capturing attention takes the full-logits path. Both
+  // must give the same translations, with the processors' masks (n-gram ban, EOS before the
+  // minimum length, the pad token) applied either way.
+  REQUIRE(fs::exists(ATTEND_DEFAULT_MODEL_PATH));
+  attend::LoadOptions lo;
+  lo.compute_type = "int8";
+  auto model = attend::Model::load(ATTEND_DEFAULT_MODEL_PATH, lo);
+  REQUIRE(model->info().compute_type == "int8");
+  for (int variant = 0; variant < 2; ++variant) {
+    INFO("variant " << variant);
+    attend::TranslateOptions fused;
+    fused.generation.num_beams = 4;
+    fused.generation.num_return_sequences = 2;
+    if (variant == 1) {
+      fused.generation.no_repeat_ngram_size = 1;
+      fused.generation.min_new_tokens = 12;
+    }
+    attend::TranslateOptions full = fused;
+    full.return_attention = true;
+    const auto a = model->translate(kInputs, fused);
+    const auto b = model->translate(kInputs, full);
+    REQUIRE(a.size() == b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      REQUIRE(a[i].hypotheses.size() == b[i].hypotheses.size());
+      for (size_t h = 0; h < a[i].hypotheses.size(); ++h) {
+        CHECK(a[i].hypotheses[h].ids == b[i].hypotheses[h].ids);
+        CHECK(std::abs(a[i].hypotheses[h].score - b[i].hypotheses[h].score) < 1e-4);
+        if (variant == 1) {
+          const auto& ids = a[i].hypotheses[h].ids;
+          CHECK(ids.size() >= 13);  // start token + at least 12 generated
+          CHECK(std::set<int32_t>(ids.begin() + 1, ids.end()).size() == ids.size() - 1);  // no token twice
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("decoding options are validated with clear errors", "[decoding][validation]") {
   auto m = bundled();
   if (!m) return;

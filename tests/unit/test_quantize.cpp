@@ -1,9 +1,12 @@
 // tests/unit/test_quantize.cpp — reduced precision: int8 per-channel / per-row quantization
 // round trips, bf16 rounding, Linear in fp32/bf16/int8 against a double-precision reference
 // (tolerances derived from the rounding of each scheme), the bounded primitive cache, compute
-// type resolution, and `--quantize int8` model files (fixture checkpoints) written, validated
+// type resolution, the int8 LM head in column blocks (logits and fused top-k against the whole
+// layer), and `--quantize int8` model files (fixture checkpoints) written, validated
 // and run with every compute type.
 #include <catch2/catch.hpp>
+
+#include <omp.h>
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -25,6 +28,7 @@
 #include "engine/kernels/half.hpp"
 #include "engine/model_file.hpp"
 #include "engine/kernels/quantize.hpp"
+#include "engine/lm_head.hpp"
 #include "models/converter.hpp"
 #include "engine/safetensors.hpp"
 
@@ -448,4 +452,75 @@ TEST_CASE("Linear: a matrix converted in row blocks computes the same product", 
       CHECK(d == y);
     }
   }
+}
+
+TEST_CASE("LM head: int8 column blocks give the whole layer's logits and its top-k", "[quantize][linear]") {
+  // vocab 1000 in blocks of 128 (the last one short), 7 rows; logits spread like a real head's
+  const int64_t V = 1000, d = 48, M = 7, block = 128;
+  auto w = random_values(static_cast<size_t>(V * d), -1.0f, 1.0f, 41);
+  auto bias = random_values(static_cast<size_t>(V), -2.0f, 2.0f, 42);
+  auto x = random_values(static_cast<size_t>(M * d), -1.5f, 1.5f, 43);
+  for (int64_t c = 0; c < d; ++c) w[static_cast<size_t>(17 * d + c)] = w[static_cast<size_t>(900 * d + c)];  // 17 and 900 tie
+  bias[17] = bias[900];
+  LmHead whole, blocked;
+  whole.init(w.data(), V, d, bias.data(), ComputeType::I8, nullptr, 4 * V);  // one block: not blocked
+  blocked.init(w.data(), V, d, bias.data(), ComputeType::I8, nullptr, block);
+  REQUIRE_FALSE(whole.blocked());
+  REQUIRE(blocked.blocked());
+  std::vector<float> ref(static_cast<size_t>(M * V)), got(static_cast<size_t>(M * V));
+  whole.forward(x.data(), M, ref.data());
+  blocked.forward(x.data(), M, got.data());
+  CHECK(got == ref);  // the same integer products, scales and bias per column
+
+  // top-k: pad-like token 5 excluded from everything, per-row bans, k = 8
+  std::vector<std::vector<int32_t>> bans(static_cast<size_t>(M));
+  bans[0] = {3, 250, 999};
+  bans[2] = {17};
+  RowTopK io;
+  io.k = 8;
+  io.excluded = 5;
+  io.banned = &bans;
+  blocked.top_k(x.data(), M, io);
+  for (int64_t r = 0; r < M; ++r) {
+    INFO("row " << r);
+    const float* row = ref.data() + r * V;
+    // reference: softmax over everything but the excluded token, candidates by (logit desc, id asc)
+    double mx = -1e30;
+    for (int64_t v = 0; v < V; ++v)
+      if (v != 5) mx = std::max(mx, static_cast<double>(row[v]));
+    double sum = 0.0;
+    for (int64_t v = 0; v < V; ++v)
+      if (v != 5) sum += std::exp(static_cast<double>(row[v]) - mx);
+    CHECK(io.max[static_cast<size_t>(r)] == static_cast<float>(mx));
+    CHECK(std::abs(io.lse[static_cast<size_t>(r)] - std::log(sum)) < 1e-5);
+    std::vector<int32_t> order;
+    for (int32_t v = 0; v < V; ++v) {
+      const auto& b = bans[static_cast<size_t>(r)];
+      if (v != 5 && std::find(b.begin(), b.end(), v) == b.end()) order.push_back(v);
+    }
+    std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return row[a] > row[b]; });
+    REQUIRE(io.count[static_cast<size_t>(r)] == 8);
+    for (int i = 0; i < 8; ++i) {
+      CHECK(io.ids[static_cast<size_t>(r * 8 + i)] == order[static_cast<size_t>(i)]);
+      CHECK(io.logits[static_cast<size_t>(r * 8 + i)] == row[order[static_cast<size_t>(i)]]);
+    }
+  }
+  // the same on one thread and on two (blocks handed out in another order)
+  RowTopK again = io;
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(threads == 1 ? 2 : 1);
+  blocked.top_k(x.data(), M, again);
+  omp_set_num_threads(threads);
+  CHECK(again.ids == io.ids);
+  CHECK(again.logits == io.logits);
+  CHECK(again.lse == io.lse);
+  CHECK(again.max == io.max);
+
+  // a banned top candidate is skipped, and a row with everything banned has no candidates
+  std::vector<std::vector<int32_t>> all(static_cast<size_t>(M));
+  for (int32_t v = 0; v < V; ++v) all[1].push_back(v);
+  io.banned = &all;
+  blocked.top_k(x.data(), M, io);
+  CHECK(io.count[1] == 0);
+  CHECK(io.count[0] == 8);
 }

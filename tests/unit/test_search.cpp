@@ -538,6 +538,41 @@ TEST_CASE("bad_words: single tokens always, multi-token words only after their p
   CHECK(s == std::vector<float>{1, 1, -kInf, -kInf, 1, 1});
 }
 
+TEST_CASE("LogitsProcessorList::banned lists exactly what apply() masks; masks_only knows when", "[search][processors]") {
+  GenerationConfig c;
+  c.eos_token_ids = std::vector<int32_t>{1};
+  c.bad_words_ids = {{3}, {4, 2}, {0, 4, 5}};
+  c.no_repeat_ngram_size = 2;
+  c.min_length = 4;
+  c.forced_eos_token_id = 1;
+  c.max_length = 6;
+  attend::LogitsProcessorList p(c, 8);
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int32_t> tok(0, 7);
+  int checked = 0;
+  for (int trial = 0; trial < 200; ++trial) {
+    Ids h{0};
+    const int len = 1 + trial % 5;
+    while (static_cast<int>(h.size()) < len) h.push_back(tok(rng));
+    INFO("history length " << h.size());
+    CHECK(p.masks_only(static_cast<int>(h.size())) == (h.size() != 5));  // forced EOS at max_length - 1
+    if (!p.masks_only(static_cast<int>(h.size()))) continue;
+    std::vector<float> s(8, 0.25f);
+    p.apply(h, s.data());
+    Ids masked;
+    for (int32_t v = 0; v < 8; ++v)
+      if (s[static_cast<size_t>(v)] == -kInf) masked.push_back(v);
+    Ids listed;
+    p.banned(h, listed);
+    CHECK(listed == masked);
+    ++checked;
+  }
+  CHECK(checked > 100);
+  GenerationConfig r;
+  r.repetition_penalty = 1.2f;  // changes values: not a mask
+  CHECK_FALSE(attend::LogitsProcessorList(r, 8).masks_only(3));
+}
+
 TEST_CASE("min_length / min_new_tokens mask every EOS while the sequence is too short",
           "[search][processors]") {
   GenerationConfig c;

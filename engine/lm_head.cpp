@@ -1,0 +1,273 @@
+// engine/lm_head.cpp — the LM head, whole or in int8 column blocks finished per thread in cache
+// (see the header).
+#include "engine/lm_head.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "attend/error.hpp"
+#include "engine/kernels/profile.hpp"
+#include "engine/kernels/quantize.hpp"
+#include "engine/kernels/simd.hpp"
+
+namespace attend {
+namespace {
+
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+using Clock = std::chrono::steady_clock;
+inline int64_t ns_since(Clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
+}
+
+ATTEND_MULTIVERSION
+float max_of(const float* x, int64_t n) {
+  float m = kNegInf;
+#pragma omp simd reduction(max : m)
+  for (int64_t i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
+// Adds row[0, n) (column c0 + v) to a running list of the k best entries (count of them
+// filled, best first, equal values by lower column) and returns the new count; columns in the
+// sorted range [ban, ban_end), -inf and NaN never enter. Once the list is full,
+// simd::first_above skips every entry below the k-th (most of the row). Blocks may come in any
+// order: an entry equal to the k-th with a lower column still enters, so the list is the same
+// whatever the order.
+int add_top_k(const float* row, int64_t n, int32_t c0, int k, const int32_t* ban, const int32_t* ban_end, int count,
+              int32_t* ids, float* vals) {
+  for (int64_t v = 0; v < n;) {
+    if (count == k) {
+      v = simd::first_above(row, v, n, 0.0f, std::nextafter(vals[k - 1], kNegInf));
+      if (v == n) break;
+    }
+    const float s = row[v];
+    const int32_t id = c0 + static_cast<int32_t>(v);
+    ++v;
+    if (s == kNegInf || std::isnan(s)) continue;
+    if (count == k && s == vals[k - 1] && id > ids[k - 1]) continue;
+    if (ban != ban_end && std::binary_search(ban, ban_end, id)) continue;
+    int pos = count < k ? count : k - 1;  // slot that gets freed / filled
+    while (pos > 0 && (vals[pos - 1] < s || (vals[pos - 1] == s && ids[pos - 1] > id))) {
+      vals[pos] = vals[pos - 1];
+      ids[pos] = ids[pos - 1];
+      --pos;
+    }
+    vals[pos] = s;
+    ids[pos] = id;
+    if (count < k) ++count;
+  }
+  return count;
+}
+
+// Per calling thread: the quantized rows and the per-block partial results of top_k.
+struct Scratch {
+  std::vector<int8_t> q;
+  std::vector<float> row_scale;
+  std::vector<float> part_max, part_sum, part_vals;
+  std::vector<int32_t> part_ids;
+  std::vector<int> part_count;
+};
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+// Per OpenMP thread: one block's product.
+std::vector<float>& block_out() {
+  thread_local std::vector<float> y;
+  return y;
+}
+
+}  // namespace
+
+void LmHead::init(const float* weight, int64_t vocab, int64_t d, const float* bias, ComputeType ct,
+                  const Linear::RowsDone& rows_done, int64_t block_columns) {
+  vocab_ = vocab;
+  d_ = d;
+  blocks_.clear();
+  block_ = block_columns > 0 ? block_columns : kBlockColumns;
+  if (ct == ComputeType::I8 && vocab >= 2 * block_) {
+    bool ok = true;
+    for (int64_t c0 = 0; c0 < vocab && ok; c0 += block_) {
+      const int64_t n = std::min(block_, vocab - c0);
+      auto lin = std::make_unique<Linear>();
+      Linear::RowsDone done;
+      if (rows_done) done = [&rows_done, c0](int64_t r0, int64_t r1) { rows_done(c0 + r0, c0 + r1); };
+      lin->init(weight + c0 * d, n, d, bias ? bias + c0 : nullptr, Epilogue::None, Activation::Relu, ct, done);
+      ok = lin->compute_type() == ComputeType::I8;  // this CPU/oneDNN cannot: the whole layer decides
+      blocks_.push_back(std::move(lin));
+    }
+    if (ok) return;
+    blocks_.clear();
+  }
+  whole_.init(weight, vocab, d, bias, Epilogue::None, Activation::Relu, ct, rows_done);
+}
+
+ComputeType LmHead::compute_type() const { return blocked() ? ComputeType::I8 : whole_.compute_type(); }
+
+template <class Fn>
+void LmHead::run_blocks(const float* x, int64_t M, Fn fn) const {
+  Scratch& sc = scratch();
+  {
+    profile::Scope timed(profile::Part::LinearExtra);
+    sc.q.resize(static_cast<size_t>(M * d_));
+    sc.row_scale.resize(static_cast<size_t>(M));
+    quantize_rows(x, M, d_, sc.q.data(), sc.row_scale.data());
+  }
+  const int8_t* q = sc.q.data();
+  const float* rs = sc.row_scale.data();
+  const int64_t nblocks = static_cast<int64_t>(blocks_.size());
+  int64_t matmul_ns = 0, rest_ns = 0;
+  const auto t0 = Clock::now();
+#pragma omp parallel reduction(+ : matmul_ns, rest_ns)
+  {
+    std::vector<float>& y = block_out();
+    if (y.size() < static_cast<size_t>(M * block_)) y.resize(static_cast<size_t>(M * block_));
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t b = 0; b < nblocks; ++b) {
+      const Linear& L = *blocks_[static_cast<size_t>(b)];
+      const auto a = Clock::now();
+      L.forward_quantized(q, M, y.data());
+      const auto m = Clock::now();
+      fn(b, b * block_, L.out_features(), y.data(), rs);
+      matmul_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(m - a).count();
+      rest_ns += ns_since(m);
+    }
+  }
+  // The region's wall time, split by the threads' shares (summing the threads' own times
+  // would count the same wall time twice).
+  const int64_t wall = ns_since(t0);
+  const int64_t busy = matmul_ns + rest_ns;
+  const int64_t mm = busy > 0 ? static_cast<int64_t>(static_cast<double>(wall) * matmul_ns / busy) : 0;
+  profile::add(profile::Part::Matmul, mm);
+  profile::add(profile::Part::Search, wall - mm);
+}
+
+void LmHead::forward(const float* x, int64_t M, float* y) const {
+  if (!blocked()) return whole_.forward(x, M, y);
+  if (M <= 0) return;
+  const int64_t V = vocab_;
+  run_blocks(x, M, [&](int64_t b, int64_t c0, int64_t n, float* out, const float* rs) {
+    const Linear& L = *blocks_[static_cast<size_t>(b)];
+    for (int64_t r = 0; r < M; ++r) {
+      float* row = out + r * n;
+      L.finish_row(row, rs[r]);
+      std::memcpy(y + r * V + c0, row, static_cast<size_t>(n) * sizeof(float));
+    }
+  });
+}
+
+bool LmHead::forward_deferred(const float* x, int64_t M, float* y, float* row_scale) const {
+  if (!blocked()) return whole_.forward_deferred(x, M, y, row_scale);
+  forward(x, M, y);
+  return false;
+}
+
+void LmHead::finish_row(float* y_row, float row_scale) const {
+  if (blocked()) throw Error("lm head: finish_row on a blocked head (its rows are final)");
+  whole_.finish_row(y_row, row_scale);
+}
+
+void LmHead::top_k(const float* x, int64_t M, RowTopK& io) const {
+  if (!blocked()) throw Error("lm head: top_k needs the blocked int8 head");
+  if (io.k <= 0) throw Error("lm head: top_k needs k > 0");
+  if (io.banned && static_cast<int64_t>(io.banned->size()) != M) throw Error("lm head: one banned list per row");
+  const int k = io.k;
+  const size_t nb = blocks_.size();
+  const size_t nthreads = static_cast<size_t>(std::max(1, omp_get_max_threads()));
+  // per (row, block) the block's max and sum of exp (combined in block order below, so the
+  // result does not depend on which thread ran which block); per (thread, row) a running list
+  // of the best k (its threshold carries over from block to block)
+  Scratch& sc = scratch();
+  sc.part_max.resize(static_cast<size_t>(M) * nb);
+  sc.part_sum.resize(static_cast<size_t>(M) * nb);
+  sc.part_count.assign(nthreads * static_cast<size_t>(M), 0);
+  sc.part_ids.resize(nthreads * static_cast<size_t>(M) * k);
+  sc.part_vals.resize(nthreads * static_cast<size_t>(M) * k);
+  float* part_max = sc.part_max.data();
+  float* part_sum = sc.part_sum.data();
+  int* part_count = sc.part_count.data();
+  int32_t* part_ids = sc.part_ids.data();
+  float* part_vals = sc.part_vals.data();
+  const int32_t excluded = io.excluded;
+  const std::vector<std::vector<int32_t>>* banned = io.banned;
+  run_blocks(x, M, [&](int64_t b, int64_t c0, int64_t n, float* out, const float* rs) {
+    const Linear& L = *blocks_[static_cast<size_t>(b)];
+    const int32_t first = static_cast<int32_t>(c0), last = static_cast<int32_t>(c0 + n);
+    const size_t list0 = static_cast<size_t>(omp_get_thread_num()) * static_cast<size_t>(M);
+    for (int64_t r = 0; r < M; ++r) {
+      float* row = out + r * n;
+      L.finish_row(row, rs[r]);
+      if (excluded >= first && excluded < last) row[excluded - first] = kNegInf;
+      const size_t at = static_cast<size_t>(r) * nb + static_cast<size_t>(b);
+      const float m = max_of(row, n);
+      part_max[at] = m;
+      part_sum[at] = m == kNegInf || std::isnan(m) ? 0.0f : simd::sum_exp(row, n, m);
+      const int32_t* ban = nullptr;
+      const int32_t* ban_end = nullptr;
+      if (banned) {
+        const std::vector<int32_t>& list = (*banned)[static_cast<size_t>(r)];
+        ban = std::lower_bound(list.data(), list.data() + list.size(), first);
+        ban_end = std::lower_bound(ban, list.data() + list.size(), last);
+      }
+      const size_t li = list0 + static_cast<size_t>(r);
+      part_count[li] = add_top_k(row, n, first, k, ban, ban_end, part_count[li], part_ids + li * k, part_vals + li * k);
+    }
+  });
+  // Per row: the softmax terms from the blocks' (max, sum) and the best k of the threads' lists.
+  const auto t0 = Clock::now();
+  io.max.assign(static_cast<size_t>(M), kNegInf);
+  io.lse.assign(static_cast<size_t>(M), 0.0f);
+  io.count.assign(static_cast<size_t>(M), 0);
+  io.ids.assign(static_cast<size_t>(M) * k, -1);
+  io.logits.assign(static_cast<size_t>(M) * k, kNegInf);
+#pragma omp parallel for schedule(static) if (M > 8)
+  for (int64_t r = 0; r < M; ++r) {
+    const size_t base = static_cast<size_t>(r) * nb;
+    float mx = kNegInf;
+    bool nan = false;
+    for (size_t b = 0; b < nb; ++b) {
+      mx = std::max(mx, part_max[base + b]);
+      nan = nan || std::isnan(part_max[base + b]);
+    }
+    if (nan) {  // NaN logits: no candidates, NaN scores
+      io.max[static_cast<size_t>(r)] = std::numeric_limits<float>::quiet_NaN();
+      continue;
+    }
+    if (mx == kNegInf) continue;  // everything excluded: no candidates
+    float sum = 0.0f;
+    for (size_t b = 0; b < nb; ++b)
+      if (part_max[base + b] != kNegInf) sum += part_sum[base + b] * std::exp(part_max[base + b] - mx);
+    io.max[static_cast<size_t>(r)] = mx;
+    io.lse[static_cast<size_t>(r)] = std::log(sum);
+    int32_t* ids = io.ids.data() + static_cast<size_t>(r) * k;
+    float* vals = io.logits.data() + static_cast<size_t>(r) * k;
+    int got = 0;
+    for (size_t t = 0; t < nthreads; ++t) {
+      const size_t li = t * static_cast<size_t>(M) + static_cast<size_t>(r);
+      for (int i = 0; i < part_count[li]; ++i) {
+        const float s = part_vals[li * k + i];
+        const int32_t id = part_ids[li * k + i];
+        if (got == k && !(s > vals[k - 1] || (s == vals[k - 1] && id < ids[k - 1]))) continue;
+        int pos = got < k ? got : k - 1;
+        while (pos > 0 && (vals[pos - 1] < s || (vals[pos - 1] == s && ids[pos - 1] > id))) {
+          vals[pos] = vals[pos - 1];
+          ids[pos] = ids[pos - 1];
+          --pos;
+        }
+        vals[pos] = s;
+        ids[pos] = id;
+        if (got < k) ++got;
+      }
+    }
+    io.count[static_cast<size_t>(r)] = got;
+  }
+  profile::add(profile::Part::Search, ns_since(t0));
+}
+
+}  // namespace attend

@@ -1,0 +1,53 @@
+// engine/lm_head.hpp — the output projection (LM head). fp32/bf16: one Linear over the whole
+// vocabulary. int8: the vocabulary in column blocks, each its own Linear, run one block per
+// thread at a time, so a block's logits are finished (row scale, bias) — or, for beam search,
+// reduced to each row's softmax terms and best candidates (top_k) — while they are in that
+// core's cache. The [rows x vocab] logits of a large vocabulary (28 MB for opus-mt at 128 rows)
+// then never go to memory and back.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "engine/kernels/dnnl_ops.hpp"
+#include "engine/step_model.hpp"
+
+namespace attend {
+
+class LmHead {
+ public:
+  // Columns per block: a block's float output at 128 rows is 512 KB, its int8 weights
+  // d_model x 1024 bytes (512 KB for d_model 512): both stay in a core's L2 cache.
+  static constexpr int64_t kBlockColumns = 1024;
+
+  // weight [vocab, d] row-major float32, bias [vocab] or null. int8 with a vocabulary of at
+  // least two blocks is blocked (block_columns > 0: that width instead, for tests).
+  void init(const float* weight, int64_t vocab, int64_t d, const float* bias, ComputeType ct,
+            const Linear::RowsDone& rows_done, int64_t block_columns = 0);
+  ComputeType compute_type() const;
+  bool blocked() const { return !blocks_.empty(); }
+  int64_t vocab_size() const { return vocab_; }
+
+  // y[M, vocab] = x·Wᵀ + b, final.
+  void forward(const float* x, int64_t M, float* y) const;
+  // Linear::forward_deferred of the whole layer; a blocked head finishes every row itself
+  // (in cache) and returns false.
+  bool forward_deferred(const float* x, int64_t M, float* y, float* row_scale) const;
+  void finish_row(float* y_row, float row_scale) const;
+  // Blocked heads: fills io's outputs (RowTopK) for the M rows of x; io.banned, when set, has
+  // M entries.
+  void top_k(const float* x, int64_t M, RowTopK& io) const;
+
+ private:
+  // Runs every block's product (one block per thread at a time) and calls
+  // fn(block, first column, columns, product rows [M, columns] with the channel scales, row
+  // scales) on the thread that computed it. Times the matmuls and the rest into the profile.
+  template <class Fn>
+  void run_blocks(const float* x, int64_t M, Fn fn) const;
+
+  Linear whole_;
+  std::vector<std::unique_ptr<Linear>> blocks_;
+  int64_t vocab_ = 0, d_ = 0, block_ = 0;
+};
+
+}  // namespace attend
