@@ -421,6 +421,7 @@ void Transformer::encoder_attention(int layer, const EncodeContext& c, const flo
     for (int64_t r = 0; r < N; ++r) {
       const int b = static_cast<int>(r / S), i = static_cast<int>(r % S);
       KeyValueView kv;
+      kv.fast_scores = fast_scores();
       kv.k = qkv + static_cast<int64_t>(b) * S * 3 * inner + inner;
       kv.v = kv.k + inner;
       kv.stride = 3 * inner;
@@ -968,6 +969,7 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens) {
       const float* row = qkv_.data() + static_cast<int64_t>(r) * 3 * inner;
       const size_t at = static_cast<size_t>(r) * slot_stride + static_cast<size_t>(t) * inner;  // own slot r
       KeyValueView kv;
+      kv.fast_scores = m_.fast_scores();
       if (bf16_cache_) {
         uint16_t* k16 = reinterpret_cast<uint16_t*>(kc);
         uint16_t* v16 = reinterpret_cast<uint16_t*>(vc);
@@ -1050,6 +1052,7 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens) {
     for (int r = 0; r < R; ++r) {
       const int b = row_input_[r];
       KeyValueView kv;
+      kv.fast_scores = m_.fast_scores();
       kv.k = ckv + static_cast<int64_t>(b) * S * 2 * inner;
       kv.v = kv.k + inner;
       kv.stride = 2 * inner;

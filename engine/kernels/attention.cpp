@@ -9,6 +9,11 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <type_traits>
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "engine/kernels/simd.hpp"
 
@@ -23,6 +28,51 @@ inline float widen(uint16_t b) {  // bf16 -> float: the bits are the float's upp
   std::memcpy(&f, &u, sizeof f);
   return f;
 }
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define ATTEND_SCORES_AVX512 1
+#if !defined(__clang__)
+// GCC 12's _mm512_reduce_add_ps starts from an _mm512_undefined value it then masks out:
+// a false -Wmaybe-uninitialized (engine/kernels/simd.cpp does the same)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+// Scores of one query against keys [0, n) of a float cache for heads of 64 dimensions:
+// scratch[h * n + j] = scale * (q_h . k_j,h) + bias. Per (key, head) the 64 products are summed
+// in two 16-lane halves and a tree reduction in registers. The portable loop below sums the
+// 16 lanes one after another through memory (a dependent chain of 16 scalar adds per score:
+// half of a batch-32 decode's attention time); the two orders round differently (float sums).
+__attribute__((target("avx512f,avx512dq"))) void scores64_avx512(const float* q, const float* kbase,
+                                                              const KeyValueView& kv, const ScoreBias& bias,
+                                                              int heads, float scale, float* scratch) {
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  const int n = kv.length;
+  for (int j = 0; j < n; ++j) {
+    if (kv.mask && kv.mask[j] == 0) {
+      for (int h = 0; h < heads; ++h) scratch[static_cast<size_t>(h) * n + j] = kNegInf;
+      continue;
+    }
+    int64_t o = static_cast<int64_t>(j) * kv.stride;
+    if (kv.slots) o += static_cast<int64_t>(kv.slots[j]) * kv.slot_stride;
+    const float* kj = kbase + o;
+    for (int h = 0; h < heads; ++h) {
+      const float* qh = q + static_cast<int64_t>(h) * 64;
+      const float* kh = kj + static_cast<int64_t>(h) * 64;
+      __m512 a = _mm512_mul_ps(_mm512_loadu_ps(qh), _mm512_loadu_ps(kh));
+      __m512 b = _mm512_mul_ps(_mm512_loadu_ps(qh + 16), _mm512_loadu_ps(kh + 16));
+      a = _mm512_fmadd_ps(_mm512_loadu_ps(qh + 32), _mm512_loadu_ps(kh + 32), a);
+      b = _mm512_fmadd_ps(_mm512_loadu_ps(qh + 48), _mm512_loadu_ps(kh + 48), b);
+      float sc = _mm512_reduce_add_ps(_mm512_add_ps(a, b)) * scale;
+      if (bias.data) sc += bias.data[h * bias.head_stride + j];
+      scratch[static_cast<size_t>(h) * n + j] = sc;
+    }
+  }
+}
+#if !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif
 
 // T: float, or uint16_t holding bf16 (widened to float on load).
 template <class T>
@@ -39,6 +89,11 @@ inline __attribute__((always_inline)) void attend_row_impl(const float* q, const
   };
   float* inv = scratch + static_cast<size_t>(heads) * n;  // per head: 1 / sum of its weights
   // scores[h * n + j]: key j read once for all heads (contiguous), masked keys -inf
+#ifdef ATTEND_SCORES_AVX512
+  if (std::is_same<T, float>::value && head_dim == 64 && kv.fast_scores && simd::has_avx512()) {
+    scores64_avx512(q, reinterpret_cast<const float*>(kbase), kv, bias, heads, scale, scratch);
+  } else
+#endif
   for (int j = 0; j < n; ++j) {
     if (kv.mask && kv.mask[j] == 0) {
       for (int h = 0; h < heads; ++h) scratch[static_cast<size_t>(h) * n + j] = kNegInf;  // exp -> 0

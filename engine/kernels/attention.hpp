@@ -24,6 +24,9 @@ struct KeyValueView {
   // bf16 keys and values instead of k/v (same strides, in elements): widened to float on load.
   const uint16_t* k16 = nullptr;
   const uint16_t* v16 = nullptr;
+  // Scores of 64-wide heads summed by a tree in registers (AVX-512) instead of lane by lane in
+  // order: faster, rounded differently (Transformer::fast_scores says for which compute types).
+  bool fast_scores = false;
 };
 
 // Additive score bias per (head, query position, key position), e.g. T5's relative bias:
