@@ -685,13 +685,14 @@ void DecoderState::give_spare() {
 void DecoderState::discard(int from_t) {
   if (from_t >= cap_t_) return;
   const size_t inner = cache_width();
-  for (size_t l = 0; l < k_cache_.size(); ++l) {
-    for (float* base : {k_cache_[l].get(), v_cache_[l].get()}) {
-      for (int r = 0; r < cap_rows_; ++r) {
-        drop_pages(base + (static_cast<size_t>(r) * cap_t_ + static_cast<size_t>(from_t)) * inner,
-                   static_cast<size_t>(cap_t_ - from_t) * inner * sizeof(float));
-      }
-    }
+  const int64_t calls = static_cast<int64_t>(k_cache_.size()) * 2 * cap_rows_;
+#pragma omp parallel for schedule(static) if (calls >= 64)
+  for (int64_t c = 0; c < calls; ++c) {
+    const size_t l = static_cast<size_t>(c / (2 * cap_rows_));
+    const int r = static_cast<int>(c % cap_rows_);
+    float* base = (c / cap_rows_) % 2 == 0 ? k_cache_[l].get() : v_cache_[l].get();
+    drop_pages(base + (static_cast<size_t>(r) * cap_t_ + static_cast<size_t>(from_t)) * inner,
+               static_cast<size_t>(cap_t_ - from_t) * inner * sizeof(float));
   }
 }
 
@@ -785,15 +786,21 @@ int DecoderState::prefault_ahead() const {
 void DecoderState::prefault(int rows, int from_t, int to_t) {
   if (to_t <= from_t || rows <= 0) return;
   if (rows == cap_rows_ && from_t <= full_t_) full_t_ = std::max(full_t_, to_t);
+  if (!prefault_ok_) return;
   const size_t inner = cache_width();
-  for (size_t l = 0; l < k_cache_.size() && prefault_ok_; ++l) {
-    for (float* base : {k_cache_[l].get(), v_cache_[l].get()}) {
-      for (int r = 0; r < rows && prefault_ok_; ++r) {
-        const size_t at = (static_cast<size_t>(r) * cap_t_ + static_cast<size_t>(from_t)) * inner;
-        prefault_ok_ = populate_pages(base + at, static_cast<size_t>(to_t - from_t) * inner * sizeof(float));
-      }
-    }
+  // one madvise per (layer, keys or values, slot), spread over the threads (a serial stretch
+  // of syscalls otherwise, with the other threads waiting)
+  const int64_t calls = static_cast<int64_t>(k_cache_.size()) * 2 * rows;
+  bool ok = true;
+#pragma omp parallel for schedule(static) reduction(&& : ok) if (calls >= 64)
+  for (int64_t c = 0; c < calls; ++c) {
+    const size_t l = static_cast<size_t>(c / (2 * rows));
+    const int r = static_cast<int>(c % rows);
+    float* base = (c / rows) % 2 == 0 ? k_cache_[l].get() : v_cache_[l].get();
+    const size_t at = (static_cast<size_t>(r) * cap_t_ + static_cast<size_t>(from_t)) * inner;
+    ok = populate_pages(base + at, static_cast<size_t>(to_t - from_t) * inner * sizeof(float)) && ok;
   }
+  prefault_ok_ = ok;
 }
 
 // Moves the used positions into buffers of new_rows x new_t. gather: new row i takes position j
@@ -803,24 +810,34 @@ void DecoderState::relayout(int new_rows, int new_t, bool gather) {
   const size_t new_slot = static_cast<size_t>(new_t) * inner, old_slot = static_cast<size_t>(cap_t_) * inner;
   const size_t floats = static_cast<size_t>(new_rows) * new_slot;
   const int kept = std::min(cap_rows_, new_rows);
+  // A buffer at a time (the old one is freed before the next is made: no more memory at once
+  // than before), its rows copied in parallel.
+  const int64_t copies = t_ > 0 ? static_cast<int64_t>(kept) : 0;
+  bool ok = true;
   for (size_t l = 0; l < k_cache_.size(); ++l) {
     for (auto* cache : {&k_cache_[l], &v_cache_[l]}) {
       std::unique_ptr<float[]> fresh(floats ? new float[floats] : nullptr);  // uninitialized on purpose
-      for (int i = 0; i < kept && t_ > 0; ++i) {
-        float* to = fresh.get() + i * new_slot;
-        if (prefault_ok_) prefault_ok_ = populate_pages(to, static_cast<size_t>(t_) * inner * sizeof(float));
+      const float* from = cache->get();
+      float* dst = fresh.get();
+      const bool populate = prefault_ok_ && ok;
+#pragma omp parallel for schedule(static) reduction(&& : ok) if (copies >= 16)
+      for (int64_t c = 0; c < copies; ++c) {
+        const int i = static_cast<int>(c);
+        float* to = dst + i * new_slot;
+        if (populate) ok = populate_pages(to, static_cast<size_t>(t_) * inner * sizeof(float)) && ok;
         if (!gather) {
-          std::memcpy(to, cache->get() + i * old_slot, sizeof(float) * static_cast<size_t>(t_) * inner);
+          std::memcpy(to, from + i * old_slot, sizeof(float) * static_cast<size_t>(t_) * inner);
           continue;
         }
         for (int j = 0; j < t_; ++j) {
           const size_t slot = static_cast<size_t>(slots_[static_cast<size_t>(i) * cap_t_ + j]);
-          std::memcpy(to + j * inner, cache->get() + slot * old_slot + j * inner, sizeof(float) * inner);
+          std::memcpy(to + j * inner, from + slot * old_slot + j * inner, sizeof(float) * inner);
         }
       }
       cache->swap(fresh);
     }
   }
+  if (copies > 0 && prefault_ok_) prefault_ok_ = ok;
   std::vector<int32_t> slots(static_cast<size_t>(new_rows) * new_t, 0);
   for (int r = 0; r < kept; ++r) {
     auto to = slots.begin() + static_cast<std::ptrdiff_t>(r) * new_t;
