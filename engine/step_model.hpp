@@ -52,8 +52,9 @@ class StepModel {
   // The search will feed at most `positions` tokens per row: a model may size its caches for
   // that once instead of growing (and copying) them along the way. A hint; no-op by default.
   virtual void reserve_positions(int /*positions*/) {}
-  // False when the logits come from reduced-precision weights (int8/bf16): they are approximate
-  // already, so the search may take log_softmax with float sums (logits::log_softmax_fast).
+  // True: the search takes log_softmax with double sums (logits::log_softmax, correctly rounded
+  // in practice); false: with float sums (logits::log_softmax_fast, as torch sums), and a beam
+  // search may use step_top_k.
   virtual bool exact_scores() const { return true; }
   // Cross-attention capture (TranslateOptions::return_attention): floats per row that step()
   // recorded (0 = not capturing), and those rows, [num_rows()][attention_width()], valid like

@@ -156,7 +156,11 @@ class DecoderState : public StepModel {
   bool step_top_k(const std::vector<int32_t>& tokens, RowTopK& io) override;
   void select_rows(const std::vector<int32_t>& src) override;
   void reserve_positions(int positions) override;
-  bool exact_scores() const override { return m_.compute_type() == ComputeType::F32; }
+  // Float sums for every compute type. fp32 too: torch's log_softmax sums in float; the
+  // fixtures are built so that a float32 implementation with any summation order gives their
+  // ids exactly (fixtures README section 3); conformance and e2e 1000/1000 pass with it, and the
+  // double sums cost ~3% of a bundled-model decode.
+  bool exact_scores() const override { return false; }
   // Optional: after each step, append the embedding output and every layer's output
   // ([rows, d] each, decoder_layers + 1 entries) to `sink` (teacher-forced tensor checks).
   void record_layers(std::vector<std::vector<float>>* sink) { record_ = sink; }
