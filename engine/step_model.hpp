@@ -45,6 +45,8 @@ class StepModel {
   // done nothing, when the model has no such path (exact fp32 scores, captured attention, a
   // vocabulary shortlist): the caller then calls step()/step_deferred() itself.
   virtual bool step_top_k(const std::vector<int32_t>& /*tokens*/, RowTopK& /*io*/) { return false; }
+  // Whether step_top_k would run now (so a caller prepares its inputs only then).
+  virtual bool has_step_top_k() const { return false; }
   // Rebuilds the row set: new row i continues the history (KV cache, source input) of old row
   // src[i]. Rows may be repeated (beam expansion/reordering) or left out (finished rows stop
   // costing compute). src may be empty (nothing left).

@@ -863,7 +863,7 @@ void DecoderState::finish_row(int row) {
 }
 
 bool DecoderState::step_top_k(const std::vector<int32_t>& tokens, RowTopK& io) {
-  if (!m_.lm_head_.blocked() || !subset_.empty() || att_width_ > 0) return false;
+  if (!has_step_top_k()) return false;
   if (static_cast<int>(tokens.size()) != rows_) throw Error("decoder step: token count differs from row count");
   if (io.banned && static_cast<int>(io.banned->size()) != rows_) throw Error("decoder step: one banned list per row");
   run_layers(tokens);

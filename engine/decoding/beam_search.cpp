@@ -260,7 +260,7 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
     // model may hand over each row's best 2*nb tokens and softmax terms instead of its logits
     // (the LM head reduced block by block in cache, StepModel::step_top_k).
     bool fused = false;
-    if (!exact && per_row_top_k && nrows > 0 &&
+    if (!exact && per_row_top_k && nrows > 0 && model.has_step_top_k() &&
         thread_processors[0].masks_only(static_cast<int>(states[static_cast<size_t>(live[0])].beam_ids[0].size()))) {
       row_bans.resize(static_cast<size_t>(nrows));
       bool any_ban = false;
