@@ -25,12 +25,19 @@ inline int64_t ns_since(Clock::time_point t0) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
 }
 
-ATTEND_MULTIVERSION
-float max_of(const float* x, int64_t n) {
-  float m = kNegInf;
-#pragma omp simd reduction(max : m)
-  for (int64_t i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
-  return m;
+// Inserts (s, id) into a list of `count` entries sorted best first (higher value, then lower
+// id), keeping at most k (the last one drops out when full; the caller checked it beats it).
+// Returns the new count.
+inline int insert_sorted(float s, int32_t id, int k, int count, int32_t* ids, float* vals) {
+  int pos = count < k ? count : k - 1;  // slot that gets freed / filled
+  while (pos > 0 && (vals[pos - 1] < s || (vals[pos - 1] == s && ids[pos - 1] > id))) {
+    vals[pos] = vals[pos - 1];
+    ids[pos] = ids[pos - 1];
+    --pos;
+  }
+  vals[pos] = s;
+  ids[pos] = id;
+  return count < k ? count + 1 : count;
 }
 
 // Adds row[0, n) (column c0 + v) to a running list of the k best entries (count of them
@@ -52,15 +59,7 @@ int add_top_k(const float* row, int64_t n, int32_t c0, int k, const int32_t* ban
     if (s == kNegInf || std::isnan(s)) continue;
     if (count == k && s == vals[k - 1] && id > ids[k - 1]) continue;
     if (ban != ban_end && std::binary_search(ban, ban_end, id)) continue;
-    int pos = count < k ? count : k - 1;  // slot that gets freed / filled
-    while (pos > 0 && (vals[pos - 1] < s || (vals[pos - 1] == s && ids[pos - 1] > id))) {
-      vals[pos] = vals[pos - 1];
-      ids[pos] = ids[pos - 1];
-      --pos;
-    }
-    vals[pos] = s;
-    ids[pos] = id;
-    if (count < k) ++count;
+    count = insert_sorted(s, id, k, count, ids, vals);
   }
   return count;
 }
@@ -205,7 +204,7 @@ void LmHead::top_k(const float* x, int64_t M, RowTopK& io) const {
       L.finish_row(row, rs[r]);
       if (excluded >= first && excluded < last) row[excluded - first] = kNegInf;
       const size_t at = static_cast<size_t>(r) * nb + static_cast<size_t>(b);
-      const float m = max_of(row, n);
+      const float m = simd::max_value(row, n);
       part_max[at] = m;
       part_sum[at] = m == kNegInf || std::isnan(m) ? 0.0f : simd::sum_exp(row, n, m);
       const int32_t* ban = nullptr;
@@ -254,15 +253,7 @@ void LmHead::top_k(const float* x, int64_t M, RowTopK& io) const {
         const float s = part_vals[li * k + i];
         const int32_t id = part_ids[li * k + i];
         if (got == k && !(s > vals[k - 1] || (s == vals[k - 1] && id < ids[k - 1]))) continue;
-        int pos = got < k ? got : k - 1;
-        while (pos > 0 && (vals[pos - 1] < s || (vals[pos - 1] == s && ids[pos - 1] > id))) {
-          vals[pos] = vals[pos - 1];
-          ids[pos] = ids[pos - 1];
-          --pos;
-        }
-        vals[pos] = s;
-        ids[pos] = id;
-        if (got < k) ++got;
+        got = insert_sorted(s, id, k, got, ids, vals);
       }
     }
     io.count[static_cast<size_t>(r)] = got;

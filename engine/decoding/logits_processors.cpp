@@ -116,14 +116,6 @@ inline double exp_nonpositive(double d) {
   return d < -700.0 ? 0.0 : e;
 }
 
-ATTEND_MULTIVERSION
-float max_of(const float* x, int n) {
-  float m = kNegInf;
-#pragma omp simd reduction(max : m)
-  for (int i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
-  return m;
-}
-
 double sum_exp_scalar(const float* x, int n, float mx) {
   double sum = 0.0;
   for (int i = 0; i < n; ++i) sum += exp_nonpositive(static_cast<double>(x[i] - mx));
@@ -186,7 +178,7 @@ namespace {
 template <class LseOf>
 void log_softmax_with(float* x, int n, LseOf lse_of) {
   if (n <= 0) return;
-  const float mx = max_of(x, n);
+  const float mx = simd::max_value(x, n);
   if (mx == kNegInf) return;  // everything -inf: leave as is (torch would produce NaN)
   if (std::isnan(mx)) {       // NaN logits: keep the exact scalar path's behaviour (NaN out)
     for (int i = 0; i < n; ++i) x[i] = std::numeric_limits<float>::quiet_NaN();

@@ -3,6 +3,8 @@
 // AVX-512 one chosen at run time. See simd.hpp for what each computes.
 #include "engine/kernels/simd.hpp"
 
+#include <limits>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -294,6 +296,14 @@ void scale_bias_act_mul(const float* acc, float rs, const float* bias, const flo
 }
 float exp_shifted_sum(float* x, int n, float mx) { ATTEND_DISPATCH(exp_shifted_sum, x, n, mx); }
 float sum_exp(const float* x, int64_t n, float mx) { ATTEND_DISPATCH(sum_exp, x, n, mx); }
+
+ATTEND_MULTIVERSION
+float max_value(const float* x, int64_t n) {
+  float m = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : m)
+  for (int64_t i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
+  return m;
+}
 int64_t first_above(const float* x, int64_t from, int64_t n, float base, float threshold) {
   ATTEND_DISPATCH(first_above, x, from, n, base, threshold);
 }

@@ -52,6 +52,9 @@ void scale_bias_act_mul(const float* acc, float rs, const float* bias, const flo
 // index order per lane). Accurate to ~2 ulp; x[i] - mx must be <= 0 (or -inf -> 0).
 float exp_shifted_sum(float* x, int n, float mx);
 
+// The largest of x[0, n) (-inf for n == 0; NaN entries are skipped).
+float max_value(const float* x, int64_t n);
+
 // sum_i exp(x[i] - mx) in float (16 partial sums), x unchanged; x[i] - mx <= 0 (-inf -> 0).
 // For reduced-precision decoding, where the logits are approximate anyway (the exact
 // log_softmax of logits_processors sums in double).
