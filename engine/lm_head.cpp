@@ -107,8 +107,6 @@ void LmHead::init(const float* weight, int64_t vocab, int64_t d, const float* bi
   whole_.init(weight, vocab, d, bias, Epilogue::None, Activation::Relu, ct, rows_done);
 }
 
-ComputeType LmHead::compute_type() const { return blocked() ? ComputeType::I8 : whole_.compute_type(); }
-
 template <class Fn>
 void LmHead::run_blocks(const float* x, int64_t M, Fn fn) const {
   Scratch& sc = scratch();

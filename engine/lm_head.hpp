@@ -24,9 +24,7 @@ class LmHead {
   // least two blocks is blocked (block_columns > 0: that width instead, for tests).
   void init(const float* weight, int64_t vocab, int64_t d, const float* bias, ComputeType ct,
             const Linear::RowsDone& rows_done, int64_t block_columns = 0);
-  ComputeType compute_type() const;
   bool blocked() const { return !blocks_.empty(); }
-  int64_t vocab_size() const { return vocab_; }
 
   // y[M, vocab] = x·Wᵀ + b, final.
   void forward(const float* x, int64_t M, float* y) const;

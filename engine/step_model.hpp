@@ -6,8 +6,6 @@
 
 namespace attend {
 
-// One decoder that advances a set of "rows" (hypotheses) one token at a time. After the
-// encoder ran on a batch of B inputs, the model has B rows, row b attending to input b.
 // StepModel::step_top_k: what a beam search needs of each row's next-token distribution
 // without the [rows x vocab] logits. In: k, excluded, banned. Out, per row r: log_softmax of a
 // token's logit x is (x - max[r]) - lse[r]; ids/logits[r * k ...] the row's best `count[r]`
@@ -24,6 +22,8 @@ struct RowTopK {
   std::vector<int> count;
 };
 
+// One decoder that advances a set of "rows" (hypotheses) one token at a time. After the
+// encoder ran on a batch of B inputs, the model has B rows, row b attending to input b.
 class StepModel {
  public:
   virtual ~StepModel() = default;
@@ -42,8 +42,8 @@ class StepModel {
   virtual void finish_row(int /*row*/) {}
   // Like step(), but returns each row's best k tokens and softmax terms instead of its logits
   // (RowTopK), computed block by block while the logits are in cache. Returns false, having
-  // done nothing, when the model has no such path (exact fp32 scores, captured attention, a
-  // vocabulary shortlist): the caller then calls step()/step_deferred() itself.
+  // done nothing, when the model has no such path (no int8 column-blocked LM head, captured
+  // attention, a vocabulary shortlist): the caller then calls step()/step_deferred() itself.
   virtual bool step_top_k(const std::vector<int32_t>& /*tokens*/, RowTopK& /*io*/) { return false; }
   // Whether step_top_k would run now (so a caller prepares its inputs only then).
   virtual bool has_step_top_k() const { return false; }

@@ -680,20 +680,33 @@ void DecoderState::give_spare() {
   slots_tmp_.clear();
 }
 
+// fn(start of slot r) for slots [0, rows) of every layer's keys and values: one madvise each,
+// spread over the threads (a serial stretch of syscalls otherwise, the other threads waiting).
+// True when every call returned true.
+template <class Fn>
+bool DecoderState::for_each_slot(int rows, Fn fn) {
+  const int64_t calls = static_cast<int64_t>(k_cache_.size()) * 2 * rows;
+  const size_t slot = static_cast<size_t>(cap_t_) * cache_width();
+  bool ok = true;
+#pragma omp parallel for schedule(static) reduction(&& : ok) if (calls >= 64)
+  for (int64_t c = 0; c < calls; ++c) {
+    const size_t l = static_cast<size_t>(c / (2 * rows));
+    const int r = static_cast<int>(c % rows);
+    float* base = (c / rows) % 2 == 0 ? k_cache_[l].get() : v_cache_[l].get();
+    ok = fn(base + static_cast<size_t>(r) * slot) && ok;
+  }
+  return ok;
+}
+
 // Drops the pages of positions [from_t, cap_t) of every slot (MADV_DONTNEED: resident memory
 // is returned, the addresses stay valid and read as zero when touched again).
 void DecoderState::discard(int from_t) {
   if (from_t >= cap_t_) return;
   const size_t inner = cache_width();
-  const int64_t calls = static_cast<int64_t>(k_cache_.size()) * 2 * cap_rows_;
-#pragma omp parallel for schedule(static) if (calls >= 64)
-  for (int64_t c = 0; c < calls; ++c) {
-    const size_t l = static_cast<size_t>(c / (2 * cap_rows_));
-    const int r = static_cast<int>(c % cap_rows_);
-    float* base = (c / cap_rows_) % 2 == 0 ? k_cache_[l].get() : v_cache_[l].get();
-    drop_pages(base + (static_cast<size_t>(r) * cap_t_ + static_cast<size_t>(from_t)) * inner,
-               static_cast<size_t>(cap_t_ - from_t) * inner * sizeof(float));
-  }
+  for_each_slot(cap_rows_, [&](float* slot) {
+    drop_pages(slot + static_cast<size_t>(from_t) * inner, static_cast<size_t>(cap_t_ - from_t) * inner * sizeof(float));
+    return true;
+  });
 }
 
 bool DecoderState::take_spare(int rows, int t) {
@@ -788,19 +801,9 @@ void DecoderState::prefault(int rows, int from_t, int to_t) {
   if (rows == cap_rows_ && from_t <= full_t_) full_t_ = std::max(full_t_, to_t);
   if (!prefault_ok_) return;
   const size_t inner = cache_width();
-  // one madvise per (layer, keys or values, slot), spread over the threads (a serial stretch
-  // of syscalls otherwise, with the other threads waiting)
-  const int64_t calls = static_cast<int64_t>(k_cache_.size()) * 2 * rows;
-  bool ok = true;
-#pragma omp parallel for schedule(static) reduction(&& : ok) if (calls >= 64)
-  for (int64_t c = 0; c < calls; ++c) {
-    const size_t l = static_cast<size_t>(c / (2 * rows));
-    const int r = static_cast<int>(c % rows);
-    float* base = (c / rows) % 2 == 0 ? k_cache_[l].get() : v_cache_[l].get();
-    const size_t at = (static_cast<size_t>(r) * cap_t_ + static_cast<size_t>(from_t)) * inner;
-    ok = populate_pages(base + at, static_cast<size_t>(to_t - from_t) * inner * sizeof(float)) && ok;
-  }
-  prefault_ok_ = ok;
+  prefault_ok_ = for_each_slot(rows, [&](float* slot) {
+    return populate_pages(slot + static_cast<size_t>(from_t) * inner, static_cast<size_t>(to_t - from_t) * inner * sizeof(float));
+  });
 }
 
 // Moves the used positions into buffers of new_rows x new_t. gather: new row i takes position j
@@ -864,7 +867,6 @@ void DecoderState::finish_row(int row) {
 
 bool DecoderState::step_top_k(const std::vector<int32_t>& tokens, RowTopK& io) {
   if (!has_step_top_k()) return false;
-  if (static_cast<int>(tokens.size()) != rows_) throw Error("decoder step: token count differs from row count");
   if (io.banned && static_cast<int>(io.banned->size()) != rows_) throw Error("decoder step: one banned list per row");
   run_layers(tokens);
   deferred_ = false;

@@ -195,6 +195,8 @@ class DecoderState : public StepModel {
   bool take_spare(int rows, int t);  // adopt the model's spare buffers if they are large enough
   void give_spare();                 // hand this state's buffers to the model (cache now empty)
   void discard(int from_t);          // release the pages of positions >= from_t of every slot
+  template <class Fn>
+  bool for_each_slot(int rows, Fn fn);  // fn(slot start) per layer, keys/values and slot < rows
   // floats of storage per cached position (inner, or inner / 2 when the cache holds bf16)
   size_t cache_width() const { return static_cast<size_t>(m_.inner_) / (bf16_cache_ ? 2 : 1); }
   int prefault_ahead() const;        // positions made resident per prefault() call

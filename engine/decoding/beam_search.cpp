@@ -256,9 +256,9 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
                   std::to_string(tokens.size()));
     const int64_t nrows = static_cast<int64_t>(live.size()) * rows_per_input;
     const bool per_row_top_k = rows_per_input == nb;
-    // Reduced precision, once every input has num_beams rows and the processors only mask: the
-    // model may hand over each row's best 2*nb tokens and softmax terms instead of its logits
-    // (the LM head reduced block by block in cache, StepModel::step_top_k).
+    // Once every input has num_beams rows and the processors only mask, a model with a fused
+    // top-k (int8: the LM head reduced block by block in cache, StepModel::step_top_k) hands
+    // over each row's best 2*nb tokens and softmax terms instead of its logits.
     bool fused = false;
     if (!exact && per_row_top_k && nrows > 0 && model.has_step_top_k() &&
         thread_processors[0].masks_only(static_cast<int>(states[static_cast<size_t>(live[0])].beam_ids[0].size()))) {
@@ -291,28 +291,29 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
                                         static_cast<int64_t>(j) * vocab + fused_io.ids[at + i]};
         row_count[static_cast<size_t>(r)] = n;
       }
-    }
-    // Per row, in parallel (rows are independent): log_softmax, the logits processors, and once
-    // every input has num_beams rows, the row's top 2*nb candidates (beam score added).
-#pragma omp parallel for schedule(static) if (!fused)
-    for (int64_t r = 0; r < (fused ? 0 : nrows); ++r) {
-      float* row = logits + static_cast<size_t>(r) * V;
-      model.finish_row(static_cast<int>(r));
-      if (suppress_pad) row[pad] = -std::numeric_limits<float>::infinity();
-      if (exact) {
-        logits::log_softmax(row, vocab);
-      } else {
-        logits::log_softmax_fast(row, vocab);
-      }
-      const size_t li = static_cast<size_t>(r / rows_per_input);
-      const int j = static_cast<int>(r % rows_per_input);
-      const InputState& st = states[static_cast<size_t>(live[li])];
-      LogitsProcessorList& processors = thread_processors[static_cast<size_t>(omp_get_thread_num())];
-      processors.apply(st.beam_ids[static_cast<size_t>(j)], row);
-      if (per_row_top_k) {
-        row_count[static_cast<size_t>(r)] = top_k_row(row, vocab, st.beam_scores[static_cast<size_t>(j)], k2,
-                                                      static_cast<int64_t>(j) * vocab,
-                                                      row_cands.data() + static_cast<size_t>(r) * k2);
+    } else {
+      // Per row, in parallel (rows are independent): log_softmax, the logits processors, and
+      // once every input has num_beams rows, the row's top 2*nb candidates (beam score added).
+#pragma omp parallel for schedule(static)
+      for (int64_t r = 0; r < nrows; ++r) {
+        float* row = logits + static_cast<size_t>(r) * V;
+        model.finish_row(static_cast<int>(r));
+        if (suppress_pad) row[pad] = -std::numeric_limits<float>::infinity();
+        if (exact) {
+          logits::log_softmax(row, vocab);
+        } else {
+          logits::log_softmax_fast(row, vocab);
+        }
+        const size_t li = static_cast<size_t>(r / rows_per_input);
+        const int j = static_cast<int>(r % rows_per_input);
+        const InputState& st = states[static_cast<size_t>(live[li])];
+        LogitsProcessorList& processors = thread_processors[static_cast<size_t>(omp_get_thread_num())];
+        processors.apply(st.beam_ids[static_cast<size_t>(j)], row);
+        if (per_row_top_k) {
+          row_count[static_cast<size_t>(r)] = top_k_row(row, vocab, st.beam_scores[static_cast<size_t>(j)], k2,
+                                                        static_cast<int64_t>(j) * vocab,
+                                                        row_cands.data() + static_cast<size_t>(r) * k2);
+        }
       }
     }
     src.clear();

@@ -28,8 +28,8 @@ void force_token(int32_t token, float* scores, int vocab);
 // In place: x - max - log(sum(exp(x - max))). -inf entries stay -inf. The sum is taken in
 // double (see the .cpp), so the result is the correctly rounded log_softmax in practice.
 void log_softmax(float* x, int n);
-// The same with the sum of exp in float (about 4x faster, lse within ~1e-6): for logits that
-// are approximate anyway (int8/bf16 weights).
+// The same with the sum of exp in float (about 4x faster, lse within ~1e-6), as torch sums:
+// what the engine's models use (StepModel::exact_scores false), fp32 included.
 void log_softmax_fast(float* x, int n);
 
 }  // namespace logits

@@ -3,11 +3,10 @@
 // AVX-512 one chosen at run time. See simd.hpp for what each computes.
 #include "engine/kernels/simd.hpp"
 
-#include <limits>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>

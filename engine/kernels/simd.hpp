@@ -56,8 +56,8 @@ float exp_shifted_sum(float* x, int n, float mx);
 float max_value(const float* x, int64_t n);
 
 // sum_i exp(x[i] - mx) in float (16 partial sums), x unchanged; x[i] - mx <= 0 (-inf -> 0).
-// For reduced-precision decoding, where the logits are approximate anyway (the exact
-// log_softmax of logits_processors sums in double).
+// The beam search's log_softmax_fast and the int8 LM head's column blocks (the double-sum
+// log_softmax of logits_processors serves models that ask for it, StepModel::exact_scores).
 float sum_exp(const float* x, int64_t n, float mx);
 
 // The first i in [from, n) with base + x[i] > threshold (the sum rounded to float, as a scalar
