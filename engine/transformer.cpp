@@ -14,6 +14,7 @@
 #include "engine/mapped_file.hpp"
 #include "engine/positions.hpp"
 #include "engine/kernels/quantize.hpp"
+#include "engine/kernels/simd.hpp"
 #include "engine/kernels/window_attention.hpp"
 
 namespace attend {
@@ -628,9 +629,18 @@ std::shared_ptr<const EncoderOutput> Transformer::encode(const std::vector<std::
     if (record_layers) out->layer_states.back().assign(x.begin(), x.end());
   }
   out->cross_kv.resize(dec_layers_.size());
+  const bool half = half_attention_kv() && S < kBlockedCrossMinLength;  // long sources: the float blocked kernel
+  if (half) out->cross_kv16.resize(dec_layers_.size());
   for (size_t l = 0; l < dec_layers_.size(); ++l) {
     out->cross_kv[l].resize(N * 2 * inner);
     dec_layers_[l].cross_attn.kv.forward(x.data(), N, out->cross_kv[l].data());
+    if (!half) continue;
+    std::vector<uint16_t>& h = out->cross_kv16[l];
+    h.resize(static_cast<size_t>(N * 2 * inner));
+    const float* from = out->cross_kv[l].data();
+#pragma omp parallel for schedule(static) if (N >= 64)
+    for (int64_t r = 0; r < N; ++r) simd::to_half(from + r * 2 * inner, 2 * inner, h.data() + r * 2 * inner);
+    LargeFloats().swap(out->cross_kv[l]);
   }
   return out;
 }
@@ -641,7 +651,8 @@ DecoderState::DecoderState(const Transformer& model, std::shared_ptr<const Encod
   // to bf16 already): half the cache's memory and traffic. int8 runs keep float: with a bf16
   // cache the bundled model's int8 BLEU moved +0.48 from fp32, outside the e2e test's +-0.3
   // band. fp32 runs keep float (token-exact with transformers).
-  bf16_cache_ = m_.compute_type() == ComputeType::BF16 && m_.inner_ % 2 == 0;
+  if (m_.compute_type() == ComputeType::BF16 && m_.inner_ % 2 == 0) cache16_ = Cache16::BF16;
+  else if (m_.half_attention_kv()) cache16_ = Cache16::Half;
   rows_ = enc_->batch;
   row_input_.resize(rows_);
   for (int r = 0; r < rows_; ++r) row_input_[r] = r;
@@ -979,7 +990,7 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens) {
     L.self_attn.q.forward(src, R, qkv_.data());
     float* kc = k_cache_[l].get();
     float* vc = v_cache_[l].get();
-    // in elements of the cache (float, or bf16 in bf16 runs: bf16_cache_)
+    // in elements of the cache (float, or 16 bits: cache16_)
     const int64_t slot_stride = static_cast<int64_t>(cap_t_) * inner;
     {
       profile::Scope timed(profile::Part::Attention);
@@ -989,11 +1000,17 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens) {
       const size_t at = static_cast<size_t>(r) * slot_stride + static_cast<size_t>(t) * inner;  // own slot r
       KeyValueView kv;
       kv.fast_scores = m_.fast_scores();
-      if (bf16_cache_) {
+      if (cache16_ != Cache16::None) {
         uint16_t* k16 = reinterpret_cast<uint16_t*>(kc);
         uint16_t* v16 = reinterpret_cast<uint16_t*>(vc);
-        to_bf16(row + inner, static_cast<size_t>(inner), k16 + at);
-        to_bf16(row + 2 * inner, static_cast<size_t>(inner), v16 + at);
+        if (cache16_ == Cache16::Half) {
+          simd::to_half(row + inner, inner, k16 + at);
+          simd::to_half(row + 2 * inner, inner, v16 + at);
+          kv.fp16 = true;
+        } else {
+          to_bf16(row + inner, static_cast<size_t>(inner), k16 + at);
+          to_bf16(row + 2 * inner, static_cast<size_t>(inner), v16 + at);
+        }
         kv.k16 = k16;
         kv.v16 = v16;
       } else {
@@ -1027,11 +1044,12 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens) {
     }
     L.cross_attn.q.forward(src, R, qkv_.data());
     const float* ckv = enc_->cross_kv[l].data();
+    const uint16_t* ckv16 = enc_->cross_kv16.empty() ? nullptr : enc_->cross_kv16[l].data();  // or half
     const int att_slot = att_width_ ? att_slot_[l] : -1;  // captured: where in the row (else -1)
     const int att_per_layer = (att_mean_ ? 1 : H) * S;
     {
       profile::Scope timed(profile::Part::Attention);
-    if (S >= kBlockedCrossMinLength && att_slot < 0) {  // capturing weights: per row (attend_row)
+    if (!ckv16 && S >= kBlockedCrossMinLength && att_slot < 0) {  // capturing weights: per row (attend_row)
       // Long source: the rows of one input (its beams) meet its keys together, blockwise
       // (each key and value read once per step and head, not once per row).
       cross_rows_.resize(static_cast<size_t>(R));
@@ -1072,8 +1090,14 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens) {
       const int b = row_input_[r];
       KeyValueView kv;
       kv.fast_scores = m_.fast_scores();
-      kv.k = ckv + static_cast<int64_t>(b) * S * 2 * inner;
-      kv.v = kv.k + inner;
+      if (ckv16) {
+        kv.k16 = ckv16 + static_cast<int64_t>(b) * S * 2 * inner;
+        kv.v16 = kv.k16 + inner;
+        kv.fp16 = true;
+      } else {
+        kv.k = ckv + static_cast<int64_t>(b) * S * 2 * inner;
+        kv.v = kv.k + inner;
+      }
       kv.stride = 2 * inner;
       kv.length = S;
       kv.mask = enc_->mask.data() + static_cast<size_t>(b) * S;

@@ -54,6 +54,9 @@ struct EncoderOutput {
   std::vector<int32_t> mask;                   // [B, S], 1 = real token
   LargeFloats hidden;                          // [B*S, d] final encoder states
   std::vector<LargeFloats> cross_kv;           // per decoder layer: [B*S, 2*inner] (k | v)
+  // int8 runs with sources shorter than kBlockedCrossMinLength: cross_kv as IEEE half instead
+  // (cross_kv is then empty; Transformer::half_attention_kv)
+  std::vector<std::vector<uint16_t>> cross_kv16;
   std::vector<std::vector<float>> layer_states;  // optional: embeddings + every layer output
 };
 
@@ -74,6 +77,11 @@ class Transformer {
   // results verified token-exact with it: conformance, e2e 1000/1000) and int8. bf16 keeps the
   // in-order sum: with the tree its e2e BLEU moved +0.33 from fp32, outside its test's ±0.3.
   bool fast_scores() const { return compute_ != ComputeType::BF16; }
+  // int8 runs keep the decoder's attention keys and values (self-attention cache and
+  // cross-attention) as IEEE half (saturated at +-65504): half the memory and the traffic of
+  // the attention, which is bound by it; half's 11-bit significand is finer than the int8
+  // activations these keys and values are computed from. fp32 stays exact; bf16 keeps bf16.
+  bool half_attention_kv() const { return compute_ == ComputeType::I8 && inner_ % 2 == 0; }
   // Vocabulary shortlist (issue 17): true when the output layer's weights are the decoder
   // embedding table (tied), so a restricted output layer can be built from its rows.
   bool output_rows_available() const { return lm_tied_; }
@@ -197,8 +205,8 @@ class DecoderState : public StepModel {
   void discard(int from_t);          // release the pages of positions >= from_t of every slot
   template <class Fn>
   bool for_each_slot(int rows, Fn fn);  // fn(slot start) per layer, keys/values and slot < rows
-  // floats of storage per cached position (inner, or inner / 2 when the cache holds bf16)
-  size_t cache_width() const { return static_cast<size_t>(m_.inner_) / (bf16_cache_ ? 2 : 1); }
+  // floats of storage per cached position (inner, or inner / 2 when the cache holds bf16 or half)
+  size_t cache_width() const { return static_cast<size_t>(m_.inner_) / (cache16_ != Cache16::None ? 2 : 1); }
   int prefault_ahead() const;        // positions made resident per prefault() call
   float* run_step(const std::vector<int32_t>& tokens, bool defer);
   void run_layers(const std::vector<int32_t>& tokens);
@@ -213,7 +221,9 @@ class DecoderState : public StepModel {
   int full_t_ = 0;                  // positions below this are resident in all cap_rows_ slots
   int half_t_ = -1;                 // position when half the rows had finished (-1: not yet)
   bool prefault_ok_ = true;         // MADV_POPULATE_WRITE works on this kernel
-  bool bf16_cache_ = false;         // bf16 runs: keys and values stored as bf16 (cache_width())
+  // keys and values stored in 16 bits (cache_width()): bf16 in bf16 runs, IEEE half in int8 runs
+  enum class Cache16 { None, BF16, Half };
+  Cache16 cache16_ = Cache16::None;
   std::vector<int32_t> row_input_;  // row -> encoder batch index
   std::vector<int32_t> row_nonpad_; // fairseq positions: count of non-pad tokens fed so far
   std::vector<std::unique_ptr<float[]>> k_cache_, v_cache_;  // per layer [cap_rows][cap_t][cache_width()]

@@ -15,19 +15,26 @@
 #include <immintrin.h>
 #endif
 
+#include "engine/kernels/half.hpp"
 #include "engine/kernels/simd.hpp"
 
 namespace attend {
 
 namespace {
 
-inline float widen(float x) { return x; }
-inline float widen(uint16_t b) {  // bf16 -> float: the bits are the float's upper half
-  const uint32_t u = static_cast<uint32_t>(b) << 16;
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
+// The cache's element formats: T is how an element is stored, widen() makes it a float.
+struct F32 {
+  using T = float;
+  static float widen(float x) { return x; }
+};
+struct BF16 {  // bf16: the bits are the float's upper half
+  using T = uint16_t;
+  static float widen(uint16_t b) { return bf16_to_float(b); }
+};
+struct F16 {  // IEEE half
+  using T = uint16_t;
+  static float widen(uint16_t h) { return half_to_float(h); }
+};
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #define ATTEND_SCORES_AVX512 1
@@ -38,35 +45,97 @@ inline float widen(uint16_t b) {  // bf16 -> float: the bits are the float's upp
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
+// 16 keys'/values' elements as floats: from a float cache, or an fp16 one (F16C conversion).
+__attribute__((target("avx512f"))) inline __m512 load16(F32, const float* p) { return _mm512_loadu_ps(p); }
+__attribute__((target("avx512f"))) inline __m512 load16(BF16, const uint16_t* p) {
+  const __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
+}
+__attribute__((target("avx512f"))) inline __m512 load16(F16, const uint16_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+
+// Pairwise sums of two vectors' neighbouring lanes: lanes 0-7 from x, 8-15 from y.
+__attribute__((target("avx512f"))) inline __m512 fold_pairs(__m512 x, __m512 y) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  return _mm512_add_ps(_mm512_permutex2var_ps(x, even, y), _mm512_permutex2var_ps(x, odd, y));
+}
+
 // Scores of one query against keys [0, n) of a float cache for heads of 64 dimensions:
-// scratch[h * n + j] = scale * (q_h . k_j,h) + bias. Per (key, head) the 64 products are summed
-// in two 16-lane halves and a tree reduction in registers. The portable loop below sums the
-// 16 lanes one after another through memory (a dependent chain of 16 scalar adds per score:
-// half of a batch-32 decode's attention time); the two orders round differently (float sums).
-__attribute__((target("avx512f,avx512dq"))) void scores64_avx512(const float* q, const float* kbase,
+// scratch[h * n + j] = scale * (q_h . k_j,h) + bias. Keys go 16 at a time: per (key, head) the
+// 64 products land in one 16-lane vector, and the 16 keys' vectors are summed into one vector
+// of 16 scores by four rounds of pairwise lane folds (15 adds and 30 permutes per 16 scores; a
+// horizontal sum per score costs about as many per score). Scale, bias and the mask then go a
+// vector at a time. The sums are rounded in a different order than the portable loop below
+// (which sums the lanes one after another: the order bf16 runs keep).
+template <class L>
+__attribute__((target("avx512f,avx512dq"))) void scores64_avx512(const float* q, const typename L::T* kbase,
                                                               const KeyValueView& kv, const ScoreBias& bias,
                                                               int heads, float scale, float* scratch) {
-  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
   const int n = kv.length;
-  for (int j = 0; j < n; ++j) {
-    if (kv.mask && kv.mask[j] == 0) {
-      for (int h = 0; h < heads; ++h) scratch[static_cast<size_t>(h) * n + j] = kNegInf;
-      continue;
+  const __m512 vscale = _mm512_set1_ps(scale), neg_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  const typename L::T* key[16];
+  for (int j0 = 0; j0 < n; j0 += 16) {
+    const int m = std::min(16, n - j0);
+    const __mmask16 live = static_cast<__mmask16>((1u << m) - 1u);
+    for (int i = 0; i < m; ++i) {
+      int64_t o = static_cast<int64_t>(j0 + i) * kv.stride;
+      if (kv.slots) o += static_cast<int64_t>(kv.slots[j0 + i]) * kv.slot_stride;
+      key[i] = kbase + o;
     }
-    int64_t o = static_cast<int64_t>(j) * kv.stride;
-    if (kv.slots) o += static_cast<int64_t>(kv.slots[j]) * kv.slot_stride;
-    const float* kj = kbase + o;
+    __mmask16 keep = live;  // keys not masked out
+    if (kv.mask) keep = _mm512_mask_cmpneq_epi32_mask(live, _mm512_maskz_loadu_epi32(live, kv.mask + j0), _mm512_setzero_si512());
     for (int h = 0; h < heads; ++h) {
       const float* qh = q + static_cast<int64_t>(h) * 64;
-      const float* kh = kj + static_cast<int64_t>(h) * 64;
-      __m512 a = _mm512_mul_ps(_mm512_loadu_ps(qh), _mm512_loadu_ps(kh));
-      __m512 b = _mm512_mul_ps(_mm512_loadu_ps(qh + 16), _mm512_loadu_ps(kh + 16));
-      a = _mm512_fmadd_ps(_mm512_loadu_ps(qh + 32), _mm512_loadu_ps(kh + 32), a);
-      b = _mm512_fmadd_ps(_mm512_loadu_ps(qh + 48), _mm512_loadu_ps(kh + 48), b);
-      float sc = _mm512_reduce_add_ps(_mm512_add_ps(a, b)) * scale;
-      if (bias.data) sc += bias.data[h * bias.head_stride + j];
-      scratch[static_cast<size_t>(h) * n + j] = sc;
+      const __m512 q0 = _mm512_loadu_ps(qh), q1 = _mm512_loadu_ps(qh + 16), q2 = _mm512_loadu_ps(qh + 32),
+                   q3 = _mm512_loadu_ps(qh + 48);
+      __m512 acc[16];
+      for (int i = 0; i < 16; ++i) {
+        if (i >= m) {
+          acc[i] = _mm512_setzero_ps();
+          continue;
+        }
+        const typename L::T* kh = key[i] + static_cast<int64_t>(h) * 64;
+        __m512 a = _mm512_mul_ps(q0, load16(L{}, kh));
+        __m512 b = _mm512_mul_ps(q1, load16(L{}, kh + 16));
+        a = _mm512_fmadd_ps(q2, load16(L{}, kh + 32), a);
+        b = _mm512_fmadd_ps(q3, load16(L{}, kh + 48), b);
+        acc[i] = _mm512_add_ps(a, b);
+      }
+      for (int w = 8; w >= 1; w /= 2)
+        for (int i = 0; i < w; ++i) acc[i] = fold_pairs(acc[2 * i], acc[2 * i + 1]);
+      __m512 sc = _mm512_mul_ps(acc[0], vscale);
+      if (bias.data) sc = _mm512_add_ps(sc, _mm512_maskz_loadu_ps(live, bias.data + h * bias.head_stride + j0));
+      sc = _mm512_mask_blend_ps(keep, neg_inf, sc);
+      _mm512_mask_storeu_ps(scratch + static_cast<size_t>(h) * n + j0, live, sc);
     }
+  }
+}
+
+// The weighted sum of values for 64-wide heads, four heads at a time: each value row is read
+// once per four heads, contiguously (1 KB), and the 16 accumulators stay in registers over all
+// positions. Per output element the same additions in the same order as the portable loop
+// (positions in order), so the same bits.
+template <class L>
+__attribute__((target("avx512f"))) void values64_avx512(const typename L::T* vbase, const KeyValueView& kv,
+                                                        const float* scratch, const float* inv, int heads,
+                                                        float* ctx) {
+  const int n = kv.length;
+  for (int h0 = 0; h0 < heads; h0 += 4) {
+    __m512 acc[16];
+    for (int i = 0; i < 16; ++i) acc[i] = _mm512_setzero_ps();
+    for (int j = 0; j < n; ++j) {
+      if (kv.mask && kv.mask[j] == 0) continue;
+      int64_t o = static_cast<int64_t>(j) * kv.stride;
+      if (kv.slots) o += static_cast<int64_t>(kv.slots[j]) * kv.slot_stride;
+      const typename L::T* vj = vbase + o + static_cast<int64_t>(h0) * 64;
+      for (int g = 0; g < 4; ++g) {
+        const __m512 w = _mm512_set1_ps(scratch[static_cast<size_t>(h0 + g) * n + j] * inv[h0 + g]);
+        for (int c = 0; c < 4; ++c) acc[4 * g + c] = _mm512_fmadd_ps(w, load16(L{}, vj + 64 * g + 16 * c), acc[4 * g + c]);
+      }
+    }
+    for (int i = 0; i < 16; ++i) _mm512_storeu_ps(ctx + static_cast<int64_t>(h0) * 64 + 16 * i, acc[i]);
   }
 }
 #if !defined(__clang__)
@@ -74,9 +143,9 @@ __attribute__((target("avx512f,avx512dq"))) void scores64_avx512(const float* q,
 #endif
 #endif
 
-// T: float, or uint16_t holding bf16 (widened to float on load).
-template <class T>
-inline __attribute__((always_inline)) void attend_row_impl(const float* q, const T* kbase, const T* vbase,
+// F: the cache's element format (F32, BF16 or F16).
+template <class F>
+inline __attribute__((always_inline)) void attend_row_impl(const float* q, const typename F::T* kbase, const typename F::T* vbase,
                                                            const KeyValueView& kv, const ScoreBias& bias, int heads,
                                                            int head_dim, float scale, float* ctx, float* scratch,
                                                            float* probs) {
@@ -87,13 +156,19 @@ inline __attribute__((always_inline)) void attend_row_impl(const float* q, const
     if (kv.slots) o += static_cast<int64_t>(kv.slots[j]) * kv.slot_stride;
     return o;
   };
+  using T = typename F::T;
   float* inv = scratch + static_cast<size_t>(heads) * n;  // per head: 1 / sum of its weights
   // scores[h * n + j]: key j read once for all heads (contiguous), masked keys -inf
+  bool done = false;
 #ifdef ATTEND_SCORES_AVX512
-  if (std::is_same<T, float>::value && head_dim == 64 && kv.fast_scores && simd::has_avx512()) {
-    scores64_avx512(q, reinterpret_cast<const float*>(kbase), kv, bias, heads, scale, scratch);
-  } else
+  if constexpr (!std::is_same<F, BF16>::value) {  // bf16 runs keep the in-order sums
+    if (head_dim == 64 && kv.fast_scores && simd::has_avx512()) {
+      scores64_avx512<F>(q, kbase, kv, bias, heads, scale, scratch);
+      done = true;
+    }
+  }
 #endif
+  if (!done)
   for (int j = 0; j < n; ++j) {
     if (kv.mask && kv.mask[j] == 0) {
       for (int h = 0; h < heads; ++h) scratch[static_cast<size_t>(h) * n + j] = kNegInf;  // exp -> 0
@@ -106,7 +181,7 @@ inline __attribute__((always_inline)) void attend_row_impl(const float* q, const
       const T* kh = kj + hoff;
       float s = 0.0f;
 #pragma omp simd reduction(+ : s)
-      for (int d = 0; d < head_dim; ++d) s += qh[d] * widen(kh[d]);
+      for (int d = 0; d < head_dim; ++d) s += qh[d] * F::widen(kh[d]);
       s *= scale;
       if (bias.data) s += bias.data[h * bias.head_stride + j];
       scratch[static_cast<size_t>(h) * n + j] = s;
@@ -133,6 +208,12 @@ inline __attribute__((always_inline)) void attend_row_impl(const float* q, const
       for (int j = 0; j < n; ++j) ph[j] = (kv.mask && kv.mask[j] == 0) ? 0.0f : sh[j] * inv[h];
     }
   }
+#ifdef ATTEND_SCORES_AVX512
+  if (head_dim == 64 && heads % 4 == 0 && simd::has_avx512()) {
+    values64_avx512<F>(vbase, kv, scratch, inv, heads, ctx);
+    return;
+  }
+#endif
   if (head_dim == 64) {
     // The common head size: per head, its 64 sums stay in registers over all positions (the
     // same additions in the same order as below, so the same bits); each value row is then
@@ -146,7 +227,7 @@ inline __attribute__((always_inline)) void attend_row_impl(const float* q, const
         const float w = sh[j] * inv[h];
         const T* vh = vbase + offset(j) + hoff;
 #pragma omp simd
-        for (int d = 0; d < 64; ++d) acc[d] += w * widen(vh[d]);
+        for (int d = 0; d < 64; ++d) acc[d] += w * F::widen(vh[d]);
       }
       std::copy(acc, acc + 64, ctx + hoff);
     }
@@ -163,7 +244,7 @@ inline __attribute__((always_inline)) void attend_row_impl(const float* q, const
       const T* vh = vj + hoff;
       float* out = ctx + hoff;
 #pragma omp simd
-      for (int d = 0; d < head_dim; ++d) out[d] += w * widen(vh[d]);
+      for (int d = 0; d < head_dim; ++d) out[d] += w * F::widen(vh[d]);
     }
   }
 }
@@ -173,8 +254,9 @@ inline __attribute__((always_inline)) void attend_row_impl(const float* q, const
 ATTEND_MULTIVERSION
 void attend_row(const float* q, const KeyValueView& kv, const ScoreBias& bias, int heads, int head_dim,
                 float scale, float* ctx, float* scratch, float* probs) {
-  if (kv.k16) attend_row_impl(q, kv.k16, kv.v16, kv, bias, heads, head_dim, scale, ctx, scratch, probs);
-  else attend_row_impl(q, kv.k, kv.v, kv, bias, heads, head_dim, scale, ctx, scratch, probs);
+  if (kv.k16 && kv.fp16) attend_row_impl<F16>(q, kv.k16, kv.v16, kv, bias, heads, head_dim, scale, ctx, scratch, probs);
+  else if (kv.k16) attend_row_impl<BF16>(q, kv.k16, kv.v16, kv, bias, heads, head_dim, scale, ctx, scratch, probs);
+  else attend_row_impl<F32>(q, kv.k, kv.v, kv, bias, heads, head_dim, scale, ctx, scratch, probs);
 }
 
 }  // namespace attend

@@ -21,9 +21,11 @@ struct KeyValueView {
   // copying keys and values.
   const int32_t* slots = nullptr;
   int64_t slot_stride = 0;
-  // bf16 keys and values instead of k/v (same strides, in elements): widened to float on load.
+  // 16-bit keys and values instead of k/v (same strides, in elements), widened to float on
+  // load: bf16, or IEEE half when fp16 is set.
   const uint16_t* k16 = nullptr;
   const uint16_t* v16 = nullptr;
+  bool fp16 = false;
   // Scores of 64-wide heads summed by a tree in registers (AVX-512) instead of lane by lane in
   // order: faster, rounded differently (Transformer::fast_scores says for which compute types).
   bool fast_scores = false;

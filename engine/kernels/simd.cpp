@@ -3,6 +3,8 @@
 // AVX-512 one chosen at run time. See simd.hpp for what each computes.
 #include "engine/kernels/simd.hpp"
 
+#include "engine/kernels/half.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -78,6 +80,14 @@ float sum_exp_ref(const float* x, int64_t n, float mx) {
   double sum = 0.0;  // one running sum: float would drift by ~1e-4 over a 50k vocabulary
   for (int64_t i = 0; i < n; ++i) sum += std::exp(x[i] - mx);
   return static_cast<float>(sum);
+}
+
+// IEEE half, saturated at the largest finite half (NaN stays NaN).
+void to_half_ref(const float* x, int64_t n, uint16_t* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = std::isnan(x[i]) ? x[i] : std::min(std::max(x[i], -kHalfMax), kHalfMax);
+    out[i] = float_to_half(v);
+  }
 }
 
 int64_t first_above_ref(const float* x, int64_t from, int64_t n, float base, float threshold) {
@@ -227,6 +237,16 @@ ATTEND_AVX512 float sum_exp_avx512(const float* x, int64_t n, float mx) {
   return _mm512_reduce_add_ps(acc);
 }
 
+ATTEND_AVX512 void to_half_avx512(const float* x, int64_t n, uint16_t* out) {
+  const __m512 hi = _mm512_set1_ps(kHalfMax), lo = _mm512_set1_ps(-kHalfMax);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = tail_mask(n - i);
+    // max/min return their second operand when either is NaN: a NaN element stays NaN
+    const __m512 v = _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_maskz_loadu_ps(k, x + i)));
+    _mm256_mask_storeu_epi16(out + i, k, _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  }
+}
+
 ATTEND_AVX512 int64_t first_above_avx512(const float* x, int64_t from, int64_t n, float base, float threshold) {
   const __m512 vb = _mm512_set1_ps(base), vt = _mm512_set1_ps(threshold);
   for (int64_t i = from; i < n; i += 16) {
@@ -306,6 +326,7 @@ float max_value(const float* x, int64_t n) {
 int64_t first_above(const float* x, int64_t from, int64_t n, float base, float threshold) {
   ATTEND_DISPATCH(first_above, x, from, n, base, threshold);
 }
+void to_half(const float* x, int64_t n, uint16_t* out) { ATTEND_DISPATCH(to_half, x, n, out); }
 
 }  // namespace simd
 }  // namespace attend

@@ -64,5 +64,10 @@ float sum_exp(const float* x, int64_t n, float mx);
 // loop computes it), or n if there is none. Top-k scans use it to skip rejected entries.
 int64_t first_above(const float* x, int64_t from, int64_t n, float base, float threshold);
 
+// out[i] = x[i] as IEEE half, round to nearest even, saturated at +-65504 (the largest finite
+// half; NaN stays NaN): the int8 runs' attention keys and values (KeyValueView::fp16).
+constexpr float kHalfMax = 65504.0f;
+void to_half(const float* x, int64_t n, uint16_t* out);
+
 }  // namespace simd
 }  // namespace attend

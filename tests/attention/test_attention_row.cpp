@@ -1,6 +1,7 @@
 // tests/attention/test_attention_row.cpp — the fused attention core (engine/kernels/attention): one
-// query row against keys/values read through slot tables and masks, in float and in bf16 storage
-// (the reduced-precision decoder cache), checked against a plain double-precision reference; and
+// query row against keys/values read through slot tables and masks, in float, bf16 and IEEE-half
+// storage (the reduced-precision decoder caches), checked against a plain double-precision
+// reference; and
 // the small-row layer norm loop of reduced-precision runs against the oneDNN primitive.
 #include <catch2/catch.hpp>
 
@@ -12,7 +13,9 @@
 
 #include "engine/kernels/attention.hpp"
 #include "engine/kernels/dnnl_ops.hpp"
+#include "engine/kernels/half.hpp"
 #include "engine/kernels/quantize.hpp"
+#include "engine/kernels/simd.hpp"
 
 namespace {
 
@@ -26,7 +29,8 @@ float from_bf16(uint16_t b) {
 // softmax(scale * q.k_j + bias) . v_j per head, in double, keys j read at slot s of position j.
 std::vector<double> reference(const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
                               const std::vector<int32_t>& slots, int64_t slot_stride, int64_t stride,
-                              const std::vector<int32_t>& mask, int n, int heads, int dh, float scale) {
+                              const std::vector<int32_t>& mask, int n, int heads, int dh, float scale,
+                              const std::vector<float>* bias = nullptr) {
   std::vector<double> ctx(static_cast<size_t>(heads * dh), 0.0);
   for (int h = 0; h < heads; ++h) {
     std::vector<double> s(static_cast<size_t>(n), -INFINITY);
@@ -36,7 +40,7 @@ std::vector<double> reference(const std::vector<float>& q, const std::vector<flo
       const size_t at = static_cast<size_t>(slots[static_cast<size_t>(j)] * slot_stride + j * stride + h * dh);
       double dot = 0.0;
       for (int d = 0; d < dh; ++d) dot += static_cast<double>(q[static_cast<size_t>(h * dh + d)]) * k[at + static_cast<size_t>(d)];
-      s[static_cast<size_t>(j)] = dot * scale;
+      s[static_cast<size_t>(j)] = dot * scale + (bias ? (*bias)[static_cast<size_t>(h * n + j)] : 0.0);
       mx = std::max(mx, s[static_cast<size_t>(j)]);
     }
     double sum = 0.0;
@@ -118,6 +122,84 @@ TEST_CASE("attention row: float and bf16 caches through slot tables and masks", 
       CHECK(sum == Approx(1.0).epsilon(1e-5));
       if (n > 2) CHECK(probs[static_cast<size_t>(h * n + 1)] == 0.0f);
     }
+  }
+}
+
+TEST_CASE("attention row: an IEEE-half cache (int8 runs) computes on the same values as a float one", "[attention][kernels]") {
+  // Keys and values rounded to half are kept as float too: the half view widens them exactly,
+  // so with the AVX-512 kernels (the 16-key score folds and the four-heads value pass) both
+  // views give the same bits; the portable loops are checked against the double reference.
+  // 6 heads: the value pass's four-head groups do not divide them (portable value loop).
+  std::mt19937 rng(11);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (const bool avx512 : {false, true}) {
+    const bool before = attend::simd::set_avx512_enabled(avx512);
+    if (avx512 && !attend::simd::has_avx512()) {
+      attend::simd::set_avx512_enabled(before);
+      continue;
+    }
+    for (const int heads : {8, 6}) {
+      for (const int n : {1, 7, 16, 17, 33}) {
+        const int dh = 64, inner = heads * dh, nslots = 3;
+        const int64_t stride = inner, slot_stride = static_cast<int64_t>(n) * inner;
+        const size_t total = static_cast<size_t>(nslots) * static_cast<size_t>(slot_stride);
+        std::vector<float> q(static_cast<size_t>(inner)), k(total), v(total), bias(static_cast<size_t>(heads * n));
+        for (auto& x : q) x = nd(rng);
+        for (auto& x : k) x = nd(rng);
+        for (auto& x : v) x = nd(rng);
+        for (auto& x : bias) x = nd(rng);
+        std::vector<uint16_t> k16(total), v16(total);
+        attend::simd::to_half(k.data(), static_cast<int64_t>(total), k16.data());
+        attend::simd::to_half(v.data(), static_cast<int64_t>(total), v16.data());
+        for (size_t i = 0; i < total; ++i) k[i] = attend::half_to_float(k16[i]), v[i] = attend::half_to_float(v16[i]);
+        std::vector<int32_t> slots(static_cast<size_t>(n)), mask(static_cast<size_t>(n), 1);
+        for (int j = 0; j < n; ++j) slots[static_cast<size_t>(j)] = (j * 7 + 2) % nslots;
+        if (n > 2) mask[static_cast<size_t>(n / 2)] = 0;
+        if (n == 33) mask[16] = mask[32] = 0;  // masked keys inside and at the end of a group of 16
+
+        attend::KeyValueView f;
+        f.k = k.data();
+        f.v = v.data();
+        f.stride = stride;
+        f.length = n;
+        f.mask = mask.data();
+        f.slots = slots.data();
+        f.slot_stride = slot_stride;
+        f.fast_scores = true;
+        attend::KeyValueView h = f;
+        h.k = h.v = nullptr;
+        h.k16 = k16.data();
+        h.v16 = v16.data();
+        h.fp16 = true;
+        attend::ScoreBias sb;
+        sb.data = bias.data();
+        sb.head_stride = n;
+
+        std::vector<float> scratch(attend::attend_row_scratch(heads, n));
+        std::vector<float> ctx_f(static_cast<size_t>(inner)), ctx_h(static_cast<size_t>(inner));
+        std::vector<float> probs_f(static_cast<size_t>(heads * n)), probs_h(probs_f.size());
+        attend::attend_row(q.data(), f, sb, heads, dh, 0.125f, ctx_f.data(), scratch.data(), probs_f.data());
+        attend::attend_row(q.data(), h, sb, heads, dh, 0.125f, ctx_h.data(), scratch.data(), probs_h.data());
+        const std::vector<double> want = reference(q, k, v, slots, slot_stride, stride, mask, n, heads, dh, 0.125f, &bias);
+        INFO((avx512 ? "AVX-512" : "portable") << ", heads " << heads << ", length " << n);
+        double worst_f = 0.0, worst_h = 0.0;
+        for (int i = 0; i < inner; ++i) {
+          worst_f = std::max(worst_f, std::abs(ctx_f[static_cast<size_t>(i)] - want[static_cast<size_t>(i)]));
+          worst_h = std::max(worst_h, std::abs(ctx_h[static_cast<size_t>(i)] - want[static_cast<size_t>(i)]));
+        }
+        CHECK(worst_f < 1e-4);
+        CHECK(worst_h < 1e-4);
+        if (avx512) {
+          CHECK(ctx_h == ctx_f);
+          CHECK(probs_h == probs_f);
+        }
+        for (int hh = 0; hh < heads; ++hh) {
+          if (n > 2) CHECK(probs_h[static_cast<size_t>(hh * n + n / 2)] == 0.0f);
+          if (n == 33) CHECK(probs_h[static_cast<size_t>(hh * n + 32)] == 0.0f);
+        }
+      }
+    }
+    attend::simd::set_avx512_enabled(before);
   }
 }
 

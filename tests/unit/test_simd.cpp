@@ -1,6 +1,7 @@
 // tests/unit/test_simd.cpp — engine/simd's loops (AVX-512 and portable) against their scalar
-// definitions: int8 quantization, matmul epilogues, the softmax exp, the top-k skip scan and the
-// float log_softmax of reduced-precision decoding.
+// definitions: int8 quantization, matmul epilogues, the softmax exp, the top-k skip scan, the
+// float log_softmax of reduced-precision decoding and the IEEE-half conversion of int8 runs'
+// attention keys and values.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "engine/decoding/logits_processors.hpp"
+#include "engine/kernels/half.hpp"
 #include "engine/kernels/simd.hpp"
 
 namespace {
@@ -92,6 +94,36 @@ TEST_CASE("simd: abs_max over every tail length ignores NaN") {
       INFO("n = " << n);
       CHECK(attend::simd::abs_max(x.data(), n) == expect);
     }
+  });
+}
+
+TEST_CASE("simd: to_half rounds to nearest even, saturates at 65504 and keeps NaN, over every tail length") {
+  for_each_path([] {
+    std::vector<float> x = random_row(41, 9);
+    x[0] = 1e6f;                                       // beyond half's range: +65504, not inf
+    x[1] = -7e4f;                                      // -65504
+    x[2] = std::numeric_limits<float>::quiet_NaN();    // stays NaN
+    x[3] = 1.0f + 1.0f / 2048.0f;                      // a tie: rounds to even (1.0)
+    x[4] = 3e-6f;                                      // a half subnormal
+    x[5] = -std::numeric_limits<float>::infinity();    // saturates too
+    x[6] = 65519.0f;                                   // rounds up to inf in plain half: saturated
+    for (int64_t n = 0; n <= 41; ++n) {
+      std::vector<uint16_t> out(static_cast<size_t>(n) + 1, 0xbeef);  // one guard element
+      attend::simd::to_half(x.data(), n, out.data());
+      INFO("n = " << n);
+      for (int64_t i = 0; i < n; ++i) {
+        const float v = x[static_cast<size_t>(i)];
+        if (std::isnan(v)) {
+          CHECK(std::isnan(attend::half_to_float(out[static_cast<size_t>(i)])));
+          continue;
+        }
+        const float clamped = std::min(std::max(v, -65504.0f), 65504.0f);
+        INFO("i = " << i << ", x = " << v);
+        CHECK(out[static_cast<size_t>(i)] == attend::float_to_half(clamped));
+      }
+      CHECK(out[static_cast<size_t>(n)] == 0xbeef);  // nothing written past n
+    }
+    CHECK(attend::half_to_float(attend::float_to_half(65504.0f)) == 65504.0f);
   });
 }
 
