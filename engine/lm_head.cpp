@@ -64,6 +64,27 @@ int add_top_k(const float* row, int64_t n, int32_t c0, int k, const int32_t* ban
   return count;
 }
 
+// add_top_k for a row whose list was full (count == k) when sum_exp_hits marked, in `hits`, the
+// entries above the k-th value of that moment: only those are visited (the threshold only
+// rises, so every entry add_top_k's scan would stop at is among them), each checked against the
+// threshold of its turn exactly as the scan does. Same list as add_top_k.
+int add_top_k_hits(const float* row, const uint16_t* hits, int64_t n, int32_t c0, int k, const int32_t* ban,
+                   const int32_t* ban_end, int count, int32_t* ids, float* vals) {
+  for (int64_t g = 0; g * 16 < n; ++g) {
+    for (unsigned h = hits[g]; h != 0; h &= h - 1) {
+      const int64_t v = g * 16 + __builtin_ctz(h);
+      const float s = row[v];
+      if (!(0.0f + s > std::nextafter(vals[k - 1], kNegInf))) continue;
+      const int32_t id = c0 + static_cast<int32_t>(v);
+      if (s == kNegInf || std::isnan(s)) continue;
+      if (s == vals[k - 1] && id > ids[k - 1]) continue;
+      if (ban != ban_end && std::binary_search(ban, ban_end, id)) continue;
+      count = insert_sorted(s, id, k, count, ids, vals);
+    }
+  }
+  return count;
+}
+
 // Per calling thread: the quantized rows and the per-block partial results of top_k.
 struct Scratch {
   std::vector<int8_t> q;
@@ -75,6 +96,12 @@ struct Scratch {
 Scratch& scratch() {
   thread_local Scratch s;
   return s;
+}
+// Per OpenMP thread: one row's hit masks (simd::sum_exp_hits) for blocks of up to n columns.
+uint16_t* block_hits(int64_t n) {
+  thread_local std::vector<uint16_t> h;
+  if (h.size() < static_cast<size_t>((n + 15) / 16)) h.resize(static_cast<size_t>((n + 15) / 16));
+  return h.data();
 }
 // Per OpenMP thread: one block's product.
 std::vector<float>& block_out() {
@@ -197,14 +224,17 @@ void LmHead::top_k(const float* x, int64_t M, RowTopK& io) const {
     const Linear& L = *blocks_[static_cast<size_t>(b)];
     const int32_t first = static_cast<int32_t>(c0), last = static_cast<int32_t>(c0 + n);
     const size_t list0 = static_cast<size_t>(omp_get_thread_num()) * static_cast<size_t>(M);
+    uint16_t* hits = block_hits(n);
     for (int64_t r = 0; r < M; ++r) {
       float* row = out + r * n;
-      L.finish_row(row, rs[r]);
-      if (excluded >= first && excluded < last) row[excluded - first] = kNegInf;
+      float m = L.finish_row_max(row, rs[r]);  // the row's epilogue and its max in one pass
+      if (excluded >= first && excluded < last) {
+        row[excluded - first] = kNegInf;
+        m = simd::max_value(row, n);
+      }
       const size_t at = static_cast<size_t>(r) * nb + static_cast<size_t>(b);
-      const float m = simd::max_value(row, n);
       part_max[at] = m;
-      part_sum[at] = m == kNegInf || std::isnan(m) ? 0.0f : simd::sum_exp(row, n, m);
+      const bool none = m == kNegInf || std::isnan(m);
       const int32_t* ban = nullptr;
       const int32_t* ban_end = nullptr;
       if (banned) {
@@ -213,7 +243,16 @@ void LmHead::top_k(const float* x, int64_t M, RowTopK& io) const {
         ban_end = std::lower_bound(ban, list.data() + list.size(), last);
       }
       const size_t li = list0 + static_cast<size_t>(r);
-      part_count[li] = add_top_k(row, n, first, k, ban, ban_end, part_count[li], part_ids + li * k, part_vals + li * k);
+      int32_t* ids = part_ids + li * k;
+      float* vals = part_vals + li * k;
+      if (part_count[li] == k && !none) {
+        // the softmax sum and the entries above the current k-th in one pass (most blocks)
+        part_sum[at] = simd::sum_exp_hits(row, n, m, std::nextafter(vals[k - 1], kNegInf), hits);
+        part_count[li] = add_top_k_hits(row, hits, n, first, k, ban, ban_end, part_count[li], ids, vals);
+      } else {
+        part_sum[at] = none ? 0.0f : simd::sum_exp(row, n, m);
+        part_count[li] = add_top_k(row, n, first, k, ban, ban_end, part_count[li], ids, vals);
+      }
     }
   });
   // Per row: the softmax terms from the blocks' (max, sum) and the best k of the threads' lists.

@@ -269,6 +269,11 @@ void Linear::finish_row(float* y, float row_scale) const {
   int8_epilogue_row(y, row_scale, bias, out_, epilogue_, act_, nullptr, y);
 }
 
+float Linear::finish_row_max(float* y, float row_scale) const {
+  if (epilogue_ != Epilogue::None) throw Error("linear: finish_row_max needs epilogue None");
+  return simd::scale_bias_max(y, row_scale, bias_host_.empty() ? nullptr : bias_host_.data(), out_, y);
+}
+
 // forward(), or with `defer_row_scale` (I8, epilogue None/Activation only): y gets the product
 // with the channel scales only, defer_row_scale[M] the row scales, finish_row() does the rest.
 void Linear::run(const float* x, int64_t M, float* y, const float* aux, float* defer_row_scale) const {

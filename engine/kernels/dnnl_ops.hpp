@@ -64,6 +64,8 @@ class Linear {
   // deferred (y is final, row_scale untouched).
   bool forward_deferred(const float* x, int64_t M, float* y, float* row_scale) const;
   void finish_row(float* y_row, float row_scale) const;
+  // finish_row for epilogue None, returning the row's largest value (NaN skipped) from the same pass.
+  float finish_row_max(float* y_row, float row_scale) const;
   // I8 only: y[M, out] = q·Wᵀ with the channel scales, from rows the caller quantized once
   // (quantize_rows) for several layers; finish_row() with the row's scale does the rest. Not
   // timed in the profile (the caller times it). Called inside a parallel region it runs on the

@@ -82,6 +82,23 @@ float sum_exp_ref(const float* x, int64_t n, float mx) {
   return static_cast<float>(sum);
 }
 
+float scale_bias_max_ref(const float* acc, float rs, const float* bias, int64_t n, float* y) {
+  scale_bias_ref(acc, rs, bias, n, Act::None, y);
+  float m = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < n; ++j) m = y[j] > m ? y[j] : m;
+  return m;
+}
+
+float sum_exp_hits_ref(const float* x, int64_t n, float mx, float threshold, uint16_t* hits) {
+  for (int64_t i = 0; i < n; i += 16) {
+    uint16_t h = 0;
+    for (int64_t l = 0; l < 16 && i + l < n; ++l)
+      if (0.0f + x[i + l] > threshold) h = static_cast<uint16_t>(h | (1u << l));
+    hits[i / 16] = h;
+  }
+  return sum_exp_ref(x, n, mx);
+}
+
 // IEEE half, saturated at the largest finite half (NaN stays NaN).
 void to_half_ref(const float* x, int64_t n, uint16_t* out) {
   for (int64_t i = 0; i < n; ++i) {
@@ -247,6 +264,31 @@ ATTEND_AVX512 void to_half_avx512(const float* x, int64_t n, uint16_t* out) {
   }
 }
 
+ATTEND_AVX512 float scale_bias_max_avx512(const float* acc, float rs, const float* bias, int64_t n, float* y) {
+  const __m512 vrs = _mm512_set1_ps(rs), zero = _mm512_setzero_ps();
+  __m512 m = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 k = tail_mask(n - j);
+    const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + j) : zero;
+    const __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, acc + j), vrs, b);  // as scale_bias_avx512
+    _mm512_mask_storeu_ps(y + j, k, v);
+    m = _mm512_mask_max_ps(m, k, v, m);  // max(v, m): NaN in v keeps m
+  }
+  return _mm512_reduce_max_ps(m);
+}
+
+ATTEND_AVX512 float sum_exp_hits_avx512(const float* x, int64_t n, float mx, float threshold, uint16_t* hits) {
+  const __m512 vmx = _mm512_set1_ps(mx), vt = _mm512_set1_ps(threshold), zero = _mm512_setzero_ps();
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = tail_mask(n - i);
+    const __m512 v = _mm512_maskz_loadu_ps(k, x + i);
+    hits[i / 16] = _mm512_mask_cmp_ps_mask(k, _mm512_add_ps(zero, v), vt, _CMP_GT_OQ);  // as first_above
+    acc = _mm512_mask_add_ps(acc, k, acc, exp_ps(_mm512_sub_ps(v, vmx)));              // as sum_exp
+  }
+  return _mm512_reduce_add_ps(acc);
+}
+
 ATTEND_AVX512 int64_t first_above_avx512(const float* x, int64_t from, int64_t n, float base, float threshold) {
   const __m512 vb = _mm512_set1_ps(base), vt = _mm512_set1_ps(threshold);
   for (int64_t i = from; i < n; i += 16) {
@@ -327,6 +369,12 @@ int64_t first_above(const float* x, int64_t from, int64_t n, float base, float t
   ATTEND_DISPATCH(first_above, x, from, n, base, threshold);
 }
 void to_half(const float* x, int64_t n, uint16_t* out) { ATTEND_DISPATCH(to_half, x, n, out); }
+float scale_bias_max(const float* acc, float rs, const float* bias, int64_t n, float* y) {
+  ATTEND_DISPATCH(scale_bias_max, acc, rs, bias, n, y);
+}
+float sum_exp_hits(const float* x, int64_t n, float mx, float threshold, uint16_t* hits) {
+  ATTEND_DISPATCH(sum_exp_hits, x, n, mx, threshold, hits);
+}
 
 }  // namespace simd
 }  // namespace attend

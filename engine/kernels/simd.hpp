@@ -64,6 +64,15 @@ float sum_exp(const float* x, int64_t n, float mx);
 // loop computes it), or n if there is none. Top-k scans use it to skip rejected entries.
 int64_t first_above(const float* x, int64_t from, int64_t n, float base, float threshold);
 
+// The int8 LM head's column blocks in two passes over a row instead of four:
+//   scale_bias_max: scale_bias(..., Act::None, y) and returns max_value(y, n)
+//   sum_exp_hits:   returns sum_exp(x, n, mx) and sets bit l of hits[i / 16] for each
+//                   i = 16 * (i / 16) + l with 0 + x[i] > threshold (first_above's test);
+//                   hits needs (n + 15) / 16 entries
+// Same results, bit for bit, as the separate loops on the same ISA.
+float scale_bias_max(const float* acc, float rs, const float* bias, int64_t n, float* y);
+float sum_exp_hits(const float* x, int64_t n, float mx, float threshold, uint16_t* hits);
+
 // out[i] = x[i] as IEEE half, round to nearest even, saturated at +-65504 (the largest finite
 // half; NaN stays NaN): the int8 runs' attention keys and values (KeyValueView::fp16).
 constexpr float kHalfMax = 65504.0f;

@@ -127,6 +127,37 @@ TEST_CASE("simd: to_half rounds to nearest even, saturates at 65504 and keeps Na
   });
 }
 
+TEST_CASE("simd: the LM head's fused passes equal the separate loops bit for bit, over every tail length") {
+  for_each_path([] {
+    const std::vector<float> acc = random_row(53, 21), bias = random_row(53, 22);
+    for (int64_t n = 0; n <= 53; ++n) {
+      INFO("n = " << n);
+      for (const float* b : {bias.data(), static_cast<const float*>(nullptr)}) {
+        std::vector<float> want(static_cast<size_t>(n)), got(static_cast<size_t>(n));
+        attend::simd::scale_bias(acc.data(), 0.37f, b, n, Act::None, want.data());
+        const float m = attend::simd::scale_bias_max(acc.data(), 0.37f, b, n, got.data());
+        CHECK(got == want);
+        CHECK(m == attend::simd::max_value(want.data(), n));
+      }
+      std::vector<float> x = random_row(53, 23);
+      x[7] = -std::numeric_limits<float>::infinity();
+      const float mx = attend::simd::max_value(x.data(), n);
+      if (n == 0) continue;
+      for (const float threshold : {-100.0f, 0.5f, 2.0f, 100.0f}) {
+        std::vector<uint16_t> hits(static_cast<size_t>((n + 15) / 16), 0xffff);
+        const float sum = attend::simd::sum_exp_hits(x.data(), n, mx, threshold, hits.data());
+        CHECK(sum == attend::simd::sum_exp(x.data(), n, mx));
+        for (int64_t i = 0; i < n; ++i) {
+          const bool hit = (hits[static_cast<size_t>(i / 16)] >> (i % 16)) & 1u;
+          INFO("i = " << i << ", threshold " << threshold);
+          CHECK(hit == (attend::simd::first_above(x.data(), i, i + 1, 0.0f, threshold) == i));
+        }
+        for (int64_t i = n; i < (n + 15) / 16 * 16; ++i) CHECK(((hits[static_cast<size_t>(i / 16)] >> (i % 16)) & 1u) == 0u);
+      }
+    }
+  });
+}
+
 TEST_CASE("simd: int8 epilogues compute act(acc * rs + bias) into, onto and times the output") {
   for_each_path([] {
     const int64_t n = 45;
