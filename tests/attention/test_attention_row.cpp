@@ -55,6 +55,20 @@ std::vector<double> reference(const std::vector<float>& q, const std::vector<flo
   return ctx;
 }
 
+// A float view of keys/values read through slot tables and a mask.
+attend::KeyValueView float_view(const std::vector<float>& k, const std::vector<float>& v, int64_t stride, int n,
+                                const std::vector<int32_t>& mask, const std::vector<int32_t>& slots, int64_t slot_stride) {
+  attend::KeyValueView f;
+  f.k = k.data();
+  f.v = v.data();
+  f.stride = stride;
+  f.length = n;
+  f.mask = mask.data();
+  f.slots = slots.data();
+  f.slot_stride = slot_stride;
+  return f;
+}
+
 }  // namespace
 
 TEST_CASE("attention row: float and bf16 caches through slot tables and masks", "[attention][kernels]") {
@@ -78,14 +92,7 @@ TEST_CASE("attention row: float and bf16 caches through slot tables and masks", 
     for (int j = 0; j < n; ++j) slots[static_cast<size_t>(j)] = (j * 5 + 1) % nslots;
     if (n > 2) mask[1] = 0;  // a padded key: weight exactly 0
 
-    attend::KeyValueView f;
-    f.k = k.data();
-    f.v = v.data();
-    f.stride = stride;
-    f.length = n;
-    f.mask = mask.data();
-    f.slots = slots.data();
-    f.slot_stride = slot_stride;
+    attend::KeyValueView f = float_view(k, v, stride, n, mask, slots, slot_stride);
     attend::KeyValueView t = f;  // scores summed by the register tree (AVX-512 CPUs)
     t.fast_scores = true;
     attend::KeyValueView b = f;
@@ -157,14 +164,7 @@ TEST_CASE("attention row: an IEEE-half cache (int8 runs) computes on the same va
         if (n > 2) mask[static_cast<size_t>(n / 2)] = 0;
         if (n == 33) mask[16] = mask[32] = 0;  // masked keys inside and at the end of a group of 16
 
-        attend::KeyValueView f;
-        f.k = k.data();
-        f.v = v.data();
-        f.stride = stride;
-        f.length = n;
-        f.mask = mask.data();
-        f.slots = slots.data();
-        f.slot_stride = slot_stride;
+        attend::KeyValueView f = float_view(k, v, stride, n, mask, slots, slot_stride);
         f.fast_scores = true;
         attend::KeyValueView h = f;
         h.k = h.v = nullptr;
