@@ -648,9 +648,10 @@ std::shared_ptr<const EncoderOutput> Transformer::encode(const std::vector<std::
 DecoderState::DecoderState(const Transformer& model, std::shared_ptr<const EncoderOutput> enc)
     : m_(model), enc_(std::move(enc)) {
   // bf16 runs keep the self-attention keys and values in bf16 (their matmuls round activations
-  // to bf16 already): half the cache's memory and traffic. int8 runs keep float: with a bf16
-  // cache the bundled model's int8 BLEU moved +0.48 from fp32, outside the e2e test's +-0.3
-  // band. fp32 runs keep float (token-exact with transformers).
+  // to bf16 already): half the cache's memory and traffic. int8 runs keep them as IEEE half
+  // (Transformer::half_attention_kv; with bf16 instead the bundled model's int8 BLEU moved +0.48
+  // from fp32, outside the e2e test's +-0.3 band; with half it is -0.12). fp32 runs keep float
+  // (token-exact with transformers).
   if (m_.compute_type() == ComputeType::BF16 && m_.inner_ % 2 == 0) cache16_ = Cache16::BF16;
   else if (m_.half_attention_kv()) cache16_ = Cache16::Half;
   rows_ = enc_->batch;

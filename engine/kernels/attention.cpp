@@ -1,7 +1,8 @@
-// engine/kernels/attention.cpp — fused attention core for one query row and all heads (each key and
-// value read once, contiguously, for all heads). The dot
-// products and the weighted sum are SIMD loops compiled for several ISAs and picked at load
-// time (target_clones); the softmax's exp is engine/simd's (AVX-512 picked at run time).
+// engine/kernels/attention.cpp — fused attention core for one query row and all heads, over a float,
+// bf16 or IEEE-half cache. For 64-wide heads on AVX-512 CPUs (picked at run time) the scores go
+// 16 keys at a time and the weighted sum four heads at a time; otherwise the dot products and the
+// weighted sum are loops compiled for several ISAs and picked at load time (target_clones). The
+// softmax's exp is engine/simd's.
 #include "engine/kernels/attention.hpp"
 
 #include <algorithm>
@@ -45,7 +46,7 @@ struct F16 {  // IEEE half
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
-// 16 keys'/values' elements as floats: from a float cache, or an fp16 one (F16C conversion).
+// 16 consecutive key or value elements as floats, from a float, bf16 or IEEE-half cache.
 __attribute__((target("avx512f"))) inline __m512 load16(F32, const float* p) { return _mm512_loadu_ps(p); }
 __attribute__((target("avx512f"))) inline __m512 load16(BF16, const uint16_t* p) {
   const __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
@@ -62,7 +63,7 @@ __attribute__((target("avx512f"))) inline __m512 fold_pairs(__m512 x, __m512 y) 
   return _mm512_add_ps(_mm512_permutex2var_ps(x, even, y), _mm512_permutex2var_ps(x, odd, y));
 }
 
-// Scores of one query against keys [0, n) of a float cache for heads of 64 dimensions:
+// Scores of one query against keys [0, n) of a float or half cache (L) for heads of 64 dimensions:
 // scratch[h * n + j] = scale * (q_h . k_j,h) + bias. Keys go 16 at a time: per (key, head) the
 // 64 products land in one 16-lane vector, and the 16 keys' vectors are summed into one vector
 // of 16 scores by four rounds of pairwise lane folds (15 adds and 30 permutes per 16 scores; a

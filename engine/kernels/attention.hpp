@@ -2,7 +2,8 @@
 // sum of values) for all heads of many rows at once. The projections around it are oneDNN
 // matmuls (engine/dnnl_ops.hpp); this fused core works on the strided q/k/v they produce,
 // skips masked keys (transformers adds finfo.min, which gives them weight exactly 0) and
-// never materialises a mask tensor.
+// never materialises a mask tensor. Keys and values may be stored as float, bf16 (bf16 runs) or
+// IEEE half (int8 runs).
 #pragma once
 #include <cstddef>
 #include <cstdint>

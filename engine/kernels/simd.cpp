@@ -1,14 +1,15 @@
 // engine/kernels/simd.cpp — AVX-512 and portable versions of the decode's element-wise hot loops
-// (int8 activation quantization, int8 matmul epilogues with ReLU/Swish, the attention softmax's exp), with the
-// AVX-512 one chosen at run time. See simd.hpp for what each computes.
+// (int8 activation quantization, int8 matmul epilogues with ReLU/Swish, the attention softmax's exp,
+// the int8 LM head's fused passes, float -> IEEE half), with the AVX-512 one chosen at run time.
+// See simd.hpp for what each computes.
 #include "engine/kernels/simd.hpp"
-
-#include "engine/kernels/half.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <limits>
+
+#include "engine/kernels/half.hpp"
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
