@@ -230,3 +230,33 @@ TEST_CASE("layer norm: the small-row loop of reduced-precision runs matches the 
     CHECK(std::memcmp(c.data(), b.data(), c.size() * sizeof(float)) == 0);
   }
 }
+
+TEST_CASE("RMS norm: rows against a double-precision reference, in place and over 1 and 2 threads", "[kernels][norm]") {
+  std::mt19937 rng(13);
+  std::normal_distribution<float> nd(0.0f, 3.0f);
+  for (const int64_t d : {int64_t{1}, int64_t{7}, int64_t{512}, int64_t{515}}) {
+    std::vector<float> w(static_cast<size_t>(d));
+    for (auto& v : w) v = nd(rng);
+    attend::RMSNorm norm;
+    norm.init(w.data(), d, 1e-6f);
+    const int64_t M = 40;  // above the parallel threshold for the wide rows
+    std::vector<float> x(static_cast<size_t>(M * d)), y(x.size());
+    for (auto& v : x) v = nd(rng);
+    norm.forward(x.data(), M, y.data());
+    double worst = 0.0;
+    for (int64_t r = 0; r < M; ++r) {
+      double ss = 0.0;
+      for (int64_t i = 0; i < d; ++i) ss += static_cast<double>(x[static_cast<size_t>(r * d + i)]) * x[static_cast<size_t>(r * d + i)];
+      const double inv = 1.0 / std::sqrt(ss / static_cast<double>(d) + 1e-6);
+      for (int64_t i = 0; i < d; ++i) {
+        const double want = w[static_cast<size_t>(i)] * (x[static_cast<size_t>(r * d + i)] * inv);
+        worst = std::max(worst, std::abs(y[static_cast<size_t>(r * d + i)] - want) / (1.0 + std::abs(want)));
+      }
+    }
+    INFO("d " << d);
+    CHECK(worst < 1e-5);
+    std::vector<float> c = x;  // in place, as the decoder calls it
+    norm.forward(c.data(), M, c.data());
+    CHECK(std::memcmp(c.data(), y.data(), c.size() * sizeof(float)) == 0);
+  }
+}
