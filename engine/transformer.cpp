@@ -631,16 +631,16 @@ std::shared_ptr<const EncoderOutput> Transformer::encode(const std::vector<std::
   out->cross_kv.resize(dec_layers_.size());
   const bool half = half_attention_kv() && S < kBlockedCrossMinLength;  // long sources: the float blocked kernel
   if (half) out->cross_kv16.resize(dec_layers_.size());
+  LargeFloats projected;  // half: every layer's float projection in one buffer before conversion
   for (size_t l = 0; l < dec_layers_.size(); ++l) {
-    out->cross_kv[l].resize(N * 2 * inner);
-    dec_layers_[l].cross_attn.kv.forward(x.data(), N, out->cross_kv[l].data());
+    LargeFloats& kv = half ? projected : out->cross_kv[l];
+    kv.resize(N * 2 * inner);
+    dec_layers_[l].cross_attn.kv.forward(x.data(), N, kv.data());
     if (!half) continue;
     std::vector<uint16_t>& h = out->cross_kv16[l];
     h.resize(static_cast<size_t>(N * 2 * inner));
-    const float* from = out->cross_kv[l].data();
 #pragma omp parallel for schedule(static) if (N >= 64)
-    for (int64_t r = 0; r < N; ++r) simd::to_half(from + r * 2 * inner, 2 * inner, h.data() + r * 2 * inner);
-    LargeFloats().swap(out->cross_kv[l]);
+    for (int64_t r = 0; r < N; ++r) simd::to_half(kv.data() + r * 2 * inner, 2 * inner, h.data() + r * 2 * inner);
   }
   return out;
 }
