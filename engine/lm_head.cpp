@@ -40,6 +40,18 @@ inline int insert_sorted(float s, int32_t id, int k, int count, int32_t* ids, fl
   return count < k ? count + 1 : count;
 }
 
+// Offers entry (s, id) to a running list of the k best (count filled, best first, equal values
+// by lower id) that it passed the threshold scan of: -inf, NaN, an entry equal to a full list's
+// k-th with a higher id and ids in the sorted ban range [ban, ban_end) stay out. Returns the new
+// count.
+inline int offer(float s, int32_t id, int k, const int32_t* ban, const int32_t* ban_end, int count, int32_t* ids,
+                 float* vals) {
+  if (s == kNegInf || std::isnan(s)) return count;
+  if (count == k && s == vals[k - 1] && id > ids[k - 1]) return count;
+  if (ban != ban_end && std::binary_search(ban, ban_end, id)) return count;
+  return insert_sorted(s, id, k, count, ids, vals);
+}
+
 // Adds row[0, n) (column c0 + v) to a running list of the k best entries (count of them
 // filled, best first, equal values by lower column) and returns the new count; columns in the
 // sorted range [ban, ban_end), -inf and NaN never enter. Once the list is full,
@@ -48,18 +60,12 @@ inline int insert_sorted(float s, int32_t id, int k, int count, int32_t* ids, fl
 // whatever the order.
 int add_top_k(const float* row, int64_t n, int32_t c0, int k, const int32_t* ban, const int32_t* ban_end, int count,
               int32_t* ids, float* vals) {
-  for (int64_t v = 0; v < n;) {
+  for (int64_t v = 0; v < n; ++v) {
     if (count == k) {
       v = simd::first_above(row, v, n, 0.0f, std::nextafter(vals[k - 1], kNegInf));
       if (v == n) break;
     }
-    const float s = row[v];
-    const int32_t id = c0 + static_cast<int32_t>(v);
-    ++v;
-    if (s == kNegInf || std::isnan(s)) continue;
-    if (count == k && s == vals[k - 1] && id > ids[k - 1]) continue;
-    if (ban != ban_end && std::binary_search(ban, ban_end, id)) continue;
-    count = insert_sorted(s, id, k, count, ids, vals);
+    count = offer(row[v], c0 + static_cast<int32_t>(v), k, ban, ban_end, count, ids, vals);
   }
   return count;
 }
@@ -73,13 +79,8 @@ int add_top_k_hits(const float* row, const uint16_t* hits, int64_t n, int32_t c0
   for (int64_t g = 0; g * 16 < n; ++g) {
     for (unsigned h = hits[g]; h != 0; h &= h - 1) {
       const int64_t v = g * 16 + __builtin_ctz(h);
-      const float s = row[v];
-      if (!(0.0f + s > std::nextafter(vals[k - 1], kNegInf))) continue;
-      const int32_t id = c0 + static_cast<int32_t>(v);
-      if (s == kNegInf || std::isnan(s)) continue;
-      if (s == vals[k - 1] && id > ids[k - 1]) continue;
-      if (ban != ban_end && std::binary_search(ban, ban_end, id)) continue;
-      count = insert_sorted(s, id, k, count, ids, vals);
+      if (!(0.0f + row[v] > std::nextafter(vals[k - 1], kNegInf))) continue;
+      count = offer(row[v], c0 + static_cast<int32_t>(v), k, ban, ban_end, count, ids, vals);
     }
   }
   return count;
