@@ -14,7 +14,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -24,13 +23,9 @@
 
 #include "engine/kernels/attention.hpp"
 #include "engine/kernels/half.hpp"
+#include "tests/bench/bench_timing.hpp"
 
 namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 int usage(const char* msg) {
   std::fprintf(stderr,
@@ -99,9 +94,7 @@ int main(int argc, char** argv) {
 
   auto run = [&](int nthreads, bool self) {
     std::vector<float> scratch(static_cast<size_t>(nthreads) * scratch_len);
-    std::vector<double> times;
-    for (int it = 0; it < repeat + 5; ++it) {
-      const auto t0 = std::chrono::steady_clock::now();
+    return bench::time_calls(5, repeat, [&] {
 #pragma omp parallel for schedule(static) num_threads(nthreads)
       for (int r = 0; r < rows; ++r) {
         attend::KeyValueView kv;
@@ -130,10 +123,7 @@ int main(int argc, char** argv) {
                            ctx.data() + static_cast<size_t>(r) * inner,
                            scratch.data() + static_cast<size_t>(omp_get_thread_num()) * scratch_len);
       }
-      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      if (it >= 5) times.push_back(ms);
-    }
-    return median(times);
+    }).median_ms;
   };
   std::printf("attention core: %d rows (beam %d), %d heads x %d, self over %d positions, cross over %d keys%s%s\n", rows,
               beam, heads, dh, length, source, exact ? ", in-order score sums" : "", half ? ", fp16 cache" : "");

@@ -10,7 +10,6 @@
 //
 // rows = batch × beam (128 = beam 4 × batch 32); one step yields rows / beam target tokens.
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -20,12 +19,12 @@
 #include <vector>
 
 #include <omp.h>
-#include <time.h>
 
 #include "engine/kernels/compute_type.hpp"
 #include "engine/kernels/dnnl_ops.hpp"
 #include "engine/kernels/quantize.hpp"
 #include "engine/lm_head.hpp"
+#include "tests/bench/bench_timing.hpp"
 
 namespace {
 
@@ -36,17 +35,10 @@ struct Layer {
   int per_step;  // how many of this kind run per step (one per decoder layer; 1 for the LM head)
 };
 
-// CPU time of the whole process (all threads), ms: less sensitive to other processes on a
-// shared machine than wall time
-double cpu_ms() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
+// One row of the table: a layer kind's median time per call, per step and throughput.
+void report(const std::string& name, const bench::Timing& t, int per_step, double ops) {
+  std::printf("  %-26s %8.3f ms  x%-2d = %8.3f ms per step  (%6.1f GOP/s; CPU %7.3f ms per call)\n", name.c_str(),
+              t.median_ms, per_step, t.median_ms * per_step, ops / (t.median_ms * 1e6), t.cpu_ms);
 }
 
 int usage(const char* msg) {
@@ -112,19 +104,10 @@ int main(int argc, char** argv) {
     lin.init(w.data(), k.out, k.in, bias.data(), k.ep, attend::Activation::Swish, ct);
     std::vector<float> x(static_cast<size_t>(rows * k.in)), y(static_cast<size_t>(rows * k.out), 0.0f);
     for (float& v : x) v = dist(gen) * 20.0f;
-    lin.forward(x.data(), rows, y.data());  // primitive creation, first touch
-    std::vector<double> ms;
-    const double cpu0 = cpu_ms();
-    for (int r = 0; r < repeat; ++r) {
-      const auto t0 = std::chrono::steady_clock::now();
-      lin.forward(x.data(), rows, y.data());
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
-    const double cpu = (cpu_ms() - cpu0) / repeat;
-    const double med = median(ms);
-    const double gops = 2.0 * rows * k.in * k.out / (med * 1e6);
-    std::printf("  %-26s %8.3f ms  x%-2d = %8.3f ms per step  (%6.1f GOP/s; CPU %7.3f ms per call)\n", k.name.c_str(), med,
-                k.per_step, med * k.per_step, gops, cpu);
+    const double ops = 2.0 * rows * k.in * k.out;
+    // one untimed call: primitive creation, first touch
+    const bench::Timing whole = bench::time_calls(1, repeat, [&] { lin.forward(x.data(), rows, y.data()); });
+    report(k.name, whole, k.per_step, ops);
     if (k.per_step == 1 && ct == attend::ComputeType::I8 && k.out >= 2 * attend::LmHead::kBlockColumns) {
       // The engine runs an int8 LM head in column blocks, one block per thread, from rows
       // quantized once (engine/lm_head): that is its floor (the whole-layer row above is
@@ -138,7 +121,7 @@ int main(int argc, char** argv) {
       }
       std::vector<int8_t> q(static_cast<size_t>(rows * k.in));
       std::vector<float> rs(static_cast<size_t>(rows));
-      auto run = [&] {
+      const bench::Timing blocked = bench::time_calls(1, repeat, [&] {
         attend::quantize_rows(x.data(), rows, k.in, q.data(), rs.data());
 #pragma omp parallel
         {
@@ -146,25 +129,14 @@ int main(int argc, char** argv) {
 #pragma omp for schedule(dynamic, 1)
           for (size_t b = 0; b < blocks.size(); ++b) blocks[b]->forward_quantized(q.data(), rows, out.data());
         }
-      };
-      run();
-      std::vector<double> bms;
-      const double bcpu0 = cpu_ms();
-      for (int r = 0; r < repeat; ++r) {
-        const auto t0 = std::chrono::steady_clock::now();
-        run();
-        bms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-      }
-      const double bcpu = (cpu_ms() - bcpu0) / repeat, bmed = median(bms);
-      std::printf("  %-26s %8.3f ms  x%-2d = %8.3f ms per step  (%6.1f GOP/s; CPU %7.3f ms per call)\n",
-                  ("lm head, " + std::to_string(blocks.size()) + " blocks").c_str(), bmed, 1, bmed,
-                  2.0 * rows * k.in * k.out / (bmed * 1e6), bcpu);
-      step_ms += bmed;
-      step_cpu_ms += bcpu;
+      });
+      report("lm head, " + std::to_string(blocks.size()) + " blocks", blocked, 1, ops);
+      step_ms += blocked.median_ms;
+      step_cpu_ms += blocked.cpu_ms;
       continue;
     }
-    step_ms += med * k.per_step;
-    step_cpu_ms += cpu * k.per_step;
+    step_ms += whole.median_ms * k.per_step;
+    step_cpu_ms += whole.cpu_ms * k.per_step;
   }
   const double tokens_per_step = static_cast<double>(rows) / beam;
   std::printf("matmuls per step: %.3f ms -> at most %.1f target tokens/s from the matmuls alone\n", step_ms,
