@@ -251,7 +251,7 @@ void LmHead::top_k(const float* x, int64_t M, RowTopK& io) const {
         part_sum[at] = simd::sum_exp_hits(row, n, m, std::nextafter(vals[k - 1], kNegInf), hits);
         part_count[li] = add_top_k_hits(row, hits, n, first, k, ban, ban_end, part_count[li], ids, vals);
       } else {
-        part_sum[at] = none ? 0.0f : simd::sum_exp(row, n, m);
+        part_sum[at] = none ? 0.0f : simd::sum_exp_hits(row, n, m, 0.0f, nullptr);
         part_count[li] = add_top_k(row, n, first, k, ban, ban_end, part_count[li], ids, vals);
       }
     }

@@ -91,13 +91,16 @@ float scale_bias_max_ref(const float* acc, float rs, const float* bias, int64_t 
 }
 
 float sum_exp_hits_ref(const float* x, int64_t n, float mx, float threshold, uint16_t* hits) {
-  for (int64_t i = 0; i < n; i += 16) {
+  for (int64_t i = 0; hits && i < n; i += 16) {
     uint16_t h = 0;
     for (int64_t l = 0; l < 16 && i + l < n; ++l)
       if (0.0f + x[i + l] > threshold) h = static_cast<uint16_t>(h | (1u << l));
     hits[i / 16] = h;
   }
-  return sum_exp_ref(x, n, mx);
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isnan(x[i])) sum += std::exp(x[i] - mx);  // NaN adds nothing, as in the vector loop
+  return static_cast<float>(sum);
 }
 
 // IEEE half, saturated at the largest finite half (NaN stays NaN).
@@ -278,16 +281,39 @@ ATTEND_AVX512 float scale_bias_max_avx512(const float* acc, float rs, const floa
   return _mm512_reduce_max_ps(m);
 }
 
-ATTEND_AVX512 float sum_exp_hits_avx512(const float* x, int64_t n, float mx, float threshold, uint16_t* hits) {
-  const __m512 vmx = _mm512_set1_ps(mx), vt = _mm512_set1_ps(threshold), zero = _mm512_setzero_ps();
+// 2^t for t <= 0 in 10 instructions (exp_ps takes 16): n = round(t), 2^n by scalef, 2^(t - n)
+// by a degree-5 minimax polynomial on [-1/2, 1/2] (relative error 2.3e-7). t < -126, -inf and
+// NaN give 2^-126 p(.) ~ 1e-38: nothing, in a sum of terms up to 1.
+ATTEND_AVX512 inline __m512 exp2_sum_term_ps(__m512 t) {
+  t = _mm512_max_ps(t, _mm512_set1_ps(-126.0f));  // max returns its second operand for NaN
+  const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 f = _mm512_sub_ps(t, n);
+  __m512 p = _mm512_set1_ps(1.3277939287945628e-3f);
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.675757959485054e-3f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.550709739327431e-2f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.4022114276885986e-1f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931469440460205e-1f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0000001192092896f));
+  return _mm512_scalef_ps(p, n);
+}
+
+template <bool kHits>
+ATTEND_AVX512 float sum_exp_hits_impl(const float* x, int64_t n, float mx, float threshold, uint16_t* hits) {
+  // (x - mx) first, then times log2 e: x - mx is exact near the max (the terms that matter);
+  // x log2 e - mx log2 e by one fmsub would carry mx log2 e's rounding (5e-6 relative at mx ~ 120)
+  const __m512 vl = _mm512_set1_ps(1.44269504088896341f), vmx = _mm512_set1_ps(mx), vt = _mm512_set1_ps(threshold),
+               zero = _mm512_setzero_ps();
   __m512 acc = _mm512_setzero_ps();
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 k = tail_mask(n - i);
     const __m512 v = _mm512_maskz_loadu_ps(k, x + i);
-    hits[i / 16] = _mm512_mask_cmp_ps_mask(k, _mm512_add_ps(zero, v), vt, _CMP_GT_OQ);  // as first_above
-    acc = _mm512_mask_add_ps(acc, k, acc, exp_ps(_mm512_sub_ps(v, vmx)));              // as sum_exp
+    if (kHits) hits[i / 16] = _mm512_mask_cmp_ps_mask(k, _mm512_add_ps(zero, v), vt, _CMP_GT_OQ);  // as first_above
+    acc = _mm512_mask_add_ps(acc, k, acc, exp2_sum_term_ps(_mm512_mul_ps(_mm512_sub_ps(v, vmx), vl)));  // exp(v - mx)
   }
   return _mm512_reduce_add_ps(acc);
+}
+ATTEND_AVX512 float sum_exp_hits_avx512(const float* x, int64_t n, float mx, float threshold, uint16_t* hits) {
+  return hits ? sum_exp_hits_impl<true>(x, n, mx, threshold, hits) : sum_exp_hits_impl<false>(x, n, mx, threshold, hits);
 }
 
 ATTEND_AVX512 int64_t first_above_avx512(const float* x, int64_t from, int64_t n, float base, float threshold) {

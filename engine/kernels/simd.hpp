@@ -66,10 +66,14 @@ int64_t first_above(const float* x, int64_t from, int64_t n, float base, float t
 
 // The int8 LM head's column blocks in two passes over a row instead of four:
 //   scale_bias_max: scale_bias(..., Act::None, y) and returns max_value(y, n)
-//   sum_exp_hits:   returns sum_exp(x, n, mx) and sets bit l of hits[i / 16] for each
-//                   i = 16 * (i / 16) + l with 0 + x[i] > threshold (first_above's test);
-//                   hits needs (n + 15) / 16 entries
-// Same results, bit for bit, as the separate loops on the same ISA.
+//   sum_exp_hits:   returns sum_i exp(x[i] - mx) (x[i] - mx <= 0) and, unless hits is null,
+//                   sets bit l of hits[i / 16] for each i = 16 * (i / 16) + l with
+//                   0 + x[i] > threshold (first_above's test); hits needs (n + 15) / 16 entries
+// scale_bias_max gives the same results, bit for bit, as scale_bias and max_value on the same
+// ISA. sum_exp_hits computes its terms as 2^((x - mx) log2 e) by a shorter polynomial than
+// sum_exp's (11 instructions per 16 terms instead of 17: this sum over 54,688 logits per row
+// was most of an int8 batch's search time); relative error within 2e-6 of the exact sum for
+// the logits' range (tested against a double reference). The LM head's int8 scores only.
 float scale_bias_max(const float* acc, float rs, const float* bias, int64_t n, float* y);
 float sum_exp_hits(const float* x, int64_t n, float mx, float threshold, uint16_t* hits);
 
