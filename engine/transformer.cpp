@@ -296,6 +296,12 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
   });
   if (const HostTensor* v = w.view_f32("lm_head.weight", {s.vocab_size, d})) release_pages(*v);
   lm_bias_ = std::move(flb);
+  int8_decoder_ = ct == ComputeType::I8;
+  for (const DecoderLayer& L : dec_layers_) {
+    for (const Linear* lin : {&L.self_attn.q, &L.self_attn.out, &L.cross_attn.q, &L.cross_attn.out, &L.ffn.wi, &L.ffn.wo})
+      int8_decoder_ = int8_decoder_ && lin->compute_type() == ComputeType::I8;
+    if (s.gated_ffn) int8_decoder_ = int8_decoder_ && L.ffn.wi_lin.compute_type() == ComputeType::I8;
+  }
   if (ct != ComputeType::F32) {  // reduced precision: small batches normalise with a plain loop
     for (Norm* n : {&enc_emb_norm_, &dec_emb_norm_, &enc_final_norm_, &dec_final_norm_}) n->set_small_rows_loop(true);
     for (EncoderLayer& L : enc_layers_)
@@ -921,6 +927,120 @@ float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
   return logits_.data();
 }
 
+// run_layers for a decoder whose linear layers all run in int8 (Transformer::int8_decoder_):
+// the same layers in the same order, but row by row between the matmuls. Each matmul reads
+// rows quantized by the pass before it and leaves its product without the row epilogue; one
+// parallel pass per sublayer then finishes each row while it is in cache: the projection's
+// epilogue and the row's attention (quantizing its context for the output projection), or
+// the residual add, the post-norm and the next sublayer's (pre-)norm and quantization. That is
+// 12 parallel regions per layer instead of 23, and no separate pass over the activations for
+// norms and quantization.
+template <class SelfRow, class CrossRow>
+void DecoderState::run_layers_int8(SelfRow& self_row, CrossRow& cross_row) {
+  const ArchSpec& s = m_.spec_;
+  const int R = rows_;
+  const int64_t d = s.d_model, inner = m_.inner_, ffn = s.decoder_ffn_dim;
+  const size_t nl = m_.dec_layers_.size();
+  const int64_t wide = std::max(inner, ffn);
+  q_in_.resize(static_cast<size_t>(R * d));
+  q_mid_.resize(static_cast<size_t>(R * wide));
+  scale_in_.resize(static_cast<size_t>(R));
+  scale_mid_.resize(static_cast<size_t>(R));
+  product_.resize(static_cast<size_t>(R * d));
+  norm_rows_.resize(static_cast<size_t>(max_threads()) * d);
+  int8_t* qi = q_in_.data();
+  int8_t* qm = q_mid_.data();
+  float* si = scale_in_.data();
+  float* sm = scale_mid_.data();
+  float* x = x_.data();
+  float* prod = product_.data();
+  const bool big = R * d > 16384;  // below this, the passes over x stay on the calling thread
+  // x row r quantized into q_in_, through `pre` (a pre-norm) first when given
+  auto quantize_x = [&](int r, const Norm* pre) {
+    const float* xr = x + r * d;
+    if (pre) {
+      float* n = norm_rows_.data() + static_cast<size_t>(omp_get_thread_num()) * d;
+      pre->forward_row(xr, n);
+      xr = n;
+    }
+    quantize_row(xr, d, qi + r * d, &si[r]);
+  };
+  auto matmul = [&](const Linear& lin, const int8_t* q, float* y) {
+    profile::Scope timed(profile::Part::Matmul);
+    lin.forward_quantized(q, R, y);
+  };
+  // x += the product's rows (lin's epilogue), then `post` (post-norm) and the quantization of
+  // x for the next sublayer through its pre-norm `next_pre` (quantize false: last layer)
+  auto residual = [&](const Linear& lin, const Norm* post, const Norm* next_pre, bool quantize) {
+    profile::Scope timed(profile::Part::LinearExtra);
+#pragma omp parallel for schedule(static) if (big)
+    for (int r = 0; r < R; ++r) {
+      float* xr = x + r * d;
+      lin.finish_row_into(prod + r * d, sm[r], xr);
+      if (post) post->forward_row(xr, xr);
+      if (quantize) quantize_x(r, next_pre);
+    }
+  };
+  {
+    profile::Scope timed(profile::Part::LinearExtra);
+    const Norm* pre = s.pre_norm ? &m_.dec_layers_[0].self_attn.norm : nullptr;
+#pragma omp parallel for schedule(static) if (big)
+    for (int r = 0; r < R; ++r) quantize_x(r, pre);
+  }
+  for (size_t l = 0; l < nl; ++l) {
+    const DecoderLayer& L = m_.dec_layers_[l];
+    const bool last = l + 1 == nl;
+    matmul(L.self_attn.q, qi, qkv_.data());
+    {
+      profile::Scope timed(profile::Part::Attention);
+#pragma omp parallel for schedule(static)
+      for (int r = 0; r < R; ++r) {
+        L.self_attn.q.finish_row(qkv_.data() + r * 3 * inner, si[r]);
+        self_row(l, r);
+        quantize_row(ctx_.data() + r * inner, inner, qm + r * inner, &sm[r]);
+      }
+    }
+    matmul(L.self_attn.out, qm, prod);
+    residual(L.self_attn.out, s.pre_norm ? nullptr : &L.self_attn.norm, s.pre_norm ? &L.cross_attn.norm : nullptr, true);
+
+    matmul(L.cross_attn.q, qi, qkv_.data());
+    {
+      profile::Scope timed(profile::Part::Attention);
+#pragma omp parallel for schedule(static)
+      for (int r = 0; r < R; ++r) {
+        L.cross_attn.q.finish_row(qkv_.data() + r * inner, si[r]);
+        cross_row(l, r);
+        quantize_row(ctx_.data() + r * inner, inner, qm + r * inner, &sm[r]);
+      }
+    }
+    matmul(L.cross_attn.out, qm, prod);
+    residual(L.cross_attn.out, s.pre_norm ? nullptr : &L.cross_attn.norm, s.pre_norm ? &L.ffn.norm : nullptr, true);
+
+    const FeedForward& f = L.ffn;
+    if (s.gated_ffn) matmul(f.wi_lin, qi, h2_.data());
+    matmul(f.wi, qi, h1_.data());
+    {
+      profile::Scope timed(profile::Part::LinearExtra);
+#pragma omp parallel for schedule(static) if (R * ffn > 16384)
+      for (int r = 0; r < R; ++r) {
+        float* h = h1_.data() + r * ffn;
+        if (s.gated_ffn) {
+          float* g = h2_.data() + r * ffn;
+          f.wi_lin.finish_row(g, si[r]);
+          f.wi.finish_row_into(h, si[r], h, g);
+        } else {
+          f.wi.finish_row(h, si[r]);
+        }
+        quantize_row(h, ffn, qm + r * ffn, &sm[r]);
+      }
+    }
+    matmul(f.wo, qm, prod);
+    residual(f.wo, s.pre_norm ? nullptr : &f.norm, s.pre_norm && !last ? &m_.dec_layers_[l + 1].self_attn.norm : nullptr,
+             !last);
+    if (record_) record_->emplace_back(x_.begin(), x_.end());
+  }
+}
+
 // The decoder layers for one new position of every row (cache written, t_ not advanced yet):
 // x_ holds the final hidden states [rows, d_model], logits scale applied.
 void DecoderState::run_layers(const std::vector<int32_t>& tokens) {
@@ -980,6 +1100,90 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens) {
   }
   const float scale = s.attention_scaling ? 1.0f / std::sqrt(static_cast<float>(dh)) : 1.0f;
   for (int r = 0; r < R; ++r) slots_[static_cast<size_t>(r) * cap_t_ + t] = r;  // position t: own slot
+  const int64_t slot_stride = static_cast<int64_t>(cap_t_) * inner;  // in elements of the cache (float, or 16 bits: cache16_)
+  float* const scratch0 = att_scratch_.data();
+  // Self-attention of row r in layer l: its new key and value (qkv_ row r, final) into its own
+  // slot at position t, then its context (ctx_ row r) over positions 0..t.
+  auto self_row = [&](size_t l, int r) {
+    float* kc = k_cache_[l].get();
+    float* vc = v_cache_[l].get();
+    const float* row = qkv_.data() + static_cast<int64_t>(r) * 3 * inner;
+    const size_t at = static_cast<size_t>(r) * slot_stride + static_cast<size_t>(t) * inner;  // own slot r
+    KeyValueView kv;
+    kv.fast_scores = m_.fast_scores();
+    if (cache16_ != Cache16::None) {
+      uint16_t* k16 = reinterpret_cast<uint16_t*>(kc);
+      uint16_t* v16 = reinterpret_cast<uint16_t*>(vc);
+      if (cache16_ == Cache16::Half) {
+        simd::to_half(row + inner, inner, k16 + at);
+        simd::to_half(row + 2 * inner, inner, v16 + at);
+        kv.fp16 = true;
+      } else {
+        to_bf16(row + inner, static_cast<size_t>(inner), k16 + at);
+        to_bf16(row + 2 * inner, static_cast<size_t>(inner), v16 + at);
+      }
+      kv.k16 = k16;
+      kv.v16 = v16;
+    } else {
+      std::memcpy(kc + at, row + inner, sizeof(float) * inner);
+      std::memcpy(vc + at, row + 2 * inner, sizeof(float) * inner);
+      kv.k = kc;
+      kv.v = vc;
+    }
+    kv.stride = inner;
+    kv.slots = slots_.data() + static_cast<size_t>(r) * cap_t_;
+    kv.slot_stride = slot_stride;
+    kv.length = t + 1;
+    ScoreBias sb;
+    if (!rel_bias_.empty() && s.positions == PositionKind::RelativeBuckets) {
+      sb.data = rel_bias_.data();
+      sb.head_stride = t + 1;
+    }
+    attend_row(row, kv, sb, H, dh, scale, ctx_.data() + static_cast<int64_t>(r) * inner,
+               scratch0 + static_cast<size_t>(omp_get_thread_num()) * scratch_len);
+  };
+  const bool long_source = enc_->cross_kv16.empty() && S >= kBlockedCrossMinLength;
+  // Cross-attention of row r in layer l over its input's encoder output (query: qkv_ row r
+  // with stride inner), context into ctx_ row r; captured weights into att_.
+  auto cross_row = [&](size_t l, int r) {
+    const float* ckv = enc_->cross_kv[l].data();
+    const uint16_t* ckv16 = enc_->cross_kv16.empty() ? nullptr : enc_->cross_kv16[l].data();  // or half
+    const int att_slot = att_width_ ? att_slot_[l] : -1;  // captured: where in the row (else -1)
+    const int b = row_input_[r];
+    KeyValueView kv;
+    kv.fast_scores = m_.fast_scores();
+    if (ckv16) {
+      kv.k16 = ckv16 + static_cast<int64_t>(b) * S * 2 * inner;
+      kv.v16 = kv.k16 + inner;
+      kv.fp16 = true;
+    } else {
+      kv.k = ckv + static_cast<int64_t>(b) * S * 2 * inner;
+      kv.v = kv.k + inner;
+    }
+    kv.stride = 2 * inner;
+    kv.length = S;
+    kv.mask = enc_->mask.data() + static_cast<size_t>(b) * S;
+    float* probs = nullptr;
+    if (att_slot >= 0) {
+      probs = att_mean_ ? att_heads_.data() + static_cast<size_t>(omp_get_thread_num()) * H * S
+                        : att_.data() + static_cast<size_t>(r) * att_width_ +
+                              static_cast<size_t>(att_slot) * (att_mean_ ? 1 : H) * S;
+    }
+    attend_row(qkv_.data() + static_cast<int64_t>(r) * inner, kv, ScoreBias{}, H, dh, scale,
+               ctx_.data() + static_cast<int64_t>(r) * inner,
+               scratch0 + static_cast<size_t>(omp_get_thread_num()) * scratch_len, probs);
+    if (att_slot >= 0 && att_mean_) {  // mean over heads, summed in head order
+      float* out = att_.data() + static_cast<size_t>(r) * att_width_ + static_cast<size_t>(att_slot) * S;
+      for (int j = 0; j < S; ++j) {
+        float sum = 0.0f;
+        for (int h = 0; h < H; ++h) sum += probs[static_cast<size_t>(h) * S + j];
+        out[j] = sum / static_cast<float>(H);
+      }
+    }
+  };
+  if (m_.int8_decoder_ && row_fusion_ && !long_source) {
+    run_layers_int8(self_row, cross_row);
+  } else {
   for (size_t l = 0; l < m_.dec_layers_.size(); ++l) {
     const DecoderLayer& L = m_.dec_layers_[l];
     // self-attention over the cache
@@ -989,50 +1193,10 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens) {
       src = norm_.data();
     }
     L.self_attn.q.forward(src, R, qkv_.data());
-    float* kc = k_cache_[l].get();
-    float* vc = v_cache_[l].get();
-    // in elements of the cache (float, or 16 bits: cache16_)
-    const int64_t slot_stride = static_cast<int64_t>(cap_t_) * inner;
     {
       profile::Scope timed(profile::Part::Attention);
 #pragma omp parallel for schedule(static)
-    for (int r = 0; r < R; ++r) {
-      const float* row = qkv_.data() + static_cast<int64_t>(r) * 3 * inner;
-      const size_t at = static_cast<size_t>(r) * slot_stride + static_cast<size_t>(t) * inner;  // own slot r
-      KeyValueView kv;
-      kv.fast_scores = m_.fast_scores();
-      if (cache16_ != Cache16::None) {
-        uint16_t* k16 = reinterpret_cast<uint16_t*>(kc);
-        uint16_t* v16 = reinterpret_cast<uint16_t*>(vc);
-        if (cache16_ == Cache16::Half) {
-          simd::to_half(row + inner, inner, k16 + at);
-          simd::to_half(row + 2 * inner, inner, v16 + at);
-          kv.fp16 = true;
-        } else {
-          to_bf16(row + inner, static_cast<size_t>(inner), k16 + at);
-          to_bf16(row + 2 * inner, static_cast<size_t>(inner), v16 + at);
-        }
-        kv.k16 = k16;
-        kv.v16 = v16;
-      } else {
-        std::memcpy(kc + at, row + inner, sizeof(float) * inner);
-        std::memcpy(vc + at, row + 2 * inner, sizeof(float) * inner);
-        kv.k = kc;
-        kv.v = vc;
-      }
-      const int32_t* slots = slots_.data() + static_cast<size_t>(r) * cap_t_;
-      kv.stride = inner;
-      kv.slots = slots;
-      kv.slot_stride = slot_stride;
-      kv.length = t + 1;
-      ScoreBias sb;
-      if (!rel_bias_.empty() && s.positions == PositionKind::RelativeBuckets) {
-        sb.data = rel_bias_.data();
-        sb.head_stride = t + 1;
-      }
-      attend_row(row, kv, sb, H, dh, scale, ctx_.data() + static_cast<int64_t>(r) * inner,
-                 att_scratch_.data() + static_cast<size_t>(omp_get_thread_num()) * scratch_len);
-    }
+      for (int r = 0; r < R; ++r) self_row(l, r);
     }
     L.self_attn.out.forward(ctx_.data(), R, x_.data());
     if (!s.pre_norm) L.self_attn.norm.forward(x_.data(), R, x_.data());
@@ -1044,87 +1208,55 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens) {
       src = norm_.data();
     }
     L.cross_attn.q.forward(src, R, qkv_.data());
-    const float* ckv = enc_->cross_kv[l].data();
-    const uint16_t* ckv16 = enc_->cross_kv16.empty() ? nullptr : enc_->cross_kv16[l].data();  // or half
-    const int att_slot = att_width_ ? att_slot_[l] : -1;  // captured: where in the row (else -1)
-    const int att_per_layer = (att_mean_ ? 1 : H) * S;
     {
       profile::Scope timed(profile::Part::Attention);
-    if (!ckv16 && S >= kBlockedCrossMinLength && att_slot < 0) {  // capturing weights: per row (attend_row)
-      // Long source: the rows of one input (its beams) meet its keys together, blockwise
-      // (each key and value read once per step and head, not once per row).
-      cross_rows_.resize(static_cast<size_t>(R));
-      cross_q_.resize(static_cast<size_t>(R) * inner);
-      cross_ctx_.resize(static_cast<size_t>(R) * inner);
-      for (int b = 0; b < enc_->batch; ++b) {
-        int n = 0;
-        for (int r = 0; r < R; ++r) {
-          if (row_input_[r] != b) continue;
-          cross_rows_[n] = r;
-          std::copy_n(qkv_.data() + static_cast<int64_t>(r) * inner, inner, cross_q_.data() + static_cast<int64_t>(n) * inner);
-          ++n;
+      if (long_source && !(att_width_ && att_slot_[l] >= 0)) {  // capturing weights: per row (attend_row)
+        // Long source: the rows of one input (its beams) meet its keys together, blockwise
+        // (each key and value read once per step and head, not once per row).
+        const float* ckv = enc_->cross_kv[l].data();
+        cross_rows_.resize(static_cast<size_t>(R));
+        cross_q_.resize(static_cast<size_t>(R) * inner);
+        cross_ctx_.resize(static_cast<size_t>(R) * inner);
+        for (int b = 0; b < enc_->batch; ++b) {
+          int n = 0;
+          for (int r = 0; r < R; ++r) {
+            if (row_input_[r] != b) continue;
+            cross_rows_[n] = r;
+            std::copy_n(qkv_.data() + static_cast<int64_t>(r) * inner, inner, cross_q_.data() + static_cast<int64_t>(n) * inner);
+            ++n;
+          }
+          if (n == 0) continue;
+          WindowAttention a;
+          a.q = cross_q_.data();
+          a.q_stride = inner;
+          a.k = ckv + static_cast<int64_t>(b) * S * 2 * inner;
+          a.v = a.k + inner;
+          a.kv_stride = 2 * inner;
+          a.length = S;
+          a.queries = n;
+          a.heads = H;
+          a.head_dim = dh;
+          a.scale = scale;
+          a.key_ok = enc_->mask.data() + static_cast<size_t>(b) * S;
+          a.ctx = cross_ctx_.data();
+          a.ctx_stride = inner;
+          window_attention(a);
+          for (int k = 0; k < n; ++k) {
+            std::copy_n(cross_ctx_.data() + static_cast<int64_t>(k) * inner, inner,
+                        ctx_.data() + static_cast<int64_t>(cross_rows_[k]) * inner);
+          }
         }
-        if (n == 0) continue;
-        WindowAttention a;
-        a.q = cross_q_.data();
-        a.q_stride = inner;
-        a.k = ckv + static_cast<int64_t>(b) * S * 2 * inner;
-        a.v = a.k + inner;
-        a.kv_stride = 2 * inner;
-        a.length = S;
-        a.queries = n;
-        a.heads = H;
-        a.head_dim = dh;
-        a.scale = scale;
-        a.key_ok = enc_->mask.data() + static_cast<size_t>(b) * S;
-        a.ctx = cross_ctx_.data();
-        a.ctx_stride = inner;
-        window_attention(a);
-        for (int k = 0; k < n; ++k) {
-          std::copy_n(cross_ctx_.data() + static_cast<int64_t>(k) * inner, inner,
-                      ctx_.data() + static_cast<int64_t>(cross_rows_[k]) * inner);
-        }
-      }
-    } else
-#pragma omp parallel for schedule(static)
-    for (int r = 0; r < R; ++r) {
-      const int b = row_input_[r];
-      KeyValueView kv;
-      kv.fast_scores = m_.fast_scores();
-      if (ckv16) {
-        kv.k16 = ckv16 + static_cast<int64_t>(b) * S * 2 * inner;
-        kv.v16 = kv.k16 + inner;
-        kv.fp16 = true;
       } else {
-        kv.k = ckv + static_cast<int64_t>(b) * S * 2 * inner;
-        kv.v = kv.k + inner;
+#pragma omp parallel for schedule(static)
+        for (int r = 0; r < R; ++r) cross_row(l, r);
       }
-      kv.stride = 2 * inner;
-      kv.length = S;
-      kv.mask = enc_->mask.data() + static_cast<size_t>(b) * S;
-      float* probs = nullptr;
-      if (att_slot >= 0) {
-        probs = att_mean_ ? att_heads_.data() + static_cast<size_t>(omp_get_thread_num()) * H * S
-                          : att_.data() + static_cast<size_t>(r) * att_width_ + static_cast<size_t>(att_slot) * att_per_layer;
-      }
-      attend_row(qkv_.data() + static_cast<int64_t>(r) * inner, kv, ScoreBias{}, H, dh, scale,
-                 ctx_.data() + static_cast<int64_t>(r) * inner,
-                 att_scratch_.data() + static_cast<size_t>(omp_get_thread_num()) * scratch_len, probs);
-      if (att_slot >= 0 && att_mean_) {  // mean over heads, summed in head order
-        float* out = att_.data() + static_cast<size_t>(r) * att_width_ + static_cast<size_t>(att_slot) * S;
-        for (int j = 0; j < S; ++j) {
-          float sum = 0.0f;
-          for (int h = 0; h < H; ++h) sum += probs[static_cast<size_t>(h) * S + j];
-          out[j] = sum / static_cast<float>(H);
-        }
-      }
-    }
     }
     L.cross_attn.out.forward(ctx_.data(), R, x_.data());
     if (!s.pre_norm) L.cross_attn.norm.forward(x_.data(), R, x_.data());
 
     m_.feed_forward(L.ffn, x_.data(), R, norm_.data(), h1_.data(), h2_.data());
     if (record_) record_->emplace_back(x_.begin(), x_.end());
+  }
   }
   if (s.decoder_final_norm) {
     m_.dec_final_norm_.forward(x_.data(), R, x_.data());

@@ -82,6 +82,9 @@ class Transformer {
   // the attention, which is bound by it; half's 11-bit significand is finer than the int8
   // activations these keys and values are computed from. fp32 stays exact; bf16 keeps bf16.
   bool half_attention_kv() const { return compute_ == ComputeType::I8 && inner_ % 2 == 0; }
+  // Every decoder linear layer runs in int8 (none fell back): its steps go row by row between
+  // the matmuls (DecoderState::run_layers_int8).
+  bool int8_row_fused_decoder() const { return int8_decoder_; }
   // Vocabulary shortlist (issue 17): true when the output layer's weights are the decoder
   // embedding table (tied), so a restricted output layer can be built from its rows.
   bool output_rows_available() const { return lm_tied_; }
@@ -127,6 +130,10 @@ class Transformer {
   std::vector<EncoderLayer> enc_layers_;
   std::vector<DecoderLayer> dec_layers_;
   LmHead lm_head_;
+  // Every decoder linear layer runs in int8: a decoder step then goes row by row between its
+  // matmuls (DecoderState::run_layers_int8: epilogue, attention, residual, norm and the next
+  // layer's quantization in one parallel pass per sublayer).
+  bool int8_decoder_ = false;
   bool lm_tied_ = false;           // lm_head.weight == the decoder embedding table
   std::vector<float> lm_bias_;     // final_logits_bias (empty: none), for restricted output layers
 
@@ -173,6 +180,10 @@ class DecoderState : public StepModel {
   // Optional: after each step, append the embedding output and every layer's output
   // ([rows, d] each, decoder_layers + 1 entries) to `sink` (teacher-forced tensor checks).
   void record_layers(std::vector<std::vector<float>>* sink) { record_ = sink; }
+  // int8 decoders step row by row between the matmuls (run_layers_int8) unless this is off:
+  // then op by op, as every other compute type (the reference the row-fused step is tested
+  // against; the same arithmetic except for LayerNorm's rounding above 16 rows).
+  void set_row_fusion(bool on) { row_fusion_ = on; }
   int position() const { return t_; }
   // Cross-attention capture: after each step, row r's weights of the decoder layers `layers`
   // (in that order), per head or averaged over heads, over the S padded source positions:
@@ -210,6 +221,8 @@ class DecoderState : public StepModel {
   int prefault_ahead() const;        // positions made resident per prefault() call
   float* run_step(const std::vector<int32_t>& tokens, bool defer);
   void run_layers(const std::vector<int32_t>& tokens);
+  template <class SelfRow, class CrossRow>
+  void run_layers_int8(SelfRow& self_row, CrossRow& cross_row);
 
   const Transformer& m_;
   std::shared_ptr<const EncoderOutput> enc_;
@@ -231,12 +244,19 @@ class DecoderState : public StepModel {
   std::vector<int32_t> row_tmp_, positions_;
   // per-step buffers (LargeFloats: not zero-filled; logits of a batch are tens of MB, on huge pages)
   LargeFloats x_, norm_, qkv_, ctx_, h1_, h2_, logits_;
+  // run_layers_int8: rows quantized for the next matmul (its input; the output projections'
+  // and second FFN layer's), their row scales, a product before its residual add, and one
+  // pre-normed row per thread
+  std::vector<int8_t> q_in_, q_mid_;
+  std::vector<float> scale_in_, scale_mid_, norm_rows_;
+  LargeFloats product_;
   std::vector<float> att_scratch_, rel_bias_;
   std::vector<int32_t> cross_rows_;          // long sources: the rows of one input
   std::vector<float> cross_q_, cross_ctx_;   //   their queries and contexts, gathered
   std::vector<std::vector<float>>* record_ = nullptr;
   std::vector<float> lm_row_scale_;  // step_deferred: per row, the int8 LM head's row scale
   bool deferred_ = false;            // the last step left finish_row() to the caller
+  bool row_fusion_ = true;           // set_row_fusion
   std::vector<int32_t> subset_;              // shortlist: the computed output columns
   std::vector<float> subset_w_, subset_b_;   // their output weights [C, d] and bias [C] (or empty)
   std::vector<float> subset_logits_;

@@ -269,6 +269,13 @@ void Linear::finish_row(float* y, float row_scale) const {
   int8_epilogue_row(y, row_scale, bias, out_, epilogue_, act_, nullptr, y);
 }
 
+void Linear::finish_row_into(const float* acc_row, float row_scale, float* y_row, const float* aux_row) const {
+  if (ct_ != ComputeType::I8) throw Error("linear: finish_row_into on a layer that is not int8");
+  if (epilogue_ == Epilogue::ActivateMul && aux_row == nullptr) throw Error("linear: gated epilogue without its input");
+  int8_epilogue_row(acc_row, row_scale, bias_host_.empty() ? nullptr : bias_host_.data(), out_, epilogue_, act_, aux_row,
+                    y_row);
+}
+
 float Linear::finish_row_max(float* y, float row_scale) const {
   if (epilogue_ != Epilogue::None) throw Error("linear: finish_row_max needs epilogue None");
   return simd::scale_bias_max(y, row_scale, bias_host_.empty() ? nullptr : bias_host_.data(), out_, y);
@@ -372,6 +379,34 @@ void LayerNorm::init(const float* gamma, const float* beta, int64_t dim, float e
   std::copy(beta, beta + dim, static_cast<float*>(beta_.get_data_handle()));
 }
 
+namespace {
+// One row of LayerNorm: two passes (mean, then the variance about it), as vector reductions
+// accumulated in double (the statistics of one row: 2 x d adds; the int8 decoder normalises
+// every row this way, see DecoderState::run_layers_int8).
+ATTEND_MULTIVERSION
+void layer_norm_row(const float* xr, const float* g, const float* b, int64_t d, float eps, float* yr) {
+  double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t i = 0; i < d; ++i) sum += static_cast<double>(xr[i]);
+  const double mean_d = sum / static_cast<double>(d);
+  double sq = 0.0;
+#pragma omp simd reduction(+ : sq)
+  for (int64_t i = 0; i < d; ++i) {
+    const double c = static_cast<double>(xr[i]) - mean_d;
+    sq += c * c;
+  }
+  const float mean = static_cast<float>(mean_d);
+  const float inv = static_cast<float>(1.0 / std::sqrt(sq / static_cast<double>(d) + eps));
+#pragma omp simd
+  for (int64_t i = 0; i < d; ++i) yr[i] = (xr[i] - mean) * inv * g[i] + b[i];
+}
+}  // namespace
+
+void LayerNorm::forward_row(const float* x, float* y) const {
+  layer_norm_row(x, static_cast<const float*>(gamma_.get_data_handle()), static_cast<const float*>(beta_.get_data_handle()),
+                 dim_, eps_, y);
+}
+
 std::shared_ptr<const LayerNorm::Entry> LayerNorm::primitive_for(int64_t M) const {
   // keyed by rows and thread count (the primitive's parallel split is fixed when it is made)
   const int64_t key = M * 1024 + std::min(omp_get_max_threads(), 1023);
@@ -398,23 +433,7 @@ void LayerNorm::forward(const float* x, int64_t M, float* y) const {
   if (M <= 0) return;
   profile::Scope timed(profile::Part::Norm);
   if (small_loop_ && M <= kSmallRows) {
-    const float* g = static_cast<const float*>(gamma_.get_data_handle());
-    const float* b = static_cast<const float*>(beta_.get_data_handle());
-    const int64_t d = dim_;
-    for (int64_t r = 0; r < M; ++r) {
-      const float* xr = x + r * d;
-      float* yr = y + r * d;
-      float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-      for (int64_t i = 0; i < d; ++i) sum += xr[i];
-      const float mean = sum / static_cast<float>(d);
-      float sq = 0.0f;
-#pragma omp simd reduction(+ : sq)
-      for (int64_t i = 0; i < d; ++i) sq += (xr[i] - mean) * (xr[i] - mean);
-      const float inv = 1.0f / std::sqrt(sq / static_cast<float>(d) + eps_);
-#pragma omp simd
-      for (int64_t i = 0; i < d; ++i) yr[i] = (xr[i] - mean) * inv * g[i] + b[i];
-    }
+    for (int64_t r = 0; r < M; ++r) forward_row(x + r * dim_, y + r * dim_);
     return;
   }
   const auto entry = primitive_for(M);
@@ -462,6 +481,13 @@ void RMSNorm::forward(const float* x, int64_t M, float* y) const {
   const float* w = weight_.data();
 #pragma omp parallel for schedule(static) if (M * d > 16384)
   for (int64_t r = 0; r < M; ++r) rms_norm_row(x + r * d, w, d, eps_, y + r * d);
+}
+
+void RMSNorm::forward_row(const float* x, float* y) const { rms_norm_row(x, weight_.data(), dim_, eps_, y); }
+
+void Norm::forward_row(const float* x, float* y) const {
+  if (rms_) rms_norm_.forward_row(x, y);
+  else ln_.forward_row(x, y);
 }
 
 void Norm::init_layer_norm(const float* gamma, const float* beta, int64_t dim, float eps) {

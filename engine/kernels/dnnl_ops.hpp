@@ -64,6 +64,10 @@ class Linear {
   // deferred (y is final, row_scale untouched).
   bool forward_deferred(const float* x, int64_t M, float* y, float* row_scale) const;
   void finish_row(float* y_row, float row_scale) const;
+  // I8: the row epilogue of forward() for one row of a forward_quantized() product `acc_row`,
+  // written to y_row (Accumulate adds to it, ActivateMul multiplies by aux_row); acc_row may
+  // be y_row except for Accumulate.
+  void finish_row_into(const float* acc_row, float row_scale, float* y_row, const float* aux_row = nullptr) const;
   // finish_row for epilogue None, returning the row's largest value (NaN skipped) from the same pass.
   float finish_row_max(float* y_row, float row_scale) const;
   // I8 only: y[M, out] = q·Wᵀ with the channel scales, from rows the caller quantized once
@@ -115,6 +119,8 @@ class LayerNorm {
   // primitive (its exact rounding is part of the token-exact results).
   void set_small_rows_loop(bool on) { small_loop_ = on; }
   static constexpr int64_t kSmallRows = 16;
+  // One row by that loop (y may equal x).
+  void forward_row(const float* x, float* y) const;
 
  private:
   // A primitive for one row count and the scratchpad size it needs. Scratchpads are user-owned
@@ -139,6 +145,7 @@ class RMSNorm {
  public:
   void init(const float* weight, int64_t dim, float eps);
   void forward(const float* x, int64_t M, float* y) const;
+  void forward_row(const float* x, float* y) const;
 
  private:
   std::vector<float> weight_;
@@ -152,6 +159,9 @@ class Norm {
   void init_layer_norm(const float* gamma, const float* beta, int64_t dim, float eps);
   void init_rms_norm(const float* weight, int64_t dim, float eps);
   void forward(const float* x, int64_t M, float* y) const;
+  // One row, by a plain loop on the calling thread (callable inside the caller's parallel
+  // region; reduced-precision runs only: fp32 LayerNorm keeps the primitive's rounding).
+  void forward_row(const float* x, float* y) const;
   void set_small_rows_loop(bool on) { ln_.set_small_rows_loop(on); }  // LayerNorm only (see there)
 
  private:

@@ -42,13 +42,15 @@ void dequantize_per_channel(const int8_t* q, const float* scale, int64_t out, in
   }
 }
 
+void quantize_row(const float* x, int64_t cols, int8_t* q, float* scale) {
+  float inv;
+  row_scale(simd::abs_max(x, cols), scale, &inv);
+  simd::quantize(x, cols, inv, q);
+}
+
 void quantize_rows(const float* x, int64_t rows, int64_t cols, int8_t* q, float* scale) {
 #pragma omp parallel for schedule(static) if (rows * cols > 16384)
-  for (int64_t r = 0; r < rows; ++r) {
-    float inv;
-    row_scale(simd::abs_max(x + r * cols, cols), &scale[r], &inv);
-    simd::quantize(x + r * cols, cols, inv, q + r * cols);
-  }
+  for (int64_t r = 0; r < rows; ++r) quantize_row(x + r * cols, cols, q + r * cols, &scale[r]);
 }
 
 ATTEND_MULTIVERSION

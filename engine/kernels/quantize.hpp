@@ -16,6 +16,8 @@ void dequantize_per_channel(const int8_t* q, const float* scale, int64_t out, in
 
 // Same rule per row of an activation matrix x [rows, cols] (scale[r] = max |x[r, :]| / 127).
 void quantize_rows(const float* x, int64_t rows, int64_t cols, int8_t* q, float* scale);
+// One row of that (callable inside the caller's own parallel region).
+void quantize_row(const float* x, int64_t cols, int8_t* q, float* scale);
 
 // float -> bfloat16, round to nearest even (NaN kept as a quiet NaN).
 void to_bf16(const float* x, size_t n, uint16_t* out);

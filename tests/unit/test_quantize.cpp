@@ -2,8 +2,10 @@
 // round trips, bf16 rounding, Linear in fp32/bf16/int8 against a double-precision reference
 // (tolerances derived from the rounding of each scheme), the bounded primitive cache, compute
 // type resolution, the int8 LM head in column blocks (logits and fused top-k against the whole
-// layer), and `--quantize int8` model files (fixture checkpoints) written, validated
-// and run with every compute type.
+// layer), `--quantize int8` model files (fixture checkpoints) written, validated
+// and run with every compute type, and the int8 decoder's row-fused step (DecoderState::
+// run_layers_int8: each row finished, attended, normalised and quantized between the matmuls)
+// against the op-by-op step every other compute type takes.
 #include <catch2/catch.hpp>
 
 #include <omp.h>
@@ -31,6 +33,8 @@
 #include "engine/lm_head.hpp"
 #include "models/converter.hpp"
 #include "engine/safetensors.hpp"
+#include "engine/transformer.hpp"
+#include "runtime/model_impl.hpp"
 
 namespace fs = std::filesystem;
 using namespace attend;
@@ -523,4 +527,93 @@ TEST_CASE("LM head: int8 column blocks give the whole layer's logits and its top
   blocked.top_k(x.data(), M, io);
   CHECK(io.count[1] == 0);
   CHECK(io.count[0] == 8);
+}
+
+// The int8 decoder's row-fused step against the op-by-op step: the same states bit for bit up
+// to 16 rows (the same arithmetic), within rounding above (LayerNorm there: oneDNN's primitive op
+// by op, a double-accumulated row loop fused). The bundled model (post-norm LayerNorm) always;
+// every fixture model (pre-norm, RMS norm, gated feed-forward) when the fixtures are there.
+namespace {
+
+using States = std::vector<std::vector<float>>;
+
+// The layer states of `steps` decoder steps over `rows` rows (two inputs, beams alternating),
+// row-fused or op by op.
+States run_steps(const attend::Model::Impl& impl, bool fused, int rows, int steps) {
+  const attend::Transformer& net = *impl.net;
+  const int vocab = net.spec().vocab_size, src_vocab = net.spec().src_vocab_size;
+  std::vector<std::vector<int32_t>> ids(2), mask(2);
+  for (int i = 0; i < 7; ++i) {
+    ids[0].push_back(2 + (i * 31) % (src_vocab - 3));
+    ids[1].push_back(2 + (i * 17 + 5) % (src_vocab - 3));
+    mask[0].push_back(1);
+    mask[1].push_back(i < 5 ? 1 : 0);  // the second input is shorter (padded)
+  }
+  const auto enc = net.encode(ids, mask);
+  attend::DecoderState st(net, enc);
+  st.set_row_fusion(fused);
+  States out;
+  st.record_layers(&out);
+  const int32_t start = impl.defaults.decoder_start_token_id;
+  st.step({start, start});
+  std::vector<int32_t> from;
+  for (int r = 0; r < rows; ++r) from.push_back(r % 2);
+  st.select_rows(from);
+  for (int t = 1; t < steps; ++t) {
+    std::vector<int32_t> tokens;
+    for (int r = 0; r < rows; ++r) tokens.push_back(static_cast<int32_t>(3 + (r * 7919 + t * 104729) % (vocab - 4)));
+    st.step(tokens);
+  }
+  return out;
+}
+
+void check_fused_against_op_by_op(const std::string& path) {
+  INFO(path);
+  const auto impl = attend::load_model_impl(path, 0, "int8");
+  if (!impl->net->int8_row_fused_decoder()) {
+    WARN(path << ": a decoder layer fell back from int8 on this CPU; the row-fused step does not run");
+    return;
+  }
+  {
+    const States a = run_steps(*impl, true, 8, 4), b = run_steps(*impl, false, 8, 4);
+    REQUIRE(a.size() == b.size());
+    REQUIRE(!a.empty());
+    for (size_t i = 0; i < a.size(); ++i) {
+      INFO("state " << i);
+      CHECK(a[i] == b[i]);
+    }
+  }
+  {
+    const States a = run_steps(*impl, true, 40, 4), b = run_steps(*impl, false, 40, 4);
+    REQUIRE(a.size() == b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      REQUIRE(a[i].size() == b[i].size());
+      double diff = 0.0, norm = 0.0;
+      for (size_t j = 0; j < a[i].size(); ++j) {
+        diff += (static_cast<double>(a[i][j]) - b[i][j]) * (static_cast<double>(a[i][j]) - b[i][j]);
+        norm += static_cast<double>(b[i][j]) * b[i][j];
+      }
+      INFO("state " << i << ": relative RMS difference " << std::sqrt(diff / norm));
+      CHECK(std::sqrt(diff / norm) < 1e-2);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("int8 decoder: the row-fused step gives the op-by-op step's states (bundled model)", "[int8][decoder]") {
+  check_fused_against_op_by_op(ATTEND_DEFAULT_MODEL_PATH);
+}
+
+TEST_CASE("int8 decoder: the row-fused step gives the op-by-op step's states (every fixture model)",
+          "[int8][decoder][fixtures]") {
+  const std::string root = fixtures_root() + "/models";
+  if (!have_fixture(root)) return;
+  int models = 0;
+  for (const auto& e : std::filesystem::directory_iterator(root)) {
+    if (!e.is_directory() || !std::filesystem::exists(e.path() / "config.json")) continue;
+    check_fused_against_op_by_op(e.path().string());
+    ++models;
+  }
+  CHECK(models > 0);
 }
