@@ -144,8 +144,11 @@ void LmHead::run_blocks(const float* x, int64_t M, Fn fn) const {
     sc.row_scale.resize(static_cast<size_t>(M));
     quantize_rows(x, M, d_, sc.q.data(), sc.row_scale.data());
   }
-  const int8_t* q = sc.q.data();
-  const float* rs = sc.row_scale.data();
+  run_blocks_quantized(sc.q.data(), sc.row_scale.data(), M, fn);
+}
+
+template <class Fn>
+void LmHead::run_blocks_quantized(const int8_t* q, const float* rs, int64_t M, Fn fn) const {
   const int64_t nblocks = static_cast<int64_t>(blocks_.size());
   int64_t matmul_ns = 0, rest_ns = 0;
   const auto t0 = Clock::now();
@@ -198,7 +201,14 @@ void LmHead::finish_row(float* y_row, float row_scale) const {
   whole_.finish_row(y_row, row_scale);
 }
 
-void LmHead::top_k(const float* x, int64_t M, RowTopK& io) const {
+void LmHead::top_k(const float* x, int64_t M, RowTopK& io) const { top_k_impl(x, nullptr, nullptr, M, io); }
+
+void LmHead::top_k_quantized(const int8_t* q, const float* row_scale, int64_t M, RowTopK& io) const {
+  top_k_impl(nullptr, q, row_scale, M, io);
+}
+
+// top_k from float rows x, or from quantized rows q (scales row_scale) when x is null.
+void LmHead::top_k_impl(const float* x, const int8_t* q, const float* row_scale, int64_t M, RowTopK& io) const {
   if (!blocked()) throw Error("lm head: top_k needs the blocked int8 head");
   if (io.k <= 0) throw Error("lm head: top_k needs k > 0");
   if (io.banned && static_cast<int64_t>(io.banned->size()) != M) throw Error("lm head: one banned list per row");
@@ -221,7 +231,7 @@ void LmHead::top_k(const float* x, int64_t M, RowTopK& io) const {
   float* part_vals = sc.part_vals.data();
   const int32_t excluded = io.excluded;
   const std::vector<std::vector<int32_t>>* banned = io.banned;
-  run_blocks(x, M, [&](int64_t b, int64_t c0, int64_t n, float* out, const float* rs) {
+  auto block = [&](int64_t b, int64_t c0, int64_t n, float* out, const float* rs) {
     const Linear& L = *blocks_[static_cast<size_t>(b)];
     const int32_t first = static_cast<int32_t>(c0), last = static_cast<int32_t>(c0 + n);
     const size_t list0 = static_cast<size_t>(omp_get_thread_num()) * static_cast<size_t>(M);
@@ -255,7 +265,9 @@ void LmHead::top_k(const float* x, int64_t M, RowTopK& io) const {
         part_count[li] = add_top_k(row, n, first, k, ban, ban_end, part_count[li], ids, vals);
       }
     }
-  });
+  };
+  if (x) run_blocks(x, M, block);
+  else run_blocks_quantized(q, row_scale, M, block);
   // Per row: the softmax terms from the blocks' (max, sum) and the best k of the threads' lists.
   const auto t0 = Clock::now();
   io.max.assign(static_cast<size_t>(M), kNegInf);

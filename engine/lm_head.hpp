@@ -35,6 +35,8 @@ class LmHead {
   // Blocked heads: fills io's outputs (RowTopK) for the M rows of x; io.banned, when set, has
   // M entries.
   void top_k(const float* x, int64_t M, RowTopK& io) const;
+  // The same from rows the caller already quantized (quantize_row: q [M, d], one scale per row).
+  void top_k_quantized(const int8_t* q, const float* row_scale, int64_t M, RowTopK& io) const;
 
  private:
   // Runs every block's product (one block per thread at a time) and calls
@@ -42,6 +44,9 @@ class LmHead {
   // scales) on the thread that computed it. Times the matmuls and the rest into the profile.
   template <class Fn>
   void run_blocks(const float* x, int64_t M, Fn fn) const;
+  void top_k_impl(const float* x, const int8_t* q, const float* row_scale, int64_t M, RowTopK& io) const;
+  template <class Fn>
+  void run_blocks_quantized(const int8_t* q, const float* rs, int64_t M, Fn fn) const;
 
   Linear whole_;
   std::vector<std::unique_ptr<Linear>> blocks_;

@@ -643,7 +643,7 @@ std::shared_ptr<const EncoderOutput> Transformer::encode(const std::vector<std::
     kv.resize(N * 2 * inner);
     dec_layers_[l].cross_attn.kv.forward(x.data(), N, kv.data());
     if (!half) continue;
-    std::vector<uint16_t>& h = out->cross_kv16[l];
+    auto& h = out->cross_kv16[l];
     h.resize(static_cast<size_t>(N * 2 * inner));
 #pragma omp parallel for schedule(static) if (N >= 64)
     for (int64_t r = 0; r < N; ++r) simd::to_half(kv.data() + r * 2 * inner, 2 * inner, h.data() + r * 2 * inner);
@@ -886,9 +886,10 @@ void DecoderState::finish_row(int row) {
 bool DecoderState::step_top_k(const std::vector<int32_t>& tokens, RowTopK& io) {
   if (!has_step_top_k()) return false;
   if (io.banned && static_cast<int>(io.banned->size()) != rows_) throw Error("decoder step: one banned list per row");
-  run_layers(tokens);
+  run_layers(tokens, true);
   deferred_ = false;
-  m_.lm_head_.top_k(x_.data(), rows_, io);
+  if (lm_rows_ready_) m_.lm_head_.top_k_quantized(q_in_.data(), scale_in_.data(), rows_, io);
+  else m_.lm_head_.top_k(x_.data(), rows_, io);
   t_ += 1;
   return true;
 }
@@ -936,7 +937,7 @@ float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
 // 12 parallel regions per layer instead of 23, and no separate pass over the activations for
 // norms and quantization.
 template <class SelfRow, class CrossRow>
-void DecoderState::run_layers_int8(SelfRow& self_row, CrossRow& cross_row) {
+void DecoderState::run_layers_int8(SelfRow& self_row, CrossRow& cross_row, bool lm_rows) {
   const ArchSpec& s = m_.spec_;
   const int R = rows_;
   const int64_t d = s.d_model, inner = m_.inner_, ffn = s.decoder_ffn_dim;
@@ -979,6 +980,27 @@ void DecoderState::run_layers_int8(SelfRow& self_row, CrossRow& cross_row) {
       lin.finish_row_into(prod + r * d, sm[r], xr);
       if (post) post->forward_row(xr, xr);
       if (quantize) quantize_x(r, next_pre);
+    }
+  };
+  // the last layer's residual for the LM head: x += product, post-norm, final norm (x keeps
+  // that, as run_layers leaves it), then the row times the logits scale quantized into q_in_
+  auto residual_to_lm = [&](const Linear& lin, const Norm* post) {
+    profile::Scope timed(profile::Part::LinearExtra);
+    const Norm* final_norm = s.decoder_final_norm ? &m_.dec_final_norm_ : nullptr;
+    const float ls = s.logits_scale;
+#pragma omp parallel for schedule(static) if (big)
+    for (int r = 0; r < R; ++r) {
+      float* xr = x + r * d;
+      lin.finish_row_into(prod + r * d, sm[r], xr);
+      if (post) post->forward_row(xr, xr);
+      if (final_norm) final_norm->forward_row(xr, xr);
+      const float* row = xr;
+      if (ls != 1.0f) {
+        float* scaled = norm_rows_.data() + static_cast<size_t>(omp_get_thread_num()) * d;
+        for (int64_t i = 0; i < d; ++i) scaled[i] = xr[i] * ls;
+        row = scaled;
+      }
+      quantize_row(row, d, qi + r * d, &si[r]);
     }
   };
   {
@@ -1035,15 +1057,18 @@ void DecoderState::run_layers_int8(SelfRow& self_row, CrossRow& cross_row) {
       }
     }
     matmul(f.wo, qm, prod);
-    residual(f.wo, s.pre_norm ? nullptr : &f.norm, s.pre_norm && !last ? &m_.dec_layers_[l + 1].self_attn.norm : nullptr,
-             !last);
+    if (last && lm_rows) residual_to_lm(f.wo, s.pre_norm ? nullptr : &f.norm);
+    else
+      residual(f.wo, s.pre_norm ? nullptr : &f.norm,
+               s.pre_norm && !last ? &m_.dec_layers_[l + 1].self_attn.norm : nullptr, !last);
     if (record_) record_->emplace_back(x_.begin(), x_.end());
   }
 }
 
 // The decoder layers for one new position of every row (cache written, t_ not advanced yet):
 // x_ holds the final hidden states [rows, d_model], logits scale applied.
-void DecoderState::run_layers(const std::vector<int32_t>& tokens) {
+void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) {
+  lm_rows_ready_ = false;
   const ArchSpec& s = m_.spec_;
   const int R = rows_;
   if (static_cast<int>(tokens.size()) != R) throw Error("decoder step: token count differs from row count");
@@ -1182,7 +1207,8 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens) {
     }
   };
   if (m_.int8_decoder_ && row_fusion_ && !long_source) {
-    run_layers_int8(self_row, cross_row);
+    run_layers_int8(self_row, cross_row, lm_rows);
+    lm_rows_ready_ = lm_rows;
   } else {
   for (size_t l = 0; l < m_.dec_layers_.size(); ++l) {
     const DecoderLayer& L = m_.dec_layers_[l];
@@ -1258,6 +1284,7 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens) {
     if (record_) record_->emplace_back(x_.begin(), x_.end());
   }
   }
+  if (lm_rows_ready_) return;  // final norm and logits scale done by run_layers_int8's last pass
   if (s.decoder_final_norm) {
     m_.dec_final_norm_.forward(x_.data(), R, x_.data());
     if (record_) record_->back().assign(x_.begin(), x_.end());

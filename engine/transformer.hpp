@@ -56,7 +56,7 @@ struct EncoderOutput {
   std::vector<LargeFloats> cross_kv;           // per decoder layer: [B*S, 2*inner] (k | v)
   // int8 runs with sources shorter than kBlockedCrossMinLength: cross_kv as IEEE half instead
   // (cross_kv is then empty; Transformer::half_attention_kv)
-  std::vector<std::vector<uint16_t>> cross_kv16;
+  std::vector<std::vector<uint16_t, LargeAllocator<uint16_t>>> cross_kv16;  // not zero-filled: every element is written
   std::vector<std::vector<float>> layer_states;  // optional: embeddings + every layer output
 };
 
@@ -220,9 +220,12 @@ class DecoderState : public StepModel {
   size_t cache_width() const { return static_cast<size_t>(m_.inner_) / (cache16_ != Cache16::None ? 2 : 1); }
   int prefault_ahead() const;        // positions made resident per prefault() call
   float* run_step(const std::vector<int32_t>& tokens, bool defer);
-  void run_layers(const std::vector<int32_t>& tokens);
+  // lm_rows: the caller wants the int8 LM head's input rows quantized (lm_rows_ready_ says
+  // whether they were: q_in_ / scale_in_ then hold the final rows, logits scale applied, and x_
+  // is left without the logits scale)
+  void run_layers(const std::vector<int32_t>& tokens, bool lm_rows = false);
   template <class SelfRow, class CrossRow>
-  void run_layers_int8(SelfRow& self_row, CrossRow& cross_row);
+  void run_layers_int8(SelfRow& self_row, CrossRow& cross_row, bool lm_rows);
 
   const Transformer& m_;
   std::shared_ptr<const EncoderOutput> enc_;
@@ -257,6 +260,7 @@ class DecoderState : public StepModel {
   std::vector<float> lm_row_scale_;  // step_deferred: per row, the int8 LM head's row scale
   bool deferred_ = false;            // the last step left finish_row() to the caller
   bool row_fusion_ = true;           // set_row_fusion
+  bool lm_rows_ready_ = false;       // run_layers(tokens, true) left the LM head's rows quantized
   std::vector<int32_t> subset_;              // shortlist: the computed output columns
   std::vector<float> subset_w_, subset_b_;   // their output weights [C, d] and bias [C] (or empty)
   std::vector<float> subset_logits_;

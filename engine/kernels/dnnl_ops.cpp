@@ -381,8 +381,8 @@ void LayerNorm::init(const float* gamma, const float* beta, int64_t dim, float e
 
 namespace {
 // One row of LayerNorm: two passes (mean, then the variance about it), as vector reductions
-// accumulated in double (the statistics of one row: 2 x d adds; the int8 decoder normalises
-// every row this way, see DecoderState::run_layers_int8).
+// accumulated in double (2 x d adds per row): the int8 decoder's row passes
+// (DecoderState::run_layers_int8). The small-batch loop in forward() keeps float statistics.
 ATTEND_MULTIVERSION
 void layer_norm_row(const float* xr, const float* g, const float* b, int64_t d, float eps, float* yr) {
   double sum = 0.0;
@@ -433,7 +433,23 @@ void LayerNorm::forward(const float* x, int64_t M, float* y) const {
   if (M <= 0) return;
   profile::Scope timed(profile::Part::Norm);
   if (small_loop_ && M <= kSmallRows) {
-    for (int64_t r = 0; r < M; ++r) forward_row(x + r * dim_, y + r * dim_);
+    const float* g = static_cast<const float*>(gamma_.get_data_handle());
+    const float* b = static_cast<const float*>(beta_.get_data_handle());
+    const int64_t d = dim_;
+    for (int64_t r = 0; r < M; ++r) {
+      const float* xr = x + r * d;
+      float* yr = y + r * d;
+      float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+      for (int64_t i = 0; i < d; ++i) sum += xr[i];
+      const float mean = sum / static_cast<float>(d);
+      float sq = 0.0f;
+#pragma omp simd reduction(+ : sq)
+      for (int64_t i = 0; i < d; ++i) sq += (xr[i] - mean) * (xr[i] - mean);
+      const float inv = 1.0f / std::sqrt(sq / static_cast<float>(d) + eps_);
+#pragma omp simd
+      for (int64_t i = 0; i < d; ++i) yr[i] = (xr[i] - mean) * inv * g[i] + b[i];
+    }
     return;
   }
   const auto entry = primitive_for(M);

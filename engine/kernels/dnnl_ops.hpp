@@ -119,7 +119,7 @@ class LayerNorm {
   // primitive (its exact rounding is part of the token-exact results).
   void set_small_rows_loop(bool on) { small_loop_ = on; }
   static constexpr int64_t kSmallRows = 16;
-  // One row by that loop (y may equal x).
+  // One row, statistics accumulated in double (y may equal x): the int8 decoder's row passes.
   void forward_row(const float* x, float* y) const;
 
  private:
@@ -159,8 +159,8 @@ class Norm {
   void init_layer_norm(const float* gamma, const float* beta, int64_t dim, float eps);
   void init_rms_norm(const float* weight, int64_t dim, float eps);
   void forward(const float* x, int64_t M, float* y) const;
-  // One row, by a plain loop on the calling thread (callable inside the caller's parallel
-  // region; reduced-precision runs only: fp32 LayerNorm keeps the primitive's rounding).
+  // One row on the calling thread (callable inside the caller's parallel region; int8 runs
+  // only: fp32 LayerNorm keeps the primitive's rounding).
   void forward_row(const float* x, float* y) const;
   void set_small_rows_loop(bool on) { ln_.set_small_rows_loop(on); }  // LayerNorm only (see there)
 
