@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attend/attend.hpp"
+#include "attend/random_model.hpp"
 #include "engine/kernels/compute_type.hpp"
 #include "engine/kernels/dnnl_ops.hpp"
 #include "engine/kernels/half.hpp"
@@ -537,9 +538,17 @@ namespace {
 
 using States = std::vector<std::vector<float>>;
 
-// The layer states of `steps` decoder steps over `rows` rows (two inputs, beams alternating),
-// row-fused or op by op.
-States run_steps(const attend::Model::Impl& impl, bool fused, int rows, int steps) {
+// What a run of decoder steps left: every layer state, and the last step's top-k candidates
+// when the model has the blocked int8 LM head (DecoderState::step_top_k).
+struct Stepped {
+  States states;
+  bool top_k = false;
+  attend::RowTopK io;
+};
+
+// `steps` decoder steps over `rows` rows (two inputs, beams alternating), row-fused or op by
+// op; the last one through step_top_k when the model has it.
+Stepped run_steps(const attend::Model::Impl& impl, bool fused, int rows, int steps) {
   const attend::Transformer& net = *impl.net;
   const int vocab = net.spec().vocab_size, src_vocab = net.spec().src_vocab_size;
   std::vector<std::vector<int32_t>> ids(2), mask(2);
@@ -552,8 +561,8 @@ States run_steps(const attend::Model::Impl& impl, bool fused, int rows, int step
   const auto enc = net.encode(ids, mask);
   attend::DecoderState st(net, enc);
   st.set_row_fusion(fused);
-  States out;
-  st.record_layers(&out);
+  Stepped out;
+  st.record_layers(&out.states);
   const int32_t start = impl.defaults.decoder_start_token_id;
   st.step({start, start});
   std::vector<int32_t> from;
@@ -562,9 +571,24 @@ States run_steps(const attend::Model::Impl& impl, bool fused, int rows, int step
   for (int t = 1; t < steps; ++t) {
     std::vector<int32_t> tokens;
     for (int r = 0; r < rows; ++r) tokens.push_back(static_cast<int32_t>(3 + (r * 7919 + t * 104729) % (vocab - 4)));
-    st.step(tokens);
+    if (t + 1 == steps && st.has_step_top_k()) {
+      out.io.k = 8;
+      out.top_k = st.step_top_k(tokens, out.io);
+    } else {
+      st.step(tokens);
+    }
   }
   return out;
+}
+
+// Relative RMS difference of two equally long vectors.
+double relative_rms(const std::vector<float>& a, const std::vector<float>& b) {
+  double diff = 0.0, norm = 0.0;
+  for (size_t j = 0; j < a.size(); ++j) {
+    diff += (static_cast<double>(a[j]) - b[j]) * (static_cast<double>(a[j]) - b[j]);
+    norm += static_cast<double>(b[j]) * b[j];
+  }
+  return std::sqrt(diff / norm);
 }
 
 void check_fused_against_op_by_op(const std::string& path) {
@@ -579,23 +603,26 @@ void check_fused_against_op_by_op(const std::string& path) {
   const bool same_arithmetic = impl->net->spec().norm == attend::NormKind::RMSNorm;
   for (int rows : {8, 40}) {
     INFO(rows << " rows");
-    const States a = run_steps(*impl, true, rows, 4), b = run_steps(*impl, false, rows, 4);
-    REQUIRE(a.size() == b.size());
-    REQUIRE(!a.empty());
-    for (size_t i = 0; i < a.size(); ++i) {
-      REQUIRE(a[i].size() == b[i].size());
-      if (same_arithmetic) {
-        INFO("state " << i);
-        CHECK(a[i] == b[i]);
-        continue;
-      }
-      double diff = 0.0, norm = 0.0;
-      for (size_t j = 0; j < a[i].size(); ++j) {
-        diff += (static_cast<double>(a[i][j]) - b[i][j]) * (static_cast<double>(a[i][j]) - b[i][j]);
-        norm += static_cast<double>(b[i][j]) * b[i][j];
-      }
-      INFO("state " << i << ": relative RMS difference " << std::sqrt(diff / norm));
-      CHECK(std::sqrt(diff / norm) < 1e-2);
+    const Stepped a = run_steps(*impl, true, rows, 4), b = run_steps(*impl, false, rows, 4);
+    REQUIRE(a.states.size() == b.states.size());
+    REQUIRE(!a.states.empty());
+    for (size_t i = 0; i < a.states.size(); ++i) {
+      INFO("state " << i);
+      REQUIRE(a.states[i].size() == b.states[i].size());
+      if (same_arithmetic) CHECK(a.states[i] == b.states[i]);
+      else CHECK(relative_rms(a.states[i], b.states[i]) < 1e-2);
+    }
+    // the last step's candidates: from the rows the fused last pass quantized for the LM head
+    // (final norm and logits scale in that pass) against the head quantizing x itself
+    REQUIRE(a.top_k == b.top_k);
+    if (!a.top_k) continue;
+    if (same_arithmetic) {
+      CHECK(a.io.ids == b.io.ids);
+      CHECK(a.io.logits == b.io.logits);
+      CHECK(a.io.lse == b.io.lse);
+    } else {
+      CHECK(relative_rms(a.io.lse, b.io.lse) < 1e-2);
+      CHECK(relative_rms(a.io.max, b.io.max) < 1e-2);
     }
   }
 }
@@ -604,6 +631,18 @@ void check_fused_against_op_by_op(const std::string& path) {
 
 TEST_CASE("int8 decoder: the row-fused step gives the op-by-op step's states (bundled model)", "[int8][decoder]") {
   check_fused_against_op_by_op(ATTEND_DEFAULT_MODEL_PATH);
+}
+
+TEST_CASE("int8 decoder: the row-fused step gives the op-by-op step's states (t5-small shape: RMS norm, blocked head)",
+          "[int8][decoder]") {
+  // T5 with a vocabulary large enough for the blocked int8 LM head: its final RMS norm and
+  // logits scale go into the last layer's pass (the fixtures' T5 vocabularies are too small)
+  TempDir tmp;
+  const std::string path = (tmp.path / "t5.attend").string();
+  attend::RandomModelOptions o;
+  o.seed = 3;
+  attend::write_random_model("t5-small", path, o);
+  check_fused_against_op_by_op(path);
 }
 
 TEST_CASE("int8 decoder: the row-fused step gives the op-by-op step's states (every fixture model)",
