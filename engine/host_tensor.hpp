@@ -10,6 +10,8 @@
 
 namespace attend {
 
+class MappedFile;  // engine/mapped_file.hpp
+
 enum class DType : uint8_t { F32, F16, BF16, I8, U8, I32, I64, BOOL, F64, I16 };
 
 size_t dtype_size(DType t);
@@ -28,6 +30,8 @@ struct HostTensor {
   // been copied, release_pages(tensor) may drop them from the resident set; they are read back
   // from the file if touched again. Never set for heap-owned bytes (dropping those loses them).
   bool file_pages = false;
+  // file_pages: the mapping `data` lies in (MappedFile::read_at copies bytes without mapping them).
+  const MappedFile* mapping = nullptr;
 
   int64_t numel() const;
   std::string shape_str() const;  // "[2, 3]"

@@ -37,12 +37,29 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
     }
     f->data_ = static_cast<const uint8_t*>(p);
   }
-  ::close(fd);
+  f->fd_ = fd;  // kept for read_at
   return f;
 }
 
 MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void MappedFile::read_at(const uint8_t* at, size_t len, void* dst) const {
+  if (at < data_ || len > size_ || static_cast<size_t>(at - data_) > size_ - len)
+    throw Error(path_ + ": read of " + std::to_string(len) + " bytes outside the file");
+  size_t done = 0;
+  const off_t offset = static_cast<off_t>(at - data_);
+  while (done < len) {
+    const ssize_t n = ::pread(fd_, static_cast<uint8_t*>(dst) + done, len - done, offset + static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {  // the file shrank or failed under us: the mapping's bytes say the same
+      std::memcpy(static_cast<uint8_t*>(dst) + done, at + done, len - done);
+      return;
+    }
+    done += static_cast<size_t>(n);
+  }
 }
 
 std::string read_text_file(const std::string& path) {

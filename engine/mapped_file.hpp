@@ -22,11 +22,17 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
+  // Copies the `len` mapped bytes at `at` (inside the mapping) into dst by pread, without
+  // touching the mapping: nothing becomes resident in this process. A read through the mapping
+  // maps the page cache's whole folio around the byte (up to 2 MB on recent kernels), so a few
+  // embedding rows looked up could make megabytes resident. Thread-safe.
+  void read_at(const uint8_t* at, size_t len, void* dst) const;
 
  private:
   MappedFile() = default;
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
+  int fd_ = -1;
   std::string path_;
 };
 

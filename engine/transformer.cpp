@@ -186,24 +186,27 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
 
   // Embedding tables: used in place when the file holds them as float32 (only the rows looked
   // up are ever paged in), and shared when encoder and decoder are tied (one tensor).
-  auto bind_table = [&](const std::string& name, int64_t rows, std::vector<float>& own) -> const float* {
+  auto bind_table = [&](const std::string& name, int64_t rows, std::vector<float>& own,
+                        const MappedFile** file) -> const float* {
     if (const HostTensor* v = w.view_f32(name, {rows, d})) {
       keepalive_.push_back(v->keepalive);
       if (v->file_pages) embed_views_.push_back(*v);
+      if (v->file_pages) *file = v->mapping;
       return reinterpret_cast<const float*>(v->data);
     }
     own = w.get(name, {rows, d});
     return own.data();
   };
-  enc_embed_ptr_ = bind_table("encoder.embed_tokens.weight", s.src_vocab_size, enc_embed_);
+  enc_embed_ptr_ = bind_table("encoder.embed_tokens.weight", s.src_vocab_size, enc_embed_, &enc_embed_file_);
   {
     auto e = tensors.find("encoder.embed_tokens.weight"), dd = tensors.find("decoder.embed_tokens.weight");
     if (e != tensors.end() && dd != tensors.end() && e->second.data == dd->second.data &&
         e->second.dtype == dd->second.dtype && e->second.shape == std::vector<int64_t>{s.vocab_size, d} &&
         e->second.nbytes == dd->second.nbytes) {
       dec_embed_ptr_ = enc_embed_ptr_;  // tied: same bytes, same table
+      dec_embed_file_ = enc_embed_file_;
     } else {
-      dec_embed_ptr_ = bind_table("decoder.embed_tokens.weight", s.vocab_size, dec_embed_);
+      dec_embed_ptr_ = bind_table("decoder.embed_tokens.weight", s.vocab_size, dec_embed_, &dec_embed_file_);
     }
   }
 
@@ -319,6 +322,7 @@ void Transformer::embed(const int32_t* ids, int64_t n, const int32_t* positions,
   const int64_t d = spec_.d_model;
   const int vocab = decoder ? spec_.vocab_size : spec_.src_vocab_size;
   const float* table = decoder ? dec_embed_ptr_ : enc_embed_ptr_;
+  const MappedFile* file = decoder ? dec_embed_file_ : enc_embed_file_;
   const std::vector<float>& pos = decoder ? dec_positions_ : enc_positions_;
   const int position_rows = decoder ? position_rows_ : enc_position_rows_;
   for (int64_t i = 0; i < n; ++i) {
@@ -335,6 +339,10 @@ void Transformer::embed(const int32_t* ids, int64_t n, const int32_t* positions,
   for (int64_t i = 0; i < n; ++i) {
     const float* e = table + static_cast<int64_t>(ids[i]) * d;
     float* o = out + i * d;
+    if (file) {  // the row copied by pread: the mapping's pages stay out of the resident set
+      file->read_at(reinterpret_cast<const uint8_t*>(e), static_cast<size_t>(d) * sizeof(float), o);
+      e = o;
+    }
     const float scale = spec_.embed_scale;
     if (pos.empty()) {
       for (int64_t j = 0; j < d; ++j) o[j] = e[j] * scale;

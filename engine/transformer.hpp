@@ -115,10 +115,14 @@ class Transformer {
   std::vector<std::shared_ptr<const void>> keepalive_;  // mappings the in-place tables point into
   const float* enc_embed_ptr_ = nullptr;
   const float* dec_embed_ptr_ = nullptr;
-  // The embedding tables used in place from the mapped file (file-backed pages): every row a
-  // batch looks up is paged in, and over many batches that is most of the table (66-112 MB; a
-  // random-weight model touches every row). release_embedding_pages() drops them from the
-  // resident set after each batch; the next lookups read them back from the page cache.
+  // When a table lies in the mapped model file: embed() copies its rows by pread
+  // (MappedFile::read_at), so looking them up makes none of the mapping resident.
+  const MappedFile* enc_embed_file_ = nullptr;
+  const MappedFile* dec_embed_file_ = nullptr;
+  // The embedding tables used in place from the mapped file (file-backed pages). Lookups copy
+  // rows by pread (above); what else reads the mapping (the vocabulary shortlist's output rows)
+  // pages rows in, and release_embedding_pages() drops those from the resident set after each
+  // batch.
   std::vector<HostTensor> embed_views_;
   std::vector<float> enc_positions_, dec_positions_;  // absolute position tables [P, d]
   int position_rows_ = 0;      // decoder (and, unless enc_position_rows_ differs, encoder) rows
