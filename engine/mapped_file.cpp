@@ -1,4 +1,5 @@
-// engine/mapped_file.cpp — mmap-based MappedFile, page residency helpers and small file helpers.
+// engine/mapped_file.cpp — mmap-based MappedFile (and its pread copies), page residency helpers and
+// small file helpers.
 #include "engine/mapped_file.hpp"
 
 #include <algorithm>

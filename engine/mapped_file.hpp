@@ -1,5 +1,6 @@
-// engine/mapped_file.hpp — read-only memory mapping of a whole file (RAII), and the page-level
-// residency helpers (drop / populate whole pages of a range) the loader and the decoder cache use.
+// engine/mapped_file.hpp — read-only memory mapping of a whole file (RAII) with pread copies of
+// its bytes that leave the mapping untouched, and the page-level residency helpers (drop /
+// populate whole pages of a range) the loader and the decoder cache use.
 #pragma once
 #include <cstddef>
 #include <cstdint>
