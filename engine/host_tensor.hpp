@@ -26,11 +26,10 @@ struct HostTensor {
   const uint8_t* data = nullptr;
   size_t nbytes = 0;
   std::shared_ptr<const void> keepalive;
-  // `data` lies in a read-only file mapping (a model file being loaded): once the bytes have
-  // been copied, release_pages(tensor) may drop them from the resident set; they are read back
-  // from the file if touched again. Never set for heap-owned bytes (dropping those loses them).
-  bool file_pages = false;
-  // file_pages: the mapping `data` lies in (MappedFile::read_at copies bytes without mapping them).
+  // The read-only file mapping `data` lies in (a model file being loaded), or null. Once the
+  // bytes have been copied, release_pages(tensor) may drop them from the resident set; they are
+  // read back from the file if touched again (MappedFile::read_at copies them without mapping
+  // them). Never set for heap-owned bytes (dropping those loses them).
   const MappedFile* mapping = nullptr;
 
   int64_t numel() const;

@@ -85,7 +85,7 @@ void release_pages(const MappedFile& f) {
 void release_pages(const HostTensor& t) { release_pages(t, 0, t.nbytes); }
 
 void release_pages(const HostTensor& t, size_t from, size_t to) {
-  if (!t.file_pages || t.data == nullptr) return;
+  if (!t.mapping || t.data == nullptr) return;
   to = std::min(to, t.nbytes);
   if (from >= to) return;
   drop_pages(static_cast<const uint8_t*>(t.data) + from, to - from);

@@ -40,7 +40,7 @@ class MappedFile {
 // Drops the mapping's resident pages (madvise MADV_DONTNEED on the read-only mapping): the
 // contents stay valid and are read back from the page cache when touched again.
 void release_pages(const MappedFile& f);
-// The same for the whole pages inside one tensor's bytes, if it is file_pages (else nothing).
+// The same for the whole pages inside one tensor's bytes, if it lies in a mapping (else nothing).
 void release_pages(const HostTensor& t);
 // The same for the whole pages inside bytes [begin, end) of one tensor's data.
 void release_pages(const HostTensor& t, size_t begin, size_t end);

@@ -190,8 +190,8 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
                         const MappedFile** file) -> const float* {
     if (const HostTensor* v = w.view_f32(name, {rows, d})) {
       keepalive_.push_back(v->keepalive);
-      if (v->file_pages) embed_views_.push_back(*v);
-      if (v->file_pages) *file = v->mapping;
+      if (v->mapping) embed_views_.push_back(*v);
+      *file = v->mapping;
       return reinterpret_cast<const float*>(v->data);
     }
     own = w.get(name, {rows, d});

@@ -318,10 +318,7 @@ std::unique_ptr<Model::Impl> load_model_impl(const std::string& path, int weight
   if (!file_exists(path)) throw Error(path + ": no such model file or checkpoint directory");
   std::shared_ptr<MappedFile> file = MappedFile::open(path);
   ModelFileContents c = parse_model_file(file, file->data(), file->size(), path);
-  for (auto& entry : c.tensors) {
-    entry.second.file_pages = true;  // read-only mapping: droppable once copied
-    entry.second.mapping = file.get();
-  }
+  for (auto& entry : c.tensors) entry.second.mapping = file.get();  // read-only mapping: droppable once copied
   auto impl = std::make_unique<Model::Impl>(path, c.model, c.tensors, c.tokenizer_files, compute_type);
   // The weights now live in oneDNN layouts; only the float32 embedding tables are still read
   // from the mapping (row by row). Drop the pages read while loading from the resident set:

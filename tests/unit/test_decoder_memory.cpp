@@ -311,15 +311,15 @@ TEST_CASE("dropping a tensor's mapped pages keeps its bytes; heap tensors are le
   t.data = file->data() + 100;  // not page-aligned: only the whole pages inside are dropped
   t.nbytes = n - 100;
   t.keepalive = file;
-  t.file_pages = true;
+  t.mapping = file.get();
   CHECK(std::memcmp(t.data, bytes.data() + 100, t.nbytes) == 0);  // touch every page
   attend::release_pages(t);
   CHECK(std::memcmp(file->data(), bytes.data(), n) == 0);  // read back from the file
 
-  // A heap tensor (file_pages unset) must not be dropped: MADV_DONTNEED would zero it.
+  // A heap tensor (no mapping) must not be dropped: MADV_DONTNEED would zero it.
   std::vector<uint8_t> heap(bytes.begin(), bytes.end());
   attend::HostTensor h = attend::make_host_tensor(attend::DType::U8, {static_cast<int64_t>(n)}, heap);
-  REQUIRE_FALSE(h.file_pages);
+  REQUIRE(h.mapping == nullptr);
   attend::release_pages(h);
   CHECK(std::memcmp(h.data, bytes.data(), n) == 0);
 }
