@@ -264,21 +264,17 @@ bool Linear::forward_deferred(const float* x, int64_t M, float* y, float* row_sc
   return defer;
 }
 
-void Linear::finish_row(float* y, float row_scale) const {
-  const float* bias = bias_host_.empty() ? nullptr : bias_host_.data();
-  int8_epilogue_row(y, row_scale, bias, out_, epilogue_, act_, nullptr, y);
-}
+void Linear::finish_row(float* y, float row_scale) const { finish_row_into(y, row_scale, y); }
 
 void Linear::finish_row_into(const float* acc_row, float row_scale, float* y_row, const float* aux_row) const {
   if (ct_ != ComputeType::I8) throw Error("linear: finish_row_into on a layer that is not int8");
   if (epilogue_ == Epilogue::ActivateMul && aux_row == nullptr) throw Error("linear: gated epilogue without its input");
-  int8_epilogue_row(acc_row, row_scale, bias_host_.empty() ? nullptr : bias_host_.data(), out_, epilogue_, act_, aux_row,
-                    y_row);
+  int8_epilogue_row(acc_row, row_scale, host_bias(), out_, epilogue_, act_, aux_row, y_row);
 }
 
 float Linear::finish_row_max(float* y, float row_scale) const {
   if (epilogue_ != Epilogue::None) throw Error("linear: finish_row_max needs epilogue None");
-  return simd::scale_bias_max(y, row_scale, bias_host_.empty() ? nullptr : bias_host_.data(), out_, y);
+  return simd::scale_bias_max(y, row_scale, host_bias(), out_, y);
 }
 
 // forward(), or with `defer_row_scale` (I8, epilogue None/Activation only): y gets the product
@@ -319,7 +315,7 @@ void Linear::run(const float* x, int64_t M, float* y, const float* aux, float* d
   }
   if (ct_ == ComputeType::I8) {
     profile::Scope timed(profile::Part::LinearExtra);
-    const float* bias = bias_host_.empty() ? nullptr : bias_host_.data();
+    const float* bias = host_bias();
     const int64_t n = out_;
     const Epilogue ep = epilogue_;
     const Activation act = act_;

@@ -102,6 +102,7 @@ class Linear {
   ComputeType ct_ = ComputeType::F32;
   dnnl::memory weights_, bias_;
   std::vector<float> bias_host_;    // I8: bias added in the epilogue pass
+  const float* host_bias() const { return bias_host_.empty() ? nullptr : bias_host_.data(); }
   std::vector<float> col_scale_;    // I8: per output channel weight scale
   mutable std::mutex mu_;
   mutable std::vector<std::shared_ptr<Plan>> plans_;  // most recently used first
