@@ -377,30 +377,35 @@ void LayerNorm::init(const float* gamma, const float* beta, int64_t dim, float e
 
 namespace {
 // One row of LayerNorm: two passes (mean, then the variance about it), as vector reductions
-// accumulated in double (2 x d adds per row): the int8 decoder's row passes
-// (DecoderState::run_layers_int8). The small-batch loop in forward() keeps float statistics.
-ATTEND_MULTIVERSION
-void layer_norm_row(const float* xr, const float* g, const float* b, int64_t d, float eps, float* yr) {
-  double sum = 0.0;
+// accumulated in Acc: float for the small-batch loop of reduced-precision runs (forward()),
+// double (2 x d adds per row) for the int8 decoder's row passes (forward_row()).
+template <class Acc>
+inline void layer_norm_row(const float* xr, const float* g, const float* b, int64_t d, float eps, float* yr) {
+  Acc sum = 0;
 #pragma omp simd reduction(+ : sum)
-  for (int64_t i = 0; i < d; ++i) sum += static_cast<double>(xr[i]);
-  const double mean_d = sum / static_cast<double>(d);
-  double sq = 0.0;
+  for (int64_t i = 0; i < d; ++i) sum += static_cast<Acc>(xr[i]);
+  const Acc mean_acc = sum / static_cast<Acc>(d);
+  Acc sq = 0;
 #pragma omp simd reduction(+ : sq)
   for (int64_t i = 0; i < d; ++i) {
-    const double c = static_cast<double>(xr[i]) - mean_d;
+    const Acc c = static_cast<Acc>(xr[i]) - mean_acc;
     sq += c * c;
   }
-  const float mean = static_cast<float>(mean_d);
-  const float inv = static_cast<float>(1.0 / std::sqrt(sq / static_cast<double>(d) + eps));
+  const float mean = static_cast<float>(mean_acc);
+  const float inv = static_cast<float>(Acc(1) / std::sqrt(sq / static_cast<Acc>(d) + static_cast<Acc>(eps)));
 #pragma omp simd
   for (int64_t i = 0; i < d; ++i) yr[i] = (xr[i] - mean) * inv * g[i] + b[i];
+}
+
+ATTEND_MULTIVERSION
+void layer_norm_row_double(const float* xr, const float* g, const float* b, int64_t d, float eps, float* yr) {
+  layer_norm_row<double>(xr, g, b, d, eps, yr);
 }
 }  // namespace
 
 void LayerNorm::forward_row(const float* x, float* y) const {
-  layer_norm_row(x, static_cast<const float*>(gamma_.get_data_handle()), static_cast<const float*>(beta_.get_data_handle()),
-                 dim_, eps_, y);
+  layer_norm_row_double(x, static_cast<const float*>(gamma_.get_data_handle()),
+                        static_cast<const float*>(beta_.get_data_handle()), dim_, eps_, y);
 }
 
 std::shared_ptr<const LayerNorm::Entry> LayerNorm::primitive_for(int64_t M) const {
@@ -431,21 +436,7 @@ void LayerNorm::forward(const float* x, int64_t M, float* y) const {
   if (small_loop_ && M <= kSmallRows) {
     const float* g = static_cast<const float*>(gamma_.get_data_handle());
     const float* b = static_cast<const float*>(beta_.get_data_handle());
-    const int64_t d = dim_;
-    for (int64_t r = 0; r < M; ++r) {
-      const float* xr = x + r * d;
-      float* yr = y + r * d;
-      float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-      for (int64_t i = 0; i < d; ++i) sum += xr[i];
-      const float mean = sum / static_cast<float>(d);
-      float sq = 0.0f;
-#pragma omp simd reduction(+ : sq)
-      for (int64_t i = 0; i < d; ++i) sq += (xr[i] - mean) * (xr[i] - mean);
-      const float inv = 1.0f / std::sqrt(sq / static_cast<float>(d) + eps_);
-#pragma omp simd
-      for (int64_t i = 0; i < d; ++i) yr[i] = (xr[i] - mean) * inv * g[i] + b[i];
-    }
+    for (int64_t r = 0; r < M; ++r) layer_norm_row<float>(x + r * dim_, g, b, dim_, eps_, y + r * dim_);
     return;
   }
   const auto entry = primitive_for(M);
