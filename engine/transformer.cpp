@@ -964,13 +964,18 @@ void DecoderState::run_layers_int8(SelfRow& self_row, CrossRow& cross_row, bool 
   float* x = x_.data();
   float* prod = product_.data();
   const bool big = R * d > 16384;  // below this, the passes over x stay on the calling thread
-  // x row r quantized into q_in_, through `pre` (a pre-norm) first when given
-  auto quantize_x = [&](int r, const Norm* pre) {
+  // x row r quantized into q_in_, through `pre` (a pre-norm) and times `scale` (the logits
+  // scale, for the LM head) first when given
+  auto quantize_x = [&](int r, const Norm* pre, float scale) {
     const float* xr = x + r * d;
+    float* tmp = norm_rows_.data() + static_cast<size_t>(omp_get_thread_num()) * d;
     if (pre) {
-      float* n = norm_rows_.data() + static_cast<size_t>(omp_get_thread_num()) * d;
-      pre->forward_row(xr, n);
-      xr = n;
+      pre->forward_row(xr, tmp);
+      xr = tmp;
+    }
+    if (scale != 1.0f) {
+      for (int64_t i = 0; i < d; ++i) tmp[i] = xr[i] * scale;
+      xr = tmp;
     }
     quantize_row(xr, d, qi + r * d, &si[r]);
   };
@@ -978,44 +983,27 @@ void DecoderState::run_layers_int8(SelfRow& self_row, CrossRow& cross_row, bool 
     profile::Scope timed(profile::Part::Matmul);
     lin.forward_quantized(q, R, y);
   };
-  // x += the product's rows (lin's epilogue), then `post` (post-norm) and the quantization of
-  // x for the next sublayer through its pre-norm `next_pre` (quantize false: last layer)
-  auto residual = [&](const Linear& lin, const Norm* post, const Norm* next_pre, bool quantize) {
+  // x += the product's rows (lin's epilogue), then the in-place norms `post` (post-norm) and
+  // `final_norm` (the LM head's input: x keeps it, as run_layers leaves it), then unless this is
+  // the last layer's output for no one (quantize false) the quantization of x for the next
+  // matmul through its pre-norm `next_pre` and times `scale`
+  auto residual = [&](const Linear& lin, const Norm* post, const Norm* final_norm, const Norm* next_pre, bool quantize,
+                      float scale) {
     profile::Scope timed(profile::Part::LinearExtra);
-#pragma omp parallel for schedule(static) if (big)
-    for (int r = 0; r < R; ++r) {
-      float* xr = x + r * d;
-      lin.finish_row_into(prod + r * d, sm[r], xr);
-      if (post) post->forward_row(xr, xr);
-      if (quantize) quantize_x(r, next_pre);
-    }
-  };
-  // the last layer's residual for the LM head: x += product, post-norm, final norm (x keeps
-  // that, as run_layers leaves it), then the row times the logits scale quantized into q_in_
-  auto residual_to_lm = [&](const Linear& lin, const Norm* post) {
-    profile::Scope timed(profile::Part::LinearExtra);
-    const Norm* final_norm = s.decoder_final_norm ? &m_.dec_final_norm_ : nullptr;
-    const float ls = s.logits_scale;
 #pragma omp parallel for schedule(static) if (big)
     for (int r = 0; r < R; ++r) {
       float* xr = x + r * d;
       lin.finish_row_into(prod + r * d, sm[r], xr);
       if (post) post->forward_row(xr, xr);
       if (final_norm) final_norm->forward_row(xr, xr);
-      const float* row = xr;
-      if (ls != 1.0f) {
-        float* scaled = norm_rows_.data() + static_cast<size_t>(omp_get_thread_num()) * d;
-        for (int64_t i = 0; i < d; ++i) scaled[i] = xr[i] * ls;
-        row = scaled;
-      }
-      quantize_row(row, d, qi + r * d, &si[r]);
+      if (quantize) quantize_x(r, next_pre, scale);
     }
   };
   {
     profile::Scope timed(profile::Part::LinearExtra);
     const Norm* pre = s.pre_norm ? &m_.dec_layers_[0].self_attn.norm : nullptr;
 #pragma omp parallel for schedule(static) if (big)
-    for (int r = 0; r < R; ++r) quantize_x(r, pre);
+    for (int r = 0; r < R; ++r) quantize_x(r, pre, 1.0f);
   }
   for (size_t l = 0; l < nl; ++l) {
     const DecoderLayer& L = m_.dec_layers_[l];
@@ -1031,7 +1019,8 @@ void DecoderState::run_layers_int8(SelfRow& self_row, CrossRow& cross_row, bool 
       }
     }
     matmul(L.self_attn.out, qm, prod);
-    residual(L.self_attn.out, s.pre_norm ? nullptr : &L.self_attn.norm, s.pre_norm ? &L.cross_attn.norm : nullptr, true);
+    residual(L.self_attn.out, s.pre_norm ? nullptr : &L.self_attn.norm, nullptr, s.pre_norm ? &L.cross_attn.norm : nullptr,
+             true, 1.0f);
 
     matmul(L.cross_attn.q, qi, qkv_.data());
     {
@@ -1044,7 +1033,8 @@ void DecoderState::run_layers_int8(SelfRow& self_row, CrossRow& cross_row, bool 
       }
     }
     matmul(L.cross_attn.out, qm, prod);
-    residual(L.cross_attn.out, s.pre_norm ? nullptr : &L.cross_attn.norm, s.pre_norm ? &L.ffn.norm : nullptr, true);
+    residual(L.cross_attn.out, s.pre_norm ? nullptr : &L.cross_attn.norm, nullptr, s.pre_norm ? &L.ffn.norm : nullptr,
+             true, 1.0f);
 
     const FeedForward& f = L.ffn;
     if (s.gated_ffn) matmul(f.wi_lin, qi, h2_.data());
@@ -1065,16 +1055,19 @@ void DecoderState::run_layers_int8(SelfRow& self_row, CrossRow& cross_row, bool 
       }
     }
     matmul(f.wo, qm, prod);
-    if (last && lm_rows) residual_to_lm(f.wo, s.pre_norm ? nullptr : &f.norm);
+    if (last && lm_rows)  // final norm and logits scale here, and the LM head's rows quantized
+      residual(f.wo, s.pre_norm ? nullptr : &f.norm, s.decoder_final_norm ? &m_.dec_final_norm_ : nullptr, nullptr, true,
+               s.logits_scale);
     else
-      residual(f.wo, s.pre_norm ? nullptr : &f.norm,
-               s.pre_norm && !last ? &m_.dec_layers_[l + 1].self_attn.norm : nullptr, !last);
+      residual(f.wo, s.pre_norm ? nullptr : &f.norm, nullptr,
+               s.pre_norm && !last ? &m_.dec_layers_[l + 1].self_attn.norm : nullptr, !last, 1.0f);
     if (record_) record_->emplace_back(x_.begin(), x_.end());
   }
 }
 
 // The decoder layers for one new position of every row (cache written, t_ not advanced yet):
-// x_ holds the final hidden states [rows, d_model], logits scale applied.
+// x_ holds the final hidden states [rows, d_model], logits scale applied (unless lm_rows_ready_:
+// then the scale is in the quantized rows only, see the header).
 void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) {
   lm_rows_ready_ = false;
   const ArchSpec& s = m_.spec_;
@@ -1199,8 +1192,7 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) 
     float* probs = nullptr;
     if (att_slot >= 0) {
       probs = att_mean_ ? att_heads_.data() + static_cast<size_t>(omp_get_thread_num()) * H * S
-                        : att_.data() + static_cast<size_t>(r) * att_width_ +
-                              static_cast<size_t>(att_slot) * (att_mean_ ? 1 : H) * S;
+                        : att_.data() + static_cast<size_t>(r) * att_width_ + static_cast<size_t>(att_slot) * H * S;
     }
     attend_row(qkv_.data() + static_cast<int64_t>(r) * inner, kv, ScoreBias{}, H, dh, scale,
                ctx_.data() + static_cast<int64_t>(r) * inner,
@@ -1218,79 +1210,79 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) 
     run_layers_int8(self_row, cross_row, lm_rows);
     lm_rows_ready_ = lm_rows;
   } else {
-  for (size_t l = 0; l < m_.dec_layers_.size(); ++l) {
-    const DecoderLayer& L = m_.dec_layers_[l];
-    // self-attention over the cache
-    const float* src = x_.data();
-    if (s.pre_norm) {
-      L.self_attn.norm.forward(x_.data(), R, norm_.data());
-      src = norm_.data();
-    }
-    L.self_attn.q.forward(src, R, qkv_.data());
-    {
-      profile::Scope timed(profile::Part::Attention);
-#pragma omp parallel for schedule(static)
-      for (int r = 0; r < R; ++r) self_row(l, r);
-    }
-    L.self_attn.out.forward(ctx_.data(), R, x_.data());
-    if (!s.pre_norm) L.self_attn.norm.forward(x_.data(), R, x_.data());
-
-    // cross-attention over the encoder output of each row's input
-    src = x_.data();
-    if (s.pre_norm) {
-      L.cross_attn.norm.forward(x_.data(), R, norm_.data());
-      src = norm_.data();
-    }
-    L.cross_attn.q.forward(src, R, qkv_.data());
-    {
-      profile::Scope timed(profile::Part::Attention);
-      if (long_source && !(att_width_ && att_slot_[l] >= 0)) {  // capturing weights: per row (attend_row)
-        // Long source: the rows of one input (its beams) meet its keys together, blockwise
-        // (each key and value read once per step and head, not once per row).
-        const float* ckv = enc_->cross_kv[l].data();
-        cross_rows_.resize(static_cast<size_t>(R));
-        cross_q_.resize(static_cast<size_t>(R) * inner);
-        cross_ctx_.resize(static_cast<size_t>(R) * inner);
-        for (int b = 0; b < enc_->batch; ++b) {
-          int n = 0;
-          for (int r = 0; r < R; ++r) {
-            if (row_input_[r] != b) continue;
-            cross_rows_[n] = r;
-            std::copy_n(qkv_.data() + static_cast<int64_t>(r) * inner, inner, cross_q_.data() + static_cast<int64_t>(n) * inner);
-            ++n;
-          }
-          if (n == 0) continue;
-          WindowAttention a;
-          a.q = cross_q_.data();
-          a.q_stride = inner;
-          a.k = ckv + static_cast<int64_t>(b) * S * 2 * inner;
-          a.v = a.k + inner;
-          a.kv_stride = 2 * inner;
-          a.length = S;
-          a.queries = n;
-          a.heads = H;
-          a.head_dim = dh;
-          a.scale = scale;
-          a.key_ok = enc_->mask.data() + static_cast<size_t>(b) * S;
-          a.ctx = cross_ctx_.data();
-          a.ctx_stride = inner;
-          window_attention(a);
-          for (int k = 0; k < n; ++k) {
-            std::copy_n(cross_ctx_.data() + static_cast<int64_t>(k) * inner, inner,
-                        ctx_.data() + static_cast<int64_t>(cross_rows_[k]) * inner);
-          }
-        }
-      } else {
-#pragma omp parallel for schedule(static)
-        for (int r = 0; r < R; ++r) cross_row(l, r);
+    for (size_t l = 0; l < m_.dec_layers_.size(); ++l) {
+      const DecoderLayer& L = m_.dec_layers_[l];
+      // self-attention over the cache
+      const float* src = x_.data();
+      if (s.pre_norm) {
+        L.self_attn.norm.forward(x_.data(), R, norm_.data());
+        src = norm_.data();
       }
-    }
-    L.cross_attn.out.forward(ctx_.data(), R, x_.data());
-    if (!s.pre_norm) L.cross_attn.norm.forward(x_.data(), R, x_.data());
+      L.self_attn.q.forward(src, R, qkv_.data());
+      {
+        profile::Scope timed(profile::Part::Attention);
+#pragma omp parallel for schedule(static)
+        for (int r = 0; r < R; ++r) self_row(l, r);
+      }
+      L.self_attn.out.forward(ctx_.data(), R, x_.data());
+      if (!s.pre_norm) L.self_attn.norm.forward(x_.data(), R, x_.data());
 
-    m_.feed_forward(L.ffn, x_.data(), R, norm_.data(), h1_.data(), h2_.data());
-    if (record_) record_->emplace_back(x_.begin(), x_.end());
-  }
+      // cross-attention over the encoder output of each row's input
+      src = x_.data();
+      if (s.pre_norm) {
+        L.cross_attn.norm.forward(x_.data(), R, norm_.data());
+        src = norm_.data();
+      }
+      L.cross_attn.q.forward(src, R, qkv_.data());
+      {
+        profile::Scope timed(profile::Part::Attention);
+        if (long_source && !(att_width_ && att_slot_[l] >= 0)) {  // capturing weights: per row (attend_row)
+          // Long source: the rows of one input (its beams) meet its keys together, blockwise
+          // (each key and value read once per step and head, not once per row).
+          const float* ckv = enc_->cross_kv[l].data();
+          cross_rows_.resize(static_cast<size_t>(R));
+          cross_q_.resize(static_cast<size_t>(R) * inner);
+          cross_ctx_.resize(static_cast<size_t>(R) * inner);
+          for (int b = 0; b < enc_->batch; ++b) {
+            int n = 0;
+            for (int r = 0; r < R; ++r) {
+              if (row_input_[r] != b) continue;
+              cross_rows_[n] = r;
+              std::copy_n(qkv_.data() + static_cast<int64_t>(r) * inner, inner, cross_q_.data() + static_cast<int64_t>(n) * inner);
+              ++n;
+            }
+            if (n == 0) continue;
+            WindowAttention a;
+            a.q = cross_q_.data();
+            a.q_stride = inner;
+            a.k = ckv + static_cast<int64_t>(b) * S * 2 * inner;
+            a.v = a.k + inner;
+            a.kv_stride = 2 * inner;
+            a.length = S;
+            a.queries = n;
+            a.heads = H;
+            a.head_dim = dh;
+            a.scale = scale;
+            a.key_ok = enc_->mask.data() + static_cast<size_t>(b) * S;
+            a.ctx = cross_ctx_.data();
+            a.ctx_stride = inner;
+            window_attention(a);
+            for (int k = 0; k < n; ++k) {
+              std::copy_n(cross_ctx_.data() + static_cast<int64_t>(k) * inner, inner,
+                          ctx_.data() + static_cast<int64_t>(cross_rows_[k]) * inner);
+            }
+          }
+        } else {
+#pragma omp parallel for schedule(static)
+          for (int r = 0; r < R; ++r) cross_row(l, r);
+        }
+      }
+      L.cross_attn.out.forward(ctx_.data(), R, x_.data());
+      if (!s.pre_norm) L.cross_attn.norm.forward(x_.data(), R, x_.data());
+
+      m_.feed_forward(L.ffn, x_.data(), R, norm_.data(), h1_.data(), h2_.data());
+      if (record_) record_->emplace_back(x_.begin(), x_.end());
+    }
   }
   if (lm_rows_ready_) return;  // final norm and logits scale done by run_layers_int8's last pass
   if (s.decoder_final_norm) {
