@@ -86,11 +86,17 @@ int add_top_k_hits(const float* row, const uint16_t* hits, int64_t n, int32_t c0
   return count;
 }
 
+// The reference a block's softmax sum is taken against, from the block's max m alone (so the
+// sum does not depend on which thread ran the block, or on which path): 0 — the terms are
+// exp(v) itself — while m lies in [-40, 80], where no term overflows and the terms that
+// underflow are below e^-47 of the largest; else m.
+float sum_reference(float m) { return m >= -40.0f && m <= 80.0f ? 0.0f : m; }
+
 // Per calling thread: the quantized rows and the per-block partial results of top_k.
 struct Scratch {
   std::vector<int8_t> q;
   std::vector<float> row_scale;
-  std::vector<float> part_max, part_sum, part_vals;
+  std::vector<float> part_max, part_ref, part_sum, part_vals;
   std::vector<int32_t> part_ids;
   std::vector<int> part_count;
 };
@@ -103,6 +109,12 @@ uint16_t* block_hits(int64_t n) {
   thread_local std::vector<uint16_t> h;
   if (h.size() < static_cast<size_t>((n + 15) / 16)) h.resize(static_cast<size_t>((n + 15) / 16));
   return h.data();
+}
+// Per OpenMP thread: one row's entries at its hits (simd::scale_bias_sum_exp_hits).
+float* block_hit_values(int64_t n) {
+  thread_local std::vector<float> v;
+  if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
+  return v.data();
 }
 // Per OpenMP thread: one block's product.
 std::vector<float>& block_out() {
@@ -215,16 +227,19 @@ void LmHead::top_k_impl(const float* x, const int8_t* q, const float* row_scale,
   const int k = io.k;
   const size_t nb = blocks_.size();
   const size_t nthreads = static_cast<size_t>(std::max(1, omp_get_max_threads()));
-  // per (row, block) the block's max and sum of exp (combined in block order below, so the
-  // result does not depend on which thread ran which block); per (thread, row) a running list
-  // of the best k (its threshold carries over from block to block)
+  // per (row, block) the block's max and its sum of exp against a reference that depends on the
+  // block alone (combined in block order below, so the result does not depend on which thread
+  // ran which block); per (thread, row) a running list of the best k (its threshold carries
+  // over from block to block)
   Scratch& sc = scratch();
   sc.part_max.resize(static_cast<size_t>(M) * nb);
+  sc.part_ref.resize(static_cast<size_t>(M) * nb);
   sc.part_sum.resize(static_cast<size_t>(M) * nb);
   sc.part_count.assign(nthreads * static_cast<size_t>(M), 0);
   sc.part_ids.resize(nthreads * static_cast<size_t>(M) * k);
   sc.part_vals.resize(nthreads * static_cast<size_t>(M) * k);
   float* part_max = sc.part_max.data();
+  float* part_ref = sc.part_ref.data();
   float* part_sum = sc.part_sum.data();
   int* part_count = sc.part_count.data();
   int32_t* part_ids = sc.part_ids.data();
@@ -234,18 +249,13 @@ void LmHead::top_k_impl(const float* x, const int8_t* q, const float* row_scale,
   auto block = [&](int64_t b, int64_t c0, int64_t n, float* out, const float* rs) {
     const Linear& L = *blocks_[static_cast<size_t>(b)];
     const int32_t first = static_cast<int32_t>(c0), last = static_cast<int32_t>(c0 + n);
+    const bool has_excluded = excluded >= first && excluded < last;
     const size_t list0 = static_cast<size_t>(omp_get_thread_num()) * static_cast<size_t>(M);
     uint16_t* hits = block_hits(n);
+    float* hit_values = block_hit_values(n);
     for (int64_t r = 0; r < M; ++r) {
       float* row = out + r * n;
-      float m = L.finish_row_max(row, rs[r]);  // the row's epilogue and its max in one pass
-      if (excluded >= first && excluded < last) {
-        row[excluded - first] = kNegInf;
-        m = simd::max_value(row, n);
-      }
       const size_t at = static_cast<size_t>(r) * nb + static_cast<size_t>(b);
-      part_max[at] = m;
-      const bool none = m == kNegInf || std::isnan(m);
       const int32_t* ban = nullptr;
       const int32_t* ban_end = nullptr;
       if (banned) {
@@ -256,12 +266,36 @@ void LmHead::top_k_impl(const float* x, const int8_t* q, const float* row_scale,
       const size_t li = list0 + static_cast<size_t>(r);
       int32_t* ids = part_ids + li * k;
       float* vals = part_vals + li * k;
+      if (part_count[li] == k && !has_excluded) {
+        // Most blocks: the row's epilogue, max, softmax sum and the entries above the current
+        // k-th in one pass, the row itself never written (sum and hits as the path below
+        // computes them, bit for bit).
+        const float threshold = std::nextafter(vals[k - 1], kNegInf);
+        float m = kNegInf;
+        float sum = L.finish_row_sum_exp_hits(row, rs[r], 0.0f, threshold, hits, hit_values, &m);
+        const float ref = sum_reference(m);
+        if (ref != 0.0f) sum = L.finish_row_sum_exp_hits(row, rs[r], ref, threshold, hits, hit_values, &m);
+        part_max[at] = m;
+        part_ref[at] = ref;
+        part_sum[at] = m == kNegInf || std::isnan(m) ? 0.0f : sum;
+        part_count[li] = add_top_k_hits(hit_values, hits, n, first, k, ban, ban_end, part_count[li], ids, vals);
+        continue;
+      }
+      float m = L.finish_row_max(row, rs[r]);  // the row's epilogue and its max in one pass
+      if (has_excluded) {
+        row[excluded - first] = kNegInf;
+        m = simd::max_value(row, n);
+      }
+      const float ref = sum_reference(m);
+      part_max[at] = m;
+      part_ref[at] = ref;
+      const bool none = m == kNegInf || std::isnan(m);
       if (part_count[li] == k && !none) {
-        // the softmax sum and the entries above the current k-th in one pass (most blocks)
-        part_sum[at] = simd::sum_exp_hits(row, n, m, std::nextafter(vals[k - 1], kNegInf), hits);
+        // the softmax sum and the entries above the current k-th in one pass
+        part_sum[at] = simd::sum_exp_hits(row, n, ref, std::nextafter(vals[k - 1], kNegInf), hits);
         part_count[li] = add_top_k_hits(row, hits, n, first, k, ban, ban_end, part_count[li], ids, vals);
       } else {
-        part_sum[at] = none ? 0.0f : simd::sum_exp_hits(row, n, m, 0.0f, nullptr);
+        part_sum[at] = none ? 0.0f : simd::sum_exp_hits(row, n, ref, 0.0f, nullptr);
         part_count[li] = add_top_k(row, n, first, k, ban, ban_end, part_count[li], ids, vals);
       }
     }
@@ -291,7 +325,8 @@ void LmHead::top_k_impl(const float* x, const int8_t* q, const float* row_scale,
     if (mx == kNegInf) continue;  // everything excluded: no candidates
     float sum = 0.0f;
     for (size_t b = 0; b < nb; ++b)
-      if (part_max[base + b] != kNegInf) sum += part_sum[base + b] * std::exp(part_max[base + b] - mx);
+      if (part_max[base + b] != kNegInf)  // in double: exp(0 - mx) is no normal float for mx > 87
+        sum += static_cast<float>(part_sum[base + b] * std::exp(static_cast<double>(part_ref[base + b]) - mx));
     io.max[static_cast<size_t>(r)] = mx;
     io.lse[static_cast<size_t>(r)] = std::log(sum);
     int32_t* ids = io.ids.data() + static_cast<size_t>(r) * k;

@@ -277,6 +277,12 @@ float Linear::finish_row_max(float* y, float row_scale) const {
   return simd::scale_bias_max(y, row_scale, host_bias(), out_, y);
 }
 
+float Linear::finish_row_sum_exp_hits(const float* acc_row, float row_scale, float ref, float threshold, uint16_t* hits,
+                                      float* hit_values, float* max_out) const {
+  if (epilogue_ != Epilogue::None) throw Error("linear: finish_row_sum_exp_hits needs epilogue None");
+  return simd::scale_bias_sum_exp_hits(acc_row, row_scale, host_bias(), out_, ref, threshold, hits, hit_values, max_out);
+}
+
 // forward(), or with `defer_row_scale` (I8, epilogue None/Activation only): y gets the product
 // with the channel scales only, defer_row_scale[M] the row scales, finish_row() does the rest.
 void Linear::run(const float* x, int64_t M, float* y, const float* aux, float* defer_row_scale) const {

@@ -70,6 +70,10 @@ class Linear {
   void finish_row_into(const float* acc_row, float row_scale, float* y_row, const float* aux_row = nullptr) const;
   // finish_row for epilogue None, returning the row's largest value (NaN skipped) from the same pass.
   float finish_row_max(float* y_row, float row_scale) const;
+  // For epilogue None: simd::scale_bias_sum_exp_hits over the unfinished row acc_row (left as
+  // it is) with this layer's bias: the row's softmax sum against `ref`, its max and top-k hits.
+  float finish_row_sum_exp_hits(const float* acc_row, float row_scale, float ref, float threshold, uint16_t* hits,
+                                float* hit_values, float* max_out) const;
   // I8 only: y[M, out] = q·Wᵀ with the channel scales, from rows the caller quantized once
   // (quantize_rows) for several layers; finish_row() with the row's scale does the rest. Not
   // timed in the profile (the caller times it). Called inside a parallel region it runs on the

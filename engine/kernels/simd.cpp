@@ -103,6 +103,28 @@ float sum_exp_hits_ref(const float* x, int64_t n, float mx, float threshold, uin
   return static_cast<float>(sum);
 }
 
+float scale_bias_sum_exp_hits_ref(const float* acc, float rs, const float* bias, int64_t n, float ref, float threshold,
+                                  uint16_t* hits, float* hit_values, float* max_out) {
+  float m = -std::numeric_limits<float>::infinity();
+  double sum = 0.0;
+  float v[16];
+  for (int64_t i = 0; i < n; i += 16) {
+    const int64_t lanes = std::min<int64_t>(16, n - i);
+    uint16_t h = 0;
+    for (int64_t l = 0; l < lanes; ++l) {
+      v[l] = acc[i + l] * rs + (bias ? bias[i + l] : 0.0f);  // as scale_bias_ref
+      if (0.0f + v[l] > threshold) h = static_cast<uint16_t>(h | (1u << l));
+      if (std::isnan(v[l])) continue;  // NaN adds nothing and is no maximum, as in the vector loop
+      m = v[l] > m ? v[l] : m;
+      sum += std::exp(v[l] - ref);  // as sum_exp_hits_ref
+    }
+    hits[i / 16] = h;
+    if (h) std::copy(v, v + lanes, hit_values + i);
+  }
+  *max_out = m;
+  return static_cast<float>(sum);
+}
+
 // IEEE half, saturated at the largest finite half (NaN stays NaN).
 void to_half_ref(const float* x, int64_t n, uint16_t* out) {
   for (int64_t i = 0; i < n; ++i) {
@@ -316,6 +338,25 @@ ATTEND_AVX512 float sum_exp_hits_avx512(const float* x, int64_t n, float mx, flo
   return hits ? sum_exp_hits_impl<true>(x, n, mx, threshold, hits) : sum_exp_hits_impl<false>(x, n, mx, threshold, hits);
 }
 
+ATTEND_AVX512 float scale_bias_sum_exp_hits_avx512(const float* acc, float rs, const float* bias, int64_t n, float ref,
+                                                  float threshold, uint16_t* hits, float* hit_values, float* max_out) {
+  const __m512 vrs = _mm512_set1_ps(rs), vl = _mm512_set1_ps(1.44269504088896341f), vref = _mm512_set1_ps(ref),
+               vt = _mm512_set1_ps(threshold), zero = _mm512_setzero_ps();
+  __m512 sum = zero, m = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = tail_mask(n - i);
+    const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + i) : zero;
+    const __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, acc + i), vrs, b);  // as scale_bias_avx512
+    m = _mm512_mask_max_ps(m, k, v, m);                                            // as scale_bias_max_avx512
+    const __mmask16 h = _mm512_mask_cmp_ps_mask(k, _mm512_add_ps(zero, v), vt, _CMP_GT_OQ);  // as first_above
+    hits[i / 16] = h;
+    if (h) _mm512_mask_storeu_ps(hit_values + i, k, v);
+    sum = _mm512_mask_add_ps(sum, k, sum, exp2_sum_term_ps(_mm512_mul_ps(_mm512_sub_ps(v, vref), vl)));  // as sum_exp_hits
+  }
+  *max_out = _mm512_reduce_max_ps(m);
+  return _mm512_reduce_add_ps(sum);
+}
+
 ATTEND_AVX512 int64_t first_above_avx512(const float* x, int64_t from, int64_t n, float base, float threshold) {
   const __m512 vb = _mm512_set1_ps(base), vt = _mm512_set1_ps(threshold);
   for (int64_t i = from; i < n; i += 16) {
@@ -401,6 +442,10 @@ float scale_bias_max(const float* acc, float rs, const float* bias, int64_t n, f
 }
 float sum_exp_hits(const float* x, int64_t n, float mx, float threshold, uint16_t* hits) {
   ATTEND_DISPATCH(sum_exp_hits, x, n, mx, threshold, hits);
+}
+float scale_bias_sum_exp_hits(const float* acc, float rs, const float* bias, int64_t n, float ref, float threshold,
+                              uint16_t* hits, float* hit_values, float* max_out) {
+  ATTEND_DISPATCH(scale_bias_sum_exp_hits, acc, rs, bias, n, ref, threshold, hits, hit_values, max_out);
 }
 
 }  // namespace simd

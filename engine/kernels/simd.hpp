@@ -76,6 +76,15 @@ int64_t first_above(const float* x, int64_t from, int64_t n, float base, float t
 // the logits' range (tested against a double reference). The LM head's int8 scores only.
 float scale_bias_max(const float* acc, float rs, const float* bias, int64_t n, float* y);
 float sum_exp_hits(const float* x, int64_t n, float mx, float threshold, uint16_t* hits);
+// Both in one pass, the row never stored (most of the LM head's blocks: the later blocks of a
+// row whose softmax already has a reference): v_i = acc[i] * rs + bias[i], rounded as
+// scale_bias_max rounds it; returns sum_i exp(v_i - ref) for the caller's reference `ref` (any
+// value with every v_i - ref <= 80, so that no term overflows; terms far below it underflow to
+// ~1e-38), sets *max_out to the largest v_i (NaN skipped) and hits as sum_exp_hits does for v;
+// for each 16-group with a hit its v go to hit_values (same offsets; other entries untouched).
+// Same sum, maximum and hits, bit for bit, as scale_bias_max then sum_exp_hits with mx = ref.
+float scale_bias_sum_exp_hits(const float* acc, float rs, const float* bias, int64_t n, float ref, float threshold,
+                              uint16_t* hits, float* hit_values, float* max_out);
 
 // out[i] = x[i] as IEEE half, round to nearest even, saturated at +-65504 (the largest finite
 // half; NaN stays NaN): the int8 runs' attention keys and values (KeyValueView::fp16).

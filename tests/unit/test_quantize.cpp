@@ -521,6 +521,36 @@ TEST_CASE("LM head: int8 column blocks give the whole layer's logits and its top
   CHECK(again.lse == io.lse);
   CHECK(again.max == io.max);
 
+  // logits far from 0 (block sums then taken against the block's max instead of 0): all
+  // shifted up past 80, all down past -40, and only the first block up (blocks summed against
+  // different references combined)
+  for (const int pattern : {0, 1, 2}) {
+    INFO("pattern " << pattern);
+    std::vector<float> shifted = bias;
+    for (int64_t v = 0; v < V; ++v)
+      shifted[static_cast<size_t>(v)] += pattern == 0 ? 100.0f : pattern == 1 ? -70.0f : (v < block ? 100.0f : 0.0f);
+    LmHead whole2, blocked2;
+    whole2.init(w.data(), V, d, shifted.data(), ComputeType::I8, nullptr, 4 * V);
+    blocked2.init(w.data(), V, d, shifted.data(), ComputeType::I8, nullptr, block);
+    std::vector<float> ref2(static_cast<size_t>(M * V));
+    whole2.forward(x.data(), M, ref2.data());
+    RowTopK io2;
+    io2.k = 8;
+    blocked2.top_k(x.data(), M, io2);
+    for (int64_t r = 0; r < M; ++r) {
+      const float* row = ref2.data() + r * V;
+      const double mx = *std::max_element(row, row + V);
+      double sum = 0.0;
+      for (int64_t v = 0; v < V; ++v) sum += std::exp(static_cast<double>(row[v]) - mx);
+      CHECK(io2.max[static_cast<size_t>(r)] == static_cast<float>(mx));
+      CHECK(std::abs(io2.lse[static_cast<size_t>(r)] - std::log(sum)) < 1e-5);
+      std::vector<int32_t> order(static_cast<size_t>(V));
+      for (int32_t v = 0; v < V; ++v) order[static_cast<size_t>(v)] = v;
+      std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return row[a] > row[b]; });
+      for (int i = 0; i < 8; ++i) CHECK(io2.ids[static_cast<size_t>(r * 8 + i)] == order[static_cast<size_t>(i)]);
+    }
+  }
+
   // a banned top candidate is skipped, and a row with everything banned has no candidates
   std::vector<std::vector<int32_t>> all(static_cast<size_t>(M));
   for (int32_t v = 0; v < V; ++v) all[1].push_back(v);

@@ -162,6 +162,38 @@ TEST_CASE("simd: the LM head's fused passes equal the separate loops, over every
   });
 }
 
+TEST_CASE("simd: the LM head's one-pass block equals its two passes, bit for bit, for any reference") {
+  for_each_path([] {
+    const std::vector<float> acc = random_row(53, 24, 40.0f), bias = random_row(53, 25);
+    const float rs = 0.37f;
+    for (int64_t n = 1; n <= 53; ++n) {
+      for (const float* b : {bias.data(), static_cast<const float*>(nullptr)}) {
+        std::vector<float> y(static_cast<size_t>(n));
+        const float m = attend::simd::scale_bias_max(acc.data(), rs, b, n, y.data());
+        for (const float ref : {0.0f, m, m - 30.0f, m + 30.0f}) {
+          for (const float threshold : {-100.0f, 0.5f, 5.0f, 100.0f}) {
+            INFO("n = " << n << ", ref " << ref << ", threshold " << threshold);
+            const size_t groups = static_cast<size_t>((n + 15) / 16);
+            std::vector<uint16_t> want_hits(groups), hits(groups, 0xffff);
+            std::vector<float> hit_values(groups * 16, -1234.5f);
+            const float want = attend::simd::sum_exp_hits(y.data(), n, ref, threshold, want_hits.data());
+            float got_max = 0.0f;
+            const float got = attend::simd::scale_bias_sum_exp_hits(acc.data(), rs, b, n, ref, threshold, hits.data(),
+                                                                    hit_values.data(), &got_max);
+            CHECK(got == want);
+            CHECK(got_max == m);
+            CHECK(hits == want_hits);
+            for (int64_t i = 0; i < n; ++i) {
+              const bool group_hit = hits[static_cast<size_t>(i / 16)] != 0;
+              CHECK(hit_values[static_cast<size_t>(i)] == (group_hit ? y[static_cast<size_t>(i)] : -1234.5f));
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
 TEST_CASE("simd: sum_exp_hits over a vocabulary-sized row of logits spread over 60 units, within 2e-6") {
   for_each_path([] {
     const int64_t n = 54688;
