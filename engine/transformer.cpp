@@ -335,21 +335,44 @@ void Transformer::embed(const int32_t* ids, int64_t n, const int32_t* positions,
                   std::to_string(position_rows) + " position rows");
     }
   }
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; ++i) {
-    const float* e = table + static_cast<int64_t>(ids[i]) * d;
+  const float scale = spec_.embed_scale;
+  auto finish = [&](int64_t i, const float* e) {  // out row i = e * scale (+ its position row)
     float* o = out + i * d;
-    if (file) {  // the row copied by pread: the mapping's pages stay out of the resident set
-      file->read_at(reinterpret_cast<const uint8_t*>(e), static_cast<size_t>(d) * sizeof(float), o);
-      e = o;
-    }
-    const float scale = spec_.embed_scale;
     if (pos.empty()) {
       for (int64_t j = 0; j < d; ++j) o[j] = e[j] * scale;
     } else {
       const float* p = pos.data() + static_cast<int64_t>(positions[i]) * d;
       for (int64_t j = 0; j < d; ++j) o[j] = e[j] * scale + p[j];
     }
+  };
+  if (!file) {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) finish(i, table + static_cast<int64_t>(ids[i]) * d);
+    return;
+  }
+  // Rows copied by pread (the mapping's pages stay out of the resident set), one read per
+  // distinct id: beams that agree ask for the same row. src[i]: the first row with row i's id.
+  std::vector<int64_t> src(static_cast<size_t>(n));
+  {
+    std::vector<std::pair<int32_t, int64_t>> by_id(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) by_id[static_cast<size_t>(i)] = {ids[i], i};
+    std::sort(by_id.begin(), by_id.end());
+    for (size_t k = 0; k < by_id.size(); ++k)
+      src[static_cast<size_t>(by_id[k].second)] =
+          k > 0 && by_id[k].first == by_id[k - 1].first ? src[static_cast<size_t>(by_id[k - 1].second)] : by_id[k].second;
+  }
+  const size_t row_bytes = static_cast<size_t>(d) * sizeof(float);
+#pragma omp parallel
+  {
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < n; ++i)
+      if (src[static_cast<size_t>(i)] == i)
+        file->read_at(reinterpret_cast<const uint8_t*>(table + static_cast<int64_t>(ids[i]) * d), row_bytes, out + i * d);
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < n; ++i)
+      if (src[static_cast<size_t>(i)] != i) std::memcpy(out + i * d, out + src[static_cast<size_t>(i)] * d, row_bytes);
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < n; ++i) finish(i, out + i * d);
   }
 }
 

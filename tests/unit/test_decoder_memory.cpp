@@ -98,6 +98,32 @@ TEST_CASE("embedding lookups leave the model file out of the resident set; short
   CHECK(after <= before + 64);  // ... dropped again when the batch ended
 }
 
+TEST_CASE("embedding rows read once per distinct id are every row's own lookup", "[memory][decoder]") {
+  const auto impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, "fp32");
+  const attend::Transformer& net = *impl->net;
+  const int32_t pad = net.spec().pad_token_id;
+  // ids repeated within and across inputs, at different positions (the position rows differ)
+  const std::vector<std::vector<int32_t>> ids = {{5, 6, 5, 7, 0}, {6, 6, 5, 0, pad}};
+  const std::vector<std::vector<int32_t>> mask = {{1, 1, 1, 1, 1}, {1, 1, 1, 1, 0}};
+  const auto both = net.encode(ids, mask, true);
+  REQUIRE(!both->layer_states.empty());
+  const int64_t d = net.spec().d_model;
+  for (size_t b = 0; b < ids.size(); ++b) {
+    for (size_t i = 0; i < ids[b].size(); ++i) {
+      INFO("input " << b << ", position " << i);
+      // the same id at the same position among ids that all differ (100, 101, ...): a lookup
+      // of its own, shared with no other row
+      std::vector<int32_t> one;
+      for (size_t j = 0; j < i; ++j) one.push_back(100 + static_cast<int32_t>(j));
+      one.push_back(ids[b][i]);
+      const auto alone = net.encode({one}, {std::vector<int32_t>(i + 1, 1)}, true);
+      const float* want = alone->layer_states[0].data() + static_cast<int64_t>(i) * d;
+      const float* got = both->layer_states[0].data() + static_cast<int64_t>(b * ids[b].size() + i) * d;
+      CHECK(std::equal(got, got + d, want));
+    }
+  }
+}
+
 TEST_CASE("decoder cache shrinks to the live rows after a wide beam batch and keeps their history",
           "[memory][decoder]") {
   const auto impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, "fp32");
