@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <limits>
 
 #include "attend/error.hpp"
@@ -1194,7 +1195,7 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) 
   const bool long_source = enc_->cross_kv16.empty() && S >= kBlockedCrossMinLength;
   // Cross-attention of row r in layer l over its input's encoder output (query: qkv_ row r
   // with stride inner), context into ctx_ row r; captured weights into att_.
-  auto cross_row = [&](size_t l, int r) {
+  auto cross_row = [&](size_t l, int r, const float* q = nullptr) {  // q: row r's query (default qkv_ row r)
     const float* ckv = enc_->cross_kv[l].data();
     const uint16_t* ckv16 = enc_->cross_kv16.empty() ? nullptr : enc_->cross_kv16[l].data();  // or half
     const int att_slot = att_width_ ? att_slot_[l] : -1;  // captured: where in the row (else -1)
@@ -1217,7 +1218,7 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) 
       probs = att_mean_ ? att_heads_.data() + static_cast<size_t>(omp_get_thread_num()) * H * S
                         : att_.data() + static_cast<size_t>(r) * att_width_ + static_cast<size_t>(att_slot) * H * S;
     }
-    attend_row(qkv_.data() + static_cast<int64_t>(r) * inner, kv, ScoreBias{}, H, dh, scale,
+    attend_row(q ? q : qkv_.data() + static_cast<int64_t>(r) * inner, kv, ScoreBias{}, H, dh, scale,
                ctx_.data() + static_cast<int64_t>(r) * inner,
                scratch0 + static_cast<size_t>(omp_get_thread_num()) * scratch_len, probs);
     if (att_slot >= 0 && att_mean_) {  // mean over heads, summed in head order
@@ -1229,9 +1230,73 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) 
       }
     }
   };
+  // Rows are independent until the LM head: each thread can run the whole stack on its own rows
+  // (oneDNN runs on the calling thread alone inside a parallel region), one parallel region per
+  // step instead of about a dozen per layer. Not for few rows, where splitting a matmul's
+  // columns between the threads reads each weight once instead of once per thread.
+  const bool split_rows = row_split_ && nthreads > 1 && R >= kRowSplitMinRows && !long_source && !record_;
   if (m_.int8_decoder_ && row_fusion_ && !long_source) {
     run_layers_int8(self_row, cross_row, lm_rows);
     lm_rows_ready_ = lm_rows;
+  } else if (split_rows) {
+    // Rows [r0, r0 + n) through every layer, the final norm and the logits scale. The cross
+    // queries go where the range's own self-attention q/k/v rows were (used up by then), not
+    // to qkv_ row r, which lies in another thread's q/k/v rows.
+    auto layer_rows = [&](int r0, int n) {
+      float* x = x_.data() + r0 * d;
+      float* nb = norm_.data() + r0 * d;
+      float* qkv = qkv_.data() + r0 * 3 * inner;
+      float* ctx = ctx_.data() + r0 * inner;
+      for (size_t l = 0; l < m_.dec_layers_.size(); ++l) {
+        const DecoderLayer& L = m_.dec_layers_[l];
+        const float* src = x;
+        if (s.pre_norm) {
+          L.self_attn.norm.forward(x, n, nb);
+          src = nb;
+        }
+        L.self_attn.q.forward(src, n, qkv);
+        {
+          profile::Scope timed(profile::Part::Attention);
+          for (int r = r0; r < r0 + n; ++r) self_row(l, r);
+        }
+        L.self_attn.out.forward(ctx, n, x);
+        if (!s.pre_norm) L.self_attn.norm.forward(x, n, x);
+        src = x;
+        if (s.pre_norm) {
+          L.cross_attn.norm.forward(x, n, nb);
+          src = nb;
+        }
+        L.cross_attn.q.forward(src, n, qkv);
+        {
+          profile::Scope timed(profile::Part::Attention);
+          for (int r = r0; r < r0 + n; ++r) cross_row(l, r, qkv + (r - r0) * inner);
+        }
+        L.cross_attn.out.forward(ctx, n, x);
+        if (!s.pre_norm) L.cross_attn.norm.forward(x, n, x);
+        m_.feed_forward(L.ffn, x, n, nb, h1_.data() + r0 * ffn, h2_.empty() ? nullptr : h2_.data() + r0 * ffn);
+      }
+      if (s.decoder_final_norm) m_.dec_final_norm_.forward(x, n, x);
+      if (s.logits_scale != 1.0f) {
+        for (int64_t i = 0; i < n * d; ++i) x[i] *= s.logits_scale;
+      }
+    };
+    std::exception_ptr failed;
+#pragma omp parallel num_threads(nthreads)
+    {
+      const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
+      const int r0 = static_cast<int>(static_cast<int64_t>(R) * tid / nt);
+      const int r1 = static_cast<int>(static_cast<int64_t>(R) * (tid + 1) / nt);
+      profile::Mute mute(tid != 0);  // thread 0's times stand for the step's
+      try {
+        if (r1 > r0) layer_rows(r0, r1 - r0);
+      } catch (...) {
+#pragma omp critical(attend_row_split_error)
+        if (!failed) failed = std::current_exception();
+      }
+    }
+    if (failed) std::rethrow_exception(failed);
+    ++row_split_steps_;
+    return;  // final norm and logits scale done
   } else {
     for (size_t l = 0; l < m_.dec_layers_.size(); ++l) {
       const DecoderLayer& L = m_.dec_layers_[l];

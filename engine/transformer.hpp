@@ -188,6 +188,12 @@ class DecoderState : public StepModel {
   // then op by op, as every other compute type (the reference the row-fused step is tested
   // against; the same arithmetic except for LayerNorm's rounding above 16 rows).
   void set_row_fusion(bool on) { row_fusion_ = on; }
+  // Other decoders with at least kRowSplitMinRows rows run a step's layers with each thread on
+  // its own rows (one parallel region per step) unless this is off: then op by op, every op
+  // spread over the threads (the same arithmetic per row; tests compare the two).
+  void set_row_split(bool on) { row_split_ = on; }
+  static constexpr int kRowSplitMinRows = 32;
+  int row_split_steps() const { return row_split_steps_; }  // steps that ran row-split so far
   int position() const { return t_; }
   // Cross-attention capture: after each step, row r's weights of the decoder layers `layers`
   // (in that order), per head or averaged over heads, over the S padded source positions:
@@ -264,6 +270,8 @@ class DecoderState : public StepModel {
   std::vector<float> lm_row_scale_;  // step_deferred: per row, the int8 LM head's row scale
   bool deferred_ = false;            // the last step left finish_row() to the caller
   bool row_fusion_ = true;           // set_row_fusion
+  bool row_split_ = true;            // set_row_split
+  int row_split_steps_ = 0;
   bool lm_rows_ready_ = false;       // run_layers(tokens, true) left the LM head's rows quantized
   std::vector<int32_t> subset_;              // shortlist: the computed output columns
   std::vector<float> subset_w_, subset_b_;   // their output weights [C, d] and bias [C] (or empty)

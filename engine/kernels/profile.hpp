@@ -29,6 +29,20 @@ void add(Part p, int64_t ns);
 Totals totals();
 void reset();
 
+// While alive, the calling thread's sections are not counted (when `on`). For parallel regions
+// in which every thread runs the same work on its own rows: one thread's times stand for the
+// wall time (summing the threads would count it twice); the others mute themselves.
+class Mute {
+ public:
+  explicit Mute(bool on);
+  ~Mute();
+  Mute(const Mute&) = delete;
+  Mute& operator=(const Mute&) = delete;
+
+ private:
+  bool prev_;
+};
+
 // Times the enclosing scope into one part.
 class Scope {
  public:

@@ -1,0 +1,117 @@
+// tests/unit/test_row_split.cpp — a decoder step with each thread running every layer on its own
+// rows (DecoderState's row split, one parallel region per step) against the op-by-op step (every
+// op spread over the threads): the same logits bit for bit, step after step, with the rows
+// reordered and dropped between steps as a beam search does, on 2 and 3 threads (uneven ranges).
+// The bundled model (post-norm LayerNorm), a t5-small-shaped model (pre-norm RMS norm, relative
+// position bias) and, when the fixtures are there, every fixture model.
+#include <catch2/catch.hpp>
+
+#include <omp.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "attend/random_model.hpp"
+#include "engine/transformer.hpp"
+#include "runtime/model_impl.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace {
+
+using attend_test::TempDir;
+
+// Every step's logits [rows x vocab] of a short decode over `rows` rows of two inputs (the
+// second one padded): after the first step the rows take the inputs alternately, after the
+// third they are reordered and four are dropped (the cache's slot tables then differ per row).
+std::vector<std::vector<float>> step_logits(const attend::Transformer& net, int32_t start, bool split, int rows) {
+  INFO((split ? "row split" : "op by op"));
+  const int vocab = net.spec().vocab_size, src_vocab = net.spec().src_vocab_size;
+  std::vector<std::vector<int32_t>> ids(2), mask(2);
+  for (int i = 0; i < 9; ++i) {
+    ids[0].push_back(2 + (i * 31) % (src_vocab - 3));
+    ids[1].push_back(2 + (i * 17 + 5) % (src_vocab - 3));
+    mask[0].push_back(1);
+    mask[1].push_back(i < 6 ? 1 : 0);
+  }
+  const auto enc = net.encode(ids, mask);
+  attend::DecoderState st(net, enc);
+  st.set_row_split(split);
+  std::vector<std::vector<float>> out;
+  auto keep = [&](const float* logits) {
+    out.emplace_back(logits, logits + static_cast<size_t>(st.num_rows()) * vocab);
+  };
+  keep(st.step({start, start}));
+  std::vector<int32_t> from;
+  for (int r = 0; r < rows; ++r) from.push_back(r % 2);
+  st.select_rows(from);
+  for (int t = 1; t < 6; ++t) {
+    if (t == 3) {  // beams swap parents and four rows finish
+      std::vector<int32_t> reorder;
+      for (int r = 0; r < st.num_rows() - 4; ++r) reorder.push_back((r * 7 + 3) % st.num_rows());
+      st.select_rows(reorder);
+    }
+    std::vector<int32_t> tokens;
+    for (int r = 0; r < st.num_rows(); ++r) tokens.push_back(static_cast<int32_t>(3 + (r * 7919 + t * 104729) % (vocab - 4)));
+    keep(st.step(tokens));
+  }
+  // all five steps after the first have at least kRowSplitMinRows rows
+  CHECK(st.row_split_steps() == (split ? 5 : 0));
+  return out;
+}
+
+void check_split_against_op_by_op(const std::string& path, const char* compute_type) {
+  INFO(path << " " << compute_type);
+  const auto impl = attend::load_model_impl(path, 0, compute_type);
+  const attend::Transformer& net = *impl->net;
+  const int32_t start = impl->defaults.decoder_start_token_id;
+  const int saved = omp_get_max_threads();
+  for (int threads : {2, 3}) {
+    INFO(threads << " threads");
+    omp_set_num_threads(threads);
+    const int rows = attend::DecoderState::kRowSplitMinRows + 8;
+    const auto split = step_logits(net, start, true, rows);
+    const auto ops = step_logits(net, start, false, rows);
+    REQUIRE(split.size() == ops.size());
+    for (size_t i = 0; i < split.size(); ++i) {
+      INFO("step " << i);
+      REQUIRE(split[i].size() == ops[i].size());
+      size_t differ = 0, first = 0;
+      for (size_t j = 0; j < split[i].size(); ++j) {
+        if (split[i][j] == ops[i][j] || (split[i][j] != split[i][j] && ops[i][j] != ops[i][j])) continue;
+        if (differ++ == 0) first = j;
+      }
+      INFO("first difference at " << first << ": " << split[i][first] << " vs " << ops[i][first]);
+      CHECK(differ == 0);
+    }
+  }
+  omp_set_num_threads(saved);
+}
+
+}  // namespace
+
+TEST_CASE("row-split decoder steps give the op-by-op logits (bundled model, fp32)", "[decoder][threads]") {
+  check_split_against_op_by_op(ATTEND_DEFAULT_MODEL_PATH, "fp32");
+}
+
+TEST_CASE("row-split decoder steps give the op-by-op logits (t5-small shape: RMS norm, relative bias)",
+          "[decoder][threads]") {
+  TempDir tmp;
+  const std::string path = tmp.file("t5.attend");
+  attend::RandomModelOptions o;
+  o.seed = 5;
+  attend::write_random_model("t5-small", path, o);
+  check_split_against_op_by_op(path, "fp32");
+}
+
+TEST_CASE("row-split decoder steps give the op-by-op logits (every fixture model)", "[decoder][threads][fixtures]") {
+  const std::string root = attend_test::fixtures_root() + "/models";
+  if (!attend_test::fixtures_available(root)) return;
+  int models = 0;
+  for (const auto& e : std::filesystem::directory_iterator(root)) {
+    if (!e.is_directory() || !std::filesystem::exists(e.path() / "config.json")) continue;
+    check_split_against_op_by_op(e.path().string(), "fp32");
+    ++models;
+  }
+  CHECK(models > 0);
+}
