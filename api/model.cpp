@@ -115,6 +115,8 @@ std::vector<TranslationResult> run_batches(const Model::Impl& m, const std::vect
   const std::vector<std::vector<int32_t>> prefixes = m.decoder_prefixes(ids.size(), options, g);
   std::vector<size_t> lengths(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) lengths[i] = ids[i].size();
+  ProgressEvent progress;
+  progress.inputs = ids.size();
   for (const std::vector<size_t>& planned : plan_batches(lengths, options)) {
     // Inputs whose prefixes differ in length are decoded in separate groups (the search feeds
     // a prefix in lock-step); each input's result is what it would get alone either way.
@@ -133,7 +135,11 @@ std::vector<TranslationResult> run_batches(const Model::Impl& m, const std::vect
         if (m.tokenizer) {
           for (auto& h : r.hypotheses) h.text = m.tokenizer->decode(h.ids, true);
         }
+        if (!r.hypotheses.empty() && !r.hypotheses[0].ids.empty())
+          progress.tokens += static_cast<int64_t>(r.hypotheses[0].ids.size()) - 1;
       }
+      progress.inputs_done += members.size();
+      if (options.on_progress && !options.on_progress(progress)) throw Cancelled("translation cancelled");
     }
   }
   return out;

@@ -371,14 +371,16 @@ int run_translate(const TranslateArgs& a) {
   // Progress (as `attend summarize`): lines done, generated tokens/s, ETA, on stderr.
   std::unique_ptr<ProgressReporter> progress;
   bool progress_tty = false;
-  size_t lines_done = 0;
-  int64_t tokens = 0;
+  size_t lines_done = 0, chunk_start = 0;
+  int64_t tokens = 0, chunk_tokens = 0;  // before this chunk, and within it
   if (a.progress != "none") {
     progress_tty = a.progress == "bar" || (a.progress == "auto" && is_terminal(2));
     progress = std::make_unique<ProgressReporter>(std::cerr, "translate", lines.size(), progress_tty, a.log_interval, "lines");
-    opt.on_stream = [&](const attend::StreamEvent& ev) {
-      tokens += static_cast<int64_t>(ev.ids.size());
-      if (ev.finished) progress->update(++lines_done, tokens);
+    // after each batch (a line's text is not decoded while its batch runs, as streaming would)
+    opt.on_progress = [&](const attend::ProgressEvent& ev) {
+      lines_done = chunk_start + ev.inputs_done;
+      chunk_tokens = ev.tokens;
+      progress->update(lines_done, tokens + chunk_tokens);
       return true;
     };
   }
@@ -391,8 +393,11 @@ int run_translate(const TranslateArgs& a) {
     if (!prefixes.empty())
       opt.target_prefix.assign(prefixes.begin() + static_cast<std::ptrdiff_t>(start),
                                prefixes.begin() + static_cast<std::ptrdiff_t>(end));
+    chunk_start = start;
+    chunk_tokens = 0;
     auto results = model->translate(part, opt);
-    if (opt.return_alternatives > 0) lines_done = end;  // alternatives do not stream
+    lines_done = end;
+    tokens += chunk_tokens;
     for (const auto& r : results) {
       for (const auto& hyp : r.hypotheses) {
         if (a.with_scores) *out << hyp.score << "\t";

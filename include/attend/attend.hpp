@@ -86,6 +86,16 @@ struct StreamEvent {
 // An exception thrown by the callback cancels the call and propagates.
 using StreamCallback = std::function<bool(const StreamEvent&)>;
 
+// Progress: what on_progress is told after each batch of a translate() call. Lighter than
+// streaming for progress displays: nothing is decoded to text while a batch runs.
+struct ProgressEvent {
+  size_t inputs_done = 0;  // inputs of the call whose results are complete
+  size_t inputs = 0;       // inputs of the call
+  int64_t tokens = 0;      // ids of those inputs' best hypotheses, decoder start token excepted
+};
+// Called on the caller's thread; return false to cancel the call (it then throws attend::Cancelled).
+using ProgressCallback = std::function<bool(const ProgressEvent&)>;
+
 // How max_batch_size is counted: inputs per batch, or tokens per batch (the padded size:
 // number of inputs x the longest input's token count, as CTranslate2's "tokens" batch type).
 enum class BatchType { Examples, Tokens };
@@ -100,6 +110,7 @@ struct TranslateOptions {
                                     // this call only ("": the tokenizer's configured default)
   std::string input_prefix;         // prepended to every input text (e.g. T5's "summarize: ")
   StreamCallback on_stream;         // optional: tokens/text as they are decided
+  ProgressCallback on_progress;     // optional: after each batch (Model::translate)
   CancelToken cancel;               // optional: cancel() from any thread stops the call
 
   // --- Decoding extras (issue 17) ---

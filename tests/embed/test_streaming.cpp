@@ -1,7 +1,8 @@
 // tests/embed/test_streaming.cpp — streaming and cancellation of Model::translate: the events
 // of every input add up to its best hypothesis (ids and text) for greedy and beam search,
 // n-best results are unchanged by streaming, and cancellation (token set before the call, from
-// another thread, or a callback returning false) throws attend::Cancelled.
+// another thread, or a callback returning false) throws attend::Cancelled. Progress events come
+// after each batch with the inputs and best-hypothesis tokens done so far.
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -96,6 +97,35 @@ TEST_CASE("streaming: generate() with token ids streams ids", "[embed][stream]")
   opt.on_stream = collector(c, ids.size());
   const auto results = m->generate(ids, opt);
   check_matches(c, results);
+}
+
+TEST_CASE("progress: one event per batch, inputs and tokens of the results so far; false cancels", "[embed][stream]") {
+  auto m = embed_test::model();
+  std::vector<std::string> in(embed_test::sentences().begin(), embed_test::sentences().begin() + 7);
+  attend::TranslateOptions opt;
+  opt.generation.num_beams = 4;
+  opt.max_batch_size = 3;  // batches of 3, 3 and 1 inputs
+  std::vector<attend::ProgressEvent> events;
+  opt.on_progress = [&](const attend::ProgressEvent& ev) {
+    events.push_back(ev);
+    return true;
+  };
+  const auto results = m->translate(in, opt);
+  REQUIRE(events.size() == 3);
+  int64_t tokens = 0;
+  for (const auto& r : results) tokens += static_cast<int64_t>(r.hypotheses.at(0).ids.size()) - 1;
+  CHECK(events[0].inputs_done == 3);
+  CHECK(events[1].inputs_done == 6);
+  CHECK(events[2].inputs_done == 7);
+  CHECK(events[2].tokens == tokens);
+  for (size_t i = 0; i < events.size(); ++i) {
+    CHECK(events[i].inputs == in.size());
+    if (i > 0) CHECK(events[i].tokens > events[i - 1].tokens);
+  }
+  size_t calls = 0;
+  opt.on_progress = [&](const attend::ProgressEvent&) { return ++calls < 2; };
+  CHECK_THROWS_AS(m->translate(in, opt), attend::Cancelled);
+  CHECK(calls == 2);  // no batch after the callback asked to stop
 }
 
 TEST_CASE("cancellation: token set before the call", "[embed][cancel]") {
