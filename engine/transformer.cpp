@@ -2,6 +2,7 @@
 #include "engine/transformer.hpp"
 
 #include <omp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -174,6 +175,13 @@ void init_ffn(FeedForward& f, const WeightBinder& w, const ArchSpec& s, ComputeT
 
 int max_threads() { return std::max(1, omp_get_max_threads()); }
 
+// Decoder layers' weights up to this many bytes in all stay in the last-level cache while every
+// thread reads all of them (row-split steps): half the L3 the system reports, 8 MB if unknown.
+int64_t row_split_weight_budget() {
+  const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+  return l3 > 0 ? static_cast<int64_t>(l3) / 2 : int64_t{8} << 20;
+}
+
 }  // namespace
 
 Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const std::string& label,
@@ -301,11 +309,17 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
   if (const HostTensor* v = w.view_f32("lm_head.weight", {s.vocab_size, d})) release_pages(*v);
   lm_bias_ = std::move(flb);
   int8_decoder_ = ct == ComputeType::I8;
+  int64_t layer_weight_bytes = 0;
   for (const DecoderLayer& L : dec_layers_) {
-    for (const Linear* lin : {&L.self_attn.q, &L.self_attn.out, &L.cross_attn.q, &L.cross_attn.out, &L.ffn.wi, &L.ffn.wo})
+    for (const Linear* lin : {&L.self_attn.q, &L.self_attn.out, &L.cross_attn.q, &L.cross_attn.out, &L.ffn.wi, &L.ffn.wo,
+                              &L.ffn.wi_lin}) {
+      if (lin->empty()) continue;
       int8_decoder_ = int8_decoder_ && lin->compute_type() == ComputeType::I8;
-    if (s.gated_ffn) int8_decoder_ = int8_decoder_ && L.ffn.wi_lin.compute_type() == ComputeType::I8;
+      const int64_t bytes = lin->compute_type() == ComputeType::F32 ? 4 : lin->compute_type() == ComputeType::BF16 ? 2 : 1;
+      layer_weight_bytes += lin->in_features() * lin->out_features() * bytes;
+    }
   }
+  row_split_decoder_ = layer_weight_bytes <= row_split_weight_budget();
   if (ct != ComputeType::F32) {  // reduced precision: small batches normalise with a plain loop
     for (Norm* n : {&enc_emb_norm_, &dec_emb_norm_, &enc_final_norm_, &dec_final_norm_}) n->set_small_rows_loop(true);
     for (EncoderLayer& L : enc_layers_)
@@ -1232,9 +1246,11 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) 
   };
   // Rows are independent until the LM head: each thread can run the whole stack on its own rows
   // (oneDNN runs on the calling thread alone inside a parallel region), one parallel region per
-  // step instead of about a dozen per layer. Not for few rows, where splitting a matmul's
-  // columns between the threads reads each weight once instead of once per thread.
-  const bool split_rows = row_split_ && nthreads > 1 && R >= kRowSplitMinRows && !long_source && !record_;
+  // step instead of about a dozen per layer. Every thread then reads every weight: only for
+  // decoders whose weights stay in the last-level cache (row_split_decoder_), and not for few
+  // rows, where splitting a matmul's columns between the threads costs less than the regions.
+  const bool split_rows = (row_split_ == RowSplit::Always || (row_split_ == RowSplit::Auto && m_.row_split_decoder_)) &&
+                          nthreads > 1 && R >= kRowSplitMinRows && !long_source && !record_;
   if (m_.int8_decoder_ && row_fusion_ && !long_source) {
     run_layers_int8(self_row, cross_row, lm_rows);
     lm_rows_ready_ = lm_rows;

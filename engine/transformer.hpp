@@ -138,6 +138,7 @@ class Transformer {
   // matmuls (DecoderState::run_layers_int8: epilogue, attention, residual, norm and the next
   // layer's quantization in one parallel pass per sublayer).
   bool int8_decoder_ = false;
+  bool row_split_decoder_ = false;  // decoder weights small enough for row-split steps (DecoderState)
   bool lm_tied_ = false;           // lm_head.weight == the decoder embedding table
   std::vector<float> lm_bias_;     // final_logits_bias (empty: none), for restricted output layers
 
@@ -188,11 +189,15 @@ class DecoderState : public StepModel {
   // then op by op, as every other compute type (the reference the row-fused step is tested
   // against; the same arithmetic except for LayerNorm's rounding above 16 rows).
   void set_row_fusion(bool on) { row_fusion_ = on; }
-  // Other decoders with at least kRowSplitMinRows rows run a step's layers with each thread on
-  // its own rows (one parallel region per step) unless this is off: then op by op, every op
-  // spread over the threads (the same arithmetic per row; tests compare the two).
-  void set_row_split(bool on) { row_split_ = on; }
-  static constexpr int kRowSplitMinRows = 32;
+  // Other decoders whose layers' weights fit half the L3 cache (the bundled model in fp32: 10 MB;
+  // not opus-mt or t5-small, 75 MB), with at least kRowSplitMinRows rows, run a step's layers
+  // with each thread on its own rows (one parallel region per step) unless this is off: then op
+  // by op, every op spread over the threads (the same arithmetic per row; tests compare the two).
+  // Always: whatever the weights' size (tests).
+  enum class RowSplit { Off, Auto, Always };
+  void set_row_split(RowSplit mode) { row_split_ = mode; }
+  static constexpr int kRowSplitMinRows = 16;
+  bool row_split_model() const { return m_.row_split_decoder_; }
   int row_split_steps() const { return row_split_steps_; }  // steps that ran row-split so far
   int position() const { return t_; }
   // Cross-attention capture: after each step, row r's weights of the decoder layers `layers`
@@ -270,7 +275,7 @@ class DecoderState : public StepModel {
   std::vector<float> lm_row_scale_;  // step_deferred: per row, the int8 LM head's row scale
   bool deferred_ = false;            // the last step left finish_row() to the caller
   bool row_fusion_ = true;           // set_row_fusion
-  bool row_split_ = true;            // set_row_split
+  RowSplit row_split_ = RowSplit::Auto;  // set_row_split
   int row_split_steps_ = 0;
   bool lm_rows_ready_ = false;       // run_layers(tokens, true) left the LM head's rows quantized
   std::vector<int32_t> subset_;              // shortlist: the computed output columns

@@ -3,13 +3,15 @@
 // op spread over the threads): the same logits bit for bit, step after step, with the rows
 // reordered and dropped between steps as a beam search does, on 2 and 3 threads (uneven ranges).
 // The bundled model (post-norm LayerNorm), a t5-small-shaped model (pre-norm RMS norm, relative
-// position bias) and, when the fixtures are there, every fixture model.
+// position bias) and, when the fixtures are there, every fixture model. And when the split is
+// chosen by default: small decoders (weights within half the L3 cache), 16 rows or more.
 #include <catch2/catch.hpp>
 
 #include <omp.h>
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "attend/random_model.hpp"
@@ -26,6 +28,7 @@ using attend_test::TempDir;
 // third they are reordered and four are dropped (the cache's slot tables then differ per row).
 std::vector<std::vector<float>> step_logits(const attend::Transformer& net, int32_t start, bool split, int rows) {
   INFO((split ? "row split" : "op by op"));
+  using Mode = attend::DecoderState::RowSplit;
   const int vocab = net.spec().vocab_size, src_vocab = net.spec().src_vocab_size;
   std::vector<std::vector<int32_t>> ids(2), mask(2);
   for (int i = 0; i < 9; ++i) {
@@ -36,7 +39,7 @@ std::vector<std::vector<float>> step_logits(const attend::Transformer& net, int3
   }
   const auto enc = net.encode(ids, mask);
   attend::DecoderState st(net, enc);
-  st.set_row_split(split);
+  st.set_row_split(split ? Mode::Always : Mode::Off);
   std::vector<std::vector<float>> out;
   auto keep = [&](const float* logits) {
     out.emplace_back(logits, logits + static_cast<size_t>(st.num_rows()) * vocab);
@@ -92,6 +95,29 @@ void check_split_against_op_by_op(const std::string& path, const char* compute_t
 
 TEST_CASE("row-split decoder steps give the op-by-op logits (bundled model, fp32)", "[decoder][threads]") {
   check_split_against_op_by_op(ATTEND_DEFAULT_MODEL_PATH, "fp32");
+}
+
+TEST_CASE("row split by default: the bundled fp32 decoder from 16 rows on; not below, not int8", "[decoder][threads]") {
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(2);
+  auto split_steps = [](const char* compute_type, int rows) {
+    const auto impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, compute_type);
+    const attend::Transformer& net = *impl->net;
+    const auto enc = net.encode({{5, 6, 7}}, {{1, 1, 1}});
+    attend::DecoderState st(net, enc);
+    const int32_t start = impl->defaults.decoder_start_token_id;
+    st.step({start});
+    st.select_rows(std::vector<int32_t>(static_cast<size_t>(rows), 0));
+    for (int t = 0; t < 3; ++t) st.step(std::vector<int32_t>(static_cast<size_t>(rows), 9 + t));
+    return std::make_pair(st.row_split_model(), st.row_split_steps());
+  };
+  // 10 MB of fp32 decoder weights: within half of any L3 this runs on, or the 8 MB fallback
+  const auto fp32 = split_steps("fp32", attend::DecoderState::kRowSplitMinRows);
+  if (fp32.first) CHECK(fp32.second == 3);
+  else WARN("this machine reports less than 20 MB of L3 cache: row split not chosen");
+  CHECK(split_steps("fp32", attend::DecoderState::kRowSplitMinRows - 1).second == 0);
+  CHECK(split_steps("int8", 40).second == 0);  // the row-fused int8 step instead
+  omp_set_num_threads(saved);
 }
 
 TEST_CASE("row-split decoder steps give the op-by-op logits (t5-small shape: RMS norm, relative bias)",
