@@ -1,4 +1,4 @@
-// tests/unit/test_row_split.cpp — a decoder step with each thread running every layer on its own
+// tests/decoder/test_row_split.cpp — a decoder step with each thread running every layer on its own
 // rows (DecoderState's row split, one parallel region per step) against the op-by-op step (every
 // op spread over the threads): the same logits bit for bit, step after step, with the rows
 // reordered and dropped between steps as a beam search does, on 2 and 3 threads (uneven ranges).

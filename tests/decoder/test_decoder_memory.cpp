@@ -1,4 +1,4 @@
-// tests/unit/test_decoder_memory.cpp — memory bounds of the decoder and of model loading, without
+// tests/decoder/test_decoder_memory.cpp — memory bounds of the decoder and of model loading, without
 // measuring RSS: embedding lookups keep the mapped model file out of the resident set (rows a
 // shortlist reads through it are dropped when the batch ends), the self-attention cache shrinks
 // to the live rows once finished inputs leave a batch (and keeps its rows' keys/values: the
