@@ -178,8 +178,11 @@ int max_threads() { return std::max(1, omp_get_max_threads()); }
 // Decoder layers' weights up to this many bytes in all stay in the last-level cache while every
 // thread reads all of them (row-split steps): half the L3 the system reports, 8 MB if unknown.
 int64_t row_split_weight_budget() {
-  const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
-  return l3 > 0 ? static_cast<int64_t>(l3) / 2 : int64_t{8} << 20;
+  static const int64_t budget = [] {
+    const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    return l3 > 0 ? static_cast<int64_t>(l3) / 2 : int64_t{8} << 20;
+  }();
+  return budget;
 }
 
 }  // namespace
@@ -319,7 +322,7 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
       layer_weight_bytes += lin->in_features() * lin->out_features() * bytes;
     }
   }
-  row_split_decoder_ = layer_weight_bytes <= row_split_weight_budget();
+  decoder_weight_bytes_ = layer_weight_bytes;
   if (ct != ComputeType::F32) {  // reduced precision: small batches normalise with a plain loop
     for (Norm* n : {&enc_emb_norm_, &dec_emb_norm_, &enc_final_norm_, &dec_final_norm_}) n->set_small_rows_loop(true);
     for (EncoderLayer& L : enc_layers_)
@@ -389,6 +392,17 @@ void Transformer::embed(const int32_t* ids, int64_t n, const int32_t* positions,
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < n; ++i) finish(i, out + i * d);
   }
+}
+
+// Measured (attend bench, AMD EPYC, 2 threads): the bundled model (10 MB of fp32 decoder weights)
+// gains from 16 rows on; opus-mt int8 (19 MB) gains at 64 and 128 rows and loses 1-6% at 32;
+// t5-small int8 (22 MB) gains 4-5% at 128; opus-mt fp32 (75 MB) loses 18% at 16 rows, 5% at
+// 32 and is even at 128. Weights that stay in the L3 cache, or at most kRowSplitBytesPerRow of
+// them read per row of a thread's share, pay for the regions saved.
+bool Transformer::row_split_pays(int rows, int threads) const {
+  constexpr int64_t kRowSplitBytesPerRow = int64_t{1} << 20;
+  return decoder_weight_bytes_ <= row_split_weight_budget() ||
+         decoder_weight_bytes_ * threads <= static_cast<int64_t>(rows) * kRowSplitBytesPerRow;
 }
 
 void Transformer::feed_forward(const FeedForward& f, float* x, int64_t rows, float* norm_buf, float* h1,
@@ -983,7 +997,7 @@ float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
 // 12 parallel regions per layer instead of 23, and no separate pass over the activations for
 // norms and quantization.
 template <class SelfRow, class CrossRow>
-void DecoderState::run_layers_int8(SelfRow& self_row, CrossRow& cross_row, bool lm_rows) {
+void DecoderState::run_layers_int8(SelfRow& self_row, CrossRow& cross_row, bool lm_rows, bool split) {
   const ArchSpec& s = m_.spec_;
   const int R = rows_;
   const int64_t d = s.d_model, inner = m_.inner_, ffn = s.decoder_ffn_dim;
@@ -995,112 +1009,155 @@ void DecoderState::run_layers_int8(SelfRow& self_row, CrossRow& cross_row, bool 
   scale_mid_.resize(static_cast<size_t>(R));
   product_.resize(static_cast<size_t>(R * d));
   norm_rows_.resize(static_cast<size_t>(max_threads()) * d);
-  int8_t* qi = q_in_.data();
-  int8_t* qm = q_mid_.data();
-  float* si = scale_in_.data();
-  float* sm = scale_mid_.data();
-  float* x = x_.data();
-  float* prod = product_.data();
-  const bool big = R * d > 16384;  // below this, the passes over x stay on the calling thread
-  // x row r quantized into q_in_, through `pre` (a pre-norm) and times `scale` (the logits
-  // scale, for the LM head) first when given
-  auto quantize_x = [&](int r, const Norm* pre, float scale) {
-    const float* xr = x + r * d;
-    float* tmp = norm_rows_.data() + static_cast<size_t>(omp_get_thread_num()) * d;
-    if (pre) {
-      pre->forward_row(xr, tmp);
-      xr = tmp;
-    }
-    if (scale != 1.0f) {
-      for (int64_t i = 0; i < d; ++i) tmp[i] = xr[i] * scale;
-      xr = tmp;
-    }
-    quantize_row(xr, d, qi + r * d, &si[r]);
-  };
-  auto matmul = [&](const Linear& lin, const int8_t* q, float* y) {
-    profile::Scope timed(profile::Part::Matmul);
-    lin.forward_quantized(q, R, y);
-  };
-  // x += the product's rows (lin's epilogue), then the in-place norms `post` (post-norm) and
-  // `final_norm` (the LM head's input: x keeps it, as run_layers leaves it), then unless this is
-  // the last layer's output for no one (quantize false) the quantization of x for the next
-  // matmul through its pre-norm `next_pre` and times `scale`
-  auto residual = [&](const Linear& lin, const Norm* post, const Norm* final_norm, const Norm* next_pre, bool quantize,
-                      float scale) {
-    profile::Scope timed(profile::Part::LinearExtra);
-#pragma omp parallel for schedule(static) if (big)
-    for (int r = 0; r < R; ++r) {
-      float* xr = x + r * d;
-      lin.finish_row_into(prod + r * d, sm[r], xr);
-      if (post) post->forward_row(xr, xr);
-      if (final_norm) final_norm->forward_row(xr, xr);
-      if (quantize) quantize_x(r, next_pre, scale);
-    }
-  };
-  {
-    profile::Scope timed(profile::Part::LinearExtra);
-    const Norm* pre = s.pre_norm ? &m_.dec_layers_[0].self_attn.norm : nullptr;
-#pragma omp parallel for schedule(static) if (big)
-    for (int r = 0; r < R; ++r) quantize_x(r, pre, 1.0f);
-  }
-  for (size_t l = 0; l < nl; ++l) {
-    const DecoderLayer& L = m_.dec_layers_[l];
-    const bool last = l + 1 == nl;
-    matmul(L.self_attn.q, qi, qkv_.data());
-    {
-      profile::Scope timed(profile::Part::Attention);
+  // Rows [r0, r0 + n): every pass over them spread over the threads (par: op by op, one
+  // parallel region per pass, `big` ones only), or all on the calling thread (a row-split step:
+  // each thread runs this for its own rows). A range's rows of the buffers used with two row
+  // widths (q_mid_: context and FFN rows; qkv_: self q/k/v and cross q) start at r0 times the
+  // wider one, so that ranges never overlap.
+  auto body = [&](int r0, int n, bool par) {
+    int8_t* qi = q_in_.data() + r0 * d;
+    int8_t* qm = q_mid_.data() + r0 * wide;
+    float* si = scale_in_.data() + r0;
+    float* sm = scale_mid_.data() + r0;
+    float* x = x_.data() + r0 * d;
+    float* prod = product_.data() + r0 * d;
+    float* qkv = qkv_.data() + r0 * 3 * inner;
+    float* ctx = ctx_.data() + r0 * inner;
+    float* h1 = h1_.data() + r0 * ffn;
+    float* h2 = h2_.empty() ? nullptr : h2_.data() + r0 * ffn;
+    const bool big = par && n * d > 16384;  // below this, the passes over x stay on the calling thread
+    // fn(i) for the range's rows i = 0 .. n-1 (row r0 + i of the step)
+    auto rows = [&](bool parallel, auto&& fn) {
+      if (parallel) {
 #pragma omp parallel for schedule(static)
-      for (int r = 0; r < R; ++r) {
-        L.self_attn.q.finish_row(qkv_.data() + r * 3 * inner, si[r]);
-        self_row(l, r);
-        quantize_row(ctx_.data() + r * inner, inner, qm + r * inner, &sm[r]);
+        for (int i = 0; i < n; ++i) fn(i);
+      } else {
+        for (int i = 0; i < n; ++i) fn(i);
       }
-    }
-    matmul(L.self_attn.out, qm, prod);
-    residual(L.self_attn.out, s.pre_norm ? nullptr : &L.self_attn.norm, nullptr, s.pre_norm ? &L.cross_attn.norm : nullptr,
-             true, 1.0f);
-
-    matmul(L.cross_attn.q, qi, qkv_.data());
-    {
-      profile::Scope timed(profile::Part::Attention);
-#pragma omp parallel for schedule(static)
-      for (int r = 0; r < R; ++r) {
-        L.cross_attn.q.finish_row(qkv_.data() + r * inner, si[r]);
-        cross_row(l, r);
-        quantize_row(ctx_.data() + r * inner, inner, qm + r * inner, &sm[r]);
+    };
+    // x row i quantized into qi, through `pre` (a pre-norm) and times `scale` (the logits
+    // scale, for the LM head) first when given
+    auto quantize_x = [&](int i, const Norm* pre, float scale) {
+      const float* xr = x + i * d;
+      float* tmp = norm_rows_.data() + static_cast<size_t>(omp_get_thread_num()) * d;
+      if (pre) {
+        pre->forward_row(xr, tmp);
+        xr = tmp;
       }
-    }
-    matmul(L.cross_attn.out, qm, prod);
-    residual(L.cross_attn.out, s.pre_norm ? nullptr : &L.cross_attn.norm, nullptr, s.pre_norm ? &L.ffn.norm : nullptr,
-             true, 1.0f);
-
-    const FeedForward& f = L.ffn;
-    if (s.gated_ffn) matmul(f.wi_lin, qi, h2_.data());
-    matmul(f.wi, qi, h1_.data());
+      if (scale != 1.0f) {
+        for (int64_t j = 0; j < d; ++j) tmp[j] = xr[j] * scale;
+        xr = tmp;
+      }
+      quantize_row(xr, d, qi + i * d, &si[i]);
+    };
+    auto matmul = [&](const Linear& lin, const int8_t* q, float* y) {
+      profile::Scope timed(profile::Part::Matmul);
+      lin.forward_quantized(q, n, y);
+    };
+    // x += the product's rows (lin's epilogue), then the in-place norms `post` (post-norm) and
+    // `final_norm` (the LM head's input: x keeps it, as run_layers leaves it), then unless this
+    // is the last layer's output for no one (quantize false) the quantization of x for the next
+    // matmul through its pre-norm `next_pre` and times `scale`
+    auto residual = [&](const Linear& lin, const Norm* post, const Norm* final_norm, const Norm* next_pre, bool quantize,
+                        float scale) {
+      profile::Scope timed(profile::Part::LinearExtra);
+      rows(big, [&](int i) {
+        float* xr = x + i * d;
+        lin.finish_row_into(prod + i * d, sm[i], xr);
+        if (post) post->forward_row(xr, xr);
+        if (final_norm) final_norm->forward_row(xr, xr);
+        if (quantize) quantize_x(i, next_pre, scale);
+      });
+    };
     {
       profile::Scope timed(profile::Part::LinearExtra);
-#pragma omp parallel for schedule(static) if (R * ffn > 16384)
-      for (int r = 0; r < R; ++r) {
-        float* h = h1_.data() + r * ffn;
-        if (s.gated_ffn) {
-          float* g = h2_.data() + r * ffn;
-          f.wi_lin.finish_row(g, si[r]);
-          f.wi.finish_row_into(h, si[r], h, g);
-        } else {
-          f.wi.finish_row(h, si[r]);
-        }
-        quantize_row(h, ffn, qm + r * ffn, &sm[r]);
-      }
+      const Norm* pre = s.pre_norm ? &m_.dec_layers_[0].self_attn.norm : nullptr;
+      rows(big, [&](int i) { quantize_x(i, pre, 1.0f); });
     }
-    matmul(f.wo, qm, prod);
-    if (last && lm_rows)  // final norm and logits scale here, and the LM head's rows quantized
-      residual(f.wo, s.pre_norm ? nullptr : &f.norm, s.decoder_final_norm ? &m_.dec_final_norm_ : nullptr, nullptr, true,
-               s.logits_scale);
-    else
-      residual(f.wo, s.pre_norm ? nullptr : &f.norm, nullptr,
-               s.pre_norm && !last ? &m_.dec_layers_[l + 1].self_attn.norm : nullptr, !last, 1.0f);
-    if (record_) record_->emplace_back(x_.begin(), x_.end());
+    for (size_t l = 0; l < nl; ++l) {
+      const DecoderLayer& L = m_.dec_layers_[l];
+      const bool last = l + 1 == nl;
+      matmul(L.self_attn.q, qi, qkv);
+      {
+        profile::Scope timed(profile::Part::Attention);
+        rows(par, [&](int i) {
+          L.self_attn.q.finish_row(qkv + i * 3 * inner, si[i]);
+          self_row(l, r0 + i);  // reads qkv_ row r0 + i: qkv + i * 3 * inner
+          quantize_row(ctx + i * inner, inner, qm + i * inner, &sm[i]);
+        });
+      }
+      matmul(L.self_attn.out, qm, prod);
+      residual(L.self_attn.out, s.pre_norm ? nullptr : &L.self_attn.norm, nullptr, s.pre_norm ? &L.cross_attn.norm : nullptr,
+               true, 1.0f);
+
+      matmul(L.cross_attn.q, qi, qkv);
+      {
+        profile::Scope timed(profile::Part::Attention);
+        rows(par, [&](int i) {
+          L.cross_attn.q.finish_row(qkv + i * inner, si[i]);
+          cross_row(l, r0 + i, qkv + i * inner);
+          quantize_row(ctx + i * inner, inner, qm + i * inner, &sm[i]);
+        });
+      }
+      matmul(L.cross_attn.out, qm, prod);
+      residual(L.cross_attn.out, s.pre_norm ? nullptr : &L.cross_attn.norm, nullptr, s.pre_norm ? &L.ffn.norm : nullptr,
+               true, 1.0f);
+
+      const FeedForward& f = L.ffn;
+      if (s.gated_ffn) matmul(f.wi_lin, qi, h2);
+      matmul(f.wi, qi, h1);
+      {
+        profile::Scope timed(profile::Part::LinearExtra);
+        rows(par && n * ffn > 16384, [&](int i) {
+          float* h = h1 + i * ffn;
+          if (s.gated_ffn) {
+            float* g = h2 + i * ffn;
+            f.wi_lin.finish_row(g, si[i]);
+            f.wi.finish_row_into(h, si[i], h, g);
+          } else {
+            f.wi.finish_row(h, si[i]);
+          }
+          quantize_row(h, ffn, qm + i * ffn, &sm[i]);
+        });
+      }
+      matmul(f.wo, qm, prod);
+      if (last && lm_rows)  // final norm and logits scale here, and the LM head's rows quantized
+        residual(f.wo, s.pre_norm ? nullptr : &f.norm, s.decoder_final_norm ? &m_.dec_final_norm_ : nullptr, nullptr, true,
+                 s.logits_scale);
+      else
+        residual(f.wo, s.pre_norm ? nullptr : &f.norm, nullptr,
+                 s.pre_norm && !last ? &m_.dec_layers_[l + 1].self_attn.norm : nullptr, !last, 1.0f);
+      if (record_) record_->emplace_back(x_.begin(), x_.end());  // (never with split)
+    }
+  };
+  if (split) {
+    run_row_split(R, body);
+  } else {
+    body(0, R, true);
   }
+}
+
+// fn(r0, n, false) on every thread for its share [r0, r0 + n) of R rows, in one parallel region,
+// the others' profile sections muted (thread 0's times stand for the step's); an exception on
+// any thread is rethrown here after the region.
+template <class Fn>
+void DecoderState::run_row_split(int R, Fn& fn) {
+  std::exception_ptr failed;
+#pragma omp parallel
+  {
+    const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int r0 = static_cast<int>(static_cast<int64_t>(R) * tid / nt);
+    const int r1 = static_cast<int>(static_cast<int64_t>(R) * (tid + 1) / nt);
+    profile::Mute mute(tid != 0);
+    try {
+      if (r1 > r0) fn(r0, r1 - r0, false);
+    } catch (...) {
+#pragma omp critical(attend_row_split_error)
+      if (!failed) failed = std::current_exception();
+    }
+  }
+  if (failed) std::rethrow_exception(failed);
+  ++row_split_steps_;
 }
 
 // The decoder layers for one new position of every row (cache written, t_ not advanced yet):
@@ -1246,13 +1303,12 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) 
   };
   // Rows are independent until the LM head: each thread can run the whole stack on its own rows
   // (oneDNN runs on the calling thread alone inside a parallel region), one parallel region per
-  // step instead of about a dozen per layer. Every thread then reads every weight: only for
-  // decoders whose weights stay in the last-level cache (row_split_decoder_), and not for few
-  // rows, where splitting a matmul's columns between the threads costs less than the regions.
-  const bool split_rows = (row_split_ == RowSplit::Always || (row_split_ == RowSplit::Auto && m_.row_split_decoder_)) &&
-                          nthreads > 1 && R >= kRowSplitMinRows && !long_source && !record_;
+  // step instead of about a dozen per layer, and each thread's matmul outputs stay in its own
+  // cache for its row passes. Every thread then reads every weight (Transformer::row_split_pays).
+  const bool split_rows = row_split_ != RowSplit::Off && nthreads > 1 && R >= kRowSplitMinRows && !long_source &&
+                          !record_ && (row_split_ == RowSplit::Always || m_.row_split_pays(R, nthreads));
   if (m_.int8_decoder_ && row_fusion_ && !long_source) {
-    run_layers_int8(self_row, cross_row, lm_rows);
+    run_layers_int8(self_row, cross_row, lm_rows, split_rows);
     lm_rows_ready_ = lm_rows;
   } else if (split_rows) {
     // Rows [r0, r0 + n) through every layer, the final norm and the logits scale. The cross
@@ -1296,22 +1352,8 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) 
         for (int64_t i = 0; i < n * d; ++i) x[i] *= s.logits_scale;
       }
     };
-    std::exception_ptr failed;
-#pragma omp parallel num_threads(nthreads)
-    {
-      const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
-      const int r0 = static_cast<int>(static_cast<int64_t>(R) * tid / nt);
-      const int r1 = static_cast<int>(static_cast<int64_t>(R) * (tid + 1) / nt);
-      profile::Mute mute(tid != 0);  // thread 0's times stand for the step's
-      try {
-        if (r1 > r0) layer_rows(r0, r1 - r0);
-      } catch (...) {
-#pragma omp critical(attend_row_split_error)
-        if (!failed) failed = std::current_exception();
-      }
-    }
-    if (failed) std::rethrow_exception(failed);
-    ++row_split_steps_;
+    auto layers = [&](int r0, int n, bool) { layer_rows(r0, n); };
+    run_row_split(R, layers);
     return;  // final norm and logits scale done
   } else {
     for (size_t l = 0; l < m_.dec_layers_.size(); ++l) {

@@ -85,6 +85,9 @@ class Transformer {
   // Every decoder linear layer runs in int8 (none fell back): its steps go row by row between
   // the matmuls (DecoderState::run_layers_int8).
   bool int8_row_fused_decoder() const { return int8_decoder_; }
+  // Whether a decoder step of `rows` rows on `threads` threads runs row-split (DecoderState):
+  // when every thread reading every decoder weight costs less than the parallel regions saved.
+  bool row_split_pays(int rows, int threads) const;
   // Vocabulary shortlist (issue 17): true when the output layer's weights are the decoder
   // embedding table (tied), so a restricted output layer can be built from its rows.
   bool output_rows_available() const { return lm_tied_; }
@@ -138,7 +141,7 @@ class Transformer {
   // matmuls (DecoderState::run_layers_int8: epilogue, attention, residual, norm and the next
   // layer's quantization in one parallel pass per sublayer).
   bool int8_decoder_ = false;
-  bool row_split_decoder_ = false;  // decoder weights small enough for row-split steps (DecoderState)
+  int64_t decoder_weight_bytes_ = 0;  // the decoder layers' matmul weights as computed (row split)
   bool lm_tied_ = false;           // lm_head.weight == the decoder embedding table
   std::vector<float> lm_bias_;     // final_logits_bias (empty: none), for restricted output layers
 
@@ -189,15 +192,16 @@ class DecoderState : public StepModel {
   // then op by op, as every other compute type (the reference the row-fused step is tested
   // against; the same arithmetic except for LayerNorm's rounding above 16 rows).
   void set_row_fusion(bool on) { row_fusion_ = on; }
-  // Other decoders whose layers' weights fit half the L3 cache (the bundled model in fp32: 10 MB;
-  // not opus-mt or t5-small, 75 MB), with at least kRowSplitMinRows rows, run a step's layers
-  // with each thread on its own rows (one parallel region per step) unless this is off: then op
-  // by op, every op spread over the threads (the same arithmetic per row; tests compare the two).
-  // Always: whatever the weights' size (tests).
+  // Steps of at least kRowSplitMinRows rows run the layers with each thread on its own rows (one
+  // parallel region per step; the int8 row-fused passes too) where Transformer::row_split_pays:
+  // the decoder's weights fit half the L3 cache (the bundled model), or the rows are many for
+  // their size (opus-mt and t5-small int8 at batch 16 and 32, beam 4). Off: op by op, every op
+  // spread over the threads (the same arithmetic per row; tests compare the two). Always:
+  // whatever the weights' size (tests).
   enum class RowSplit { Off, Auto, Always };
   void set_row_split(RowSplit mode) { row_split_ = mode; }
   static constexpr int kRowSplitMinRows = 16;
-  bool row_split_model() const { return m_.row_split_decoder_; }
+  bool row_split_pays(int rows, int threads) const { return m_.row_split_pays(rows, threads); }
   int row_split_steps() const { return row_split_steps_; }  // steps that ran row-split so far
   int position() const { return t_; }
   // Cross-attention capture: after each step, row r's weights of the decoder layers `layers`
@@ -240,7 +244,9 @@ class DecoderState : public StepModel {
   // is left without the logits scale)
   void run_layers(const std::vector<int32_t>& tokens, bool lm_rows = false);
   template <class SelfRow, class CrossRow>
-  void run_layers_int8(SelfRow& self_row, CrossRow& cross_row, bool lm_rows);
+  void run_layers_int8(SelfRow& self_row, CrossRow& cross_row, bool lm_rows, bool split);
+  template <class Fn>
+  void run_row_split(int rows, Fn& fn);  // fn(r0, n, false) per thread on its rows, one region
 
   const Transformer& m_;
   std::shared_ptr<const EncoderOutput> enc_;

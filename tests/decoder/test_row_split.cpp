@@ -1,10 +1,13 @@
 // tests/decoder/test_row_split.cpp — a decoder step with each thread running every layer on its own
-// rows (DecoderState's row split, one parallel region per step) against the op-by-op step (every
-// op spread over the threads): the same logits bit for bit, step after step, with the rows
-// reordered and dropped between steps as a beam search does, on 2 and 3 threads (uneven ranges).
+// rows (DecoderState's row split, one parallel region per step; fp32, and int8 through the
+// row-fused passes) against the op-by-op step (every op spread over the threads): the same
+// logits bit for bit, step after step (the last one through step_top_k where the model has the
+// int8 LM head's fused top-k), with the rows reordered and dropped between steps as a beam search
+// does, on 2 and 3 threads (uneven ranges).
 // The bundled model (post-norm LayerNorm), a t5-small-shaped model (pre-norm RMS norm, relative
 // position bias) and, when the fixtures are there, every fixture model. And when the split is
-// chosen by default: small decoders (weights within half the L3 cache), 16 rows or more.
+// chosen by default: from 16 rows, small decoders (weights within half the L3 cache) or many
+// rows for the weights' size.
 #include <catch2/catch.hpp>
 
 #include <omp.h>
@@ -56,6 +59,16 @@ std::vector<std::vector<float>> step_logits(const attend::Transformer& net, int3
     }
     std::vector<int32_t> tokens;
     for (int r = 0; r < st.num_rows(); ++r) tokens.push_back(static_cast<int32_t>(3 + (r * 7919 + t * 104729) % (vocab - 4)));
+    if (t == 5 && st.has_step_top_k()) {  // final norm and logits scale in the last row pass
+      attend::RowTopK io;
+      io.k = 8;
+      REQUIRE(st.step_top_k(tokens, io));
+      out.emplace_back(io.logits.begin(), io.logits.end());
+      out.emplace_back(io.lse.begin(), io.lse.end());
+      out.emplace_back(io.max.begin(), io.max.end());
+      out.emplace_back(io.ids.begin(), io.ids.end());
+      continue;
+    }
     keep(st.step(tokens));
   }
   // all five steps after the first have at least kRowSplitMinRows rows
@@ -97,26 +110,45 @@ TEST_CASE("row-split decoder steps give the op-by-op logits (bundled model, fp32
   check_split_against_op_by_op(ATTEND_DEFAULT_MODEL_PATH, "fp32");
 }
 
-TEST_CASE("row split by default: the bundled fp32 decoder from 16 rows on; not below, not int8", "[decoder][threads]") {
+TEST_CASE("row-split decoder steps give the op-by-op logits (bundled model, int8 row-fused)", "[decoder][threads][int8]") {
+  check_split_against_op_by_op(ATTEND_DEFAULT_MODEL_PATH, "int8");
+}
+
+TEST_CASE("row split by default: the bundled decoder from 16 rows on, not below; large decoders only with many rows",
+          "[decoder][threads]") {
   const int saved = omp_get_max_threads();
   omp_set_num_threads(2);
-  auto split_steps = [](const char* compute_type, int rows) {
+  auto split_steps = [](const char* compute_type, int rows, bool off) {
     const auto impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, compute_type);
     const attend::Transformer& net = *impl->net;
     const auto enc = net.encode({{5, 6, 7}}, {{1, 1, 1}});
     attend::DecoderState st(net, enc);
+    if (off) st.set_row_split(attend::DecoderState::RowSplit::Off);
     const int32_t start = impl->defaults.decoder_start_token_id;
     st.step({start});
     st.select_rows(std::vector<int32_t>(static_cast<size_t>(rows), 0));
     for (int t = 0; t < 3; ++t) st.step(std::vector<int32_t>(static_cast<size_t>(rows), 9 + t));
-    return std::make_pair(st.row_split_model(), st.row_split_steps());
+    return std::make_pair(st.row_split_pays(rows, 2), st.row_split_steps());
   };
-  // 10 MB of fp32 decoder weights: within half of any L3 this runs on, or the 8 MB fallback
-  const auto fp32 = split_steps("fp32", attend::DecoderState::kRowSplitMinRows);
-  if (fp32.first) CHECK(fp32.second == 3);
-  else WARN("this machine reports less than 20 MB of L3 cache: row split not chosen");
-  CHECK(split_steps("fp32", attend::DecoderState::kRowSplitMinRows - 1).second == 0);
-  CHECK(split_steps("int8", 40).second == 0);  // the row-fused int8 step instead
+  const int min_rows = attend::DecoderState::kRowSplitMinRows;
+  for (const char* ct : {"fp32", "int8"}) {
+    INFO(ct);
+    // 10 MB of fp32 decoder weights: within half of the L3 of the machines measured
+    const auto at_min = split_steps(ct, min_rows, false);
+    if (at_min.first) CHECK(at_min.second == 3);
+    else WARN("this machine reports less than 20 MB of L3 cache: row split not chosen at " << min_rows << " rows");
+    CHECK(split_steps(ct, min_rows - 1, false).second == 0);
+    CHECK(split_steps(ct, 40, true).second == 0);
+  }
+  // a t5-small shape in int8 (22 MB of decoder weights): 128 rows read at most 1 MB of them per
+  // row of a thread's share (batch 32, beam 4)
+  TempDir tmp;
+  const std::string path = tmp.file("t5.attend");
+  attend::RandomModelOptions o;
+  o.seed = 7;
+  attend::write_random_model("t5-small", path, o);
+  const auto t5 = attend::load_model_impl(path, 0, "int8");
+  CHECK(t5->net->row_split_pays(128, 2));
   omp_set_num_threads(saved);
 }
 
@@ -128,6 +160,7 @@ TEST_CASE("row-split decoder steps give the op-by-op logits (t5-small shape: RMS
   o.seed = 5;
   attend::write_random_model("t5-small", path, o);
   check_split_against_op_by_op(path, "fp32");
+  check_split_against_op_by_op(path, "int8");
 }
 
 TEST_CASE("row-split decoder steps give the op-by-op logits (every fixture model)", "[decoder][threads][fixtures]") {
@@ -137,6 +170,7 @@ TEST_CASE("row-split decoder steps give the op-by-op logits (every fixture model
   for (const auto& e : std::filesystem::directory_iterator(root)) {
     if (!e.is_directory() || !std::filesystem::exists(e.path() / "config.json")) continue;
     check_split_against_op_by_op(e.path().string(), "fp32");
+    check_split_against_op_by_op(e.path().string(), "int8");
     ++models;
   }
   CHECK(models > 0);
