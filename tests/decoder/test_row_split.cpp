@@ -33,14 +33,8 @@ std::vector<std::vector<float>> step_logits(const attend::Transformer& net, int3
   INFO((split ? "row split" : "op by op"));
   using Mode = attend::DecoderState::RowSplit;
   const int vocab = net.spec().vocab_size, src_vocab = net.spec().src_vocab_size;
-  std::vector<std::vector<int32_t>> ids(2), mask(2);
-  for (int i = 0; i < 9; ++i) {
-    ids[0].push_back(2 + (i * 31) % (src_vocab - 3));
-    ids[1].push_back(2 + (i * 17 + 5) % (src_vocab - 3));
-    mask[0].push_back(1);
-    mask[1].push_back(i < 6 ? 1 : 0);
-  }
-  const auto enc = net.encode(ids, mask);
+  const attend_test::TwoInputs in = attend_test::two_inputs(src_vocab, 9, 6);
+  const auto enc = net.encode(in.ids, in.mask);
   attend::DecoderState st(net, enc);
   st.set_row_split(split ? Mode::Always : Mode::Off);
   std::vector<std::vector<float>> out;

@@ -51,6 +51,19 @@ TempDir::~TempDir() {
   fs::remove_all(path, ec);
 }
 
+TwoInputs two_inputs(int src_vocab, int length, int second_real) {
+  TwoInputs in;
+  in.ids.resize(2);
+  in.mask.resize(2);
+  for (int i = 0; i < length; ++i) {
+    in.ids[0].push_back(2 + (i * 31) % (src_vocab - 3));
+    in.ids[1].push_back(2 + (i * 17 + 5) % (src_vocab - 3));
+    in.mask[0].push_back(1);
+    in.mask[1].push_back(i < second_real ? 1 : 0);
+  }
+  return in;
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

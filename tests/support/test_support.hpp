@@ -2,6 +2,7 @@
 // are (and what to do when they are absent), temporary directories, whole-file I/O, and (from
 // child_process.hpp) running the `attend` command line as a child process.
 #pragma once
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -27,6 +28,13 @@ struct TempDir {
   TempDir& operator=(const TempDir&) = delete;
   std::string file(const std::string& name) const { return (path / name).string(); }
 };
+
+// Two encoder inputs of `length` deterministic ids in [2, src_vocab - 2], the second one padded
+// after its first `second_real` tokens (mask 0): decoder tests' batches of unequal inputs.
+struct TwoInputs {
+  std::vector<std::vector<int32_t>> ids, mask;
+};
+TwoInputs two_inputs(int src_vocab, int length, int second_real);
 
 std::string read_file(const std::string& path);  // whole file as bytes; "" if it cannot be read
 void write_file(const std::string& path, const std::string& bytes);  // REQUIREs success

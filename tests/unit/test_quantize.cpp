@@ -36,6 +36,7 @@
 #include "engine/safetensors.hpp"
 #include "engine/transformer.hpp"
 #include "runtime/model_impl.hpp"
+#include "tests/support/test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace attend;
@@ -581,14 +582,8 @@ struct Stepped {
 Stepped run_steps(const attend::Model::Impl& impl, bool fused, int rows, int steps) {
   const attend::Transformer& net = *impl.net;
   const int vocab = net.spec().vocab_size, src_vocab = net.spec().src_vocab_size;
-  std::vector<std::vector<int32_t>> ids(2), mask(2);
-  for (int i = 0; i < 7; ++i) {
-    ids[0].push_back(2 + (i * 31) % (src_vocab - 3));
-    ids[1].push_back(2 + (i * 17 + 5) % (src_vocab - 3));
-    mask[0].push_back(1);
-    mask[1].push_back(i < 5 ? 1 : 0);  // the second input is shorter (padded)
-  }
-  const auto enc = net.encode(ids, mask);
+  const attend_test::TwoInputs in = attend_test::two_inputs(src_vocab, 7, 5);  // the second one padded
+  const auto enc = net.encode(in.ids, in.mask);
   attend::DecoderState st(net, enc);
   st.set_row_fusion(fused);
   Stepped out;
