@@ -175,6 +175,18 @@ void init_ffn(FeedForward& f, const WeightBinder& w, const ArchSpec& s, ComputeT
 
 int max_threads() { return std::max(1, omp_get_max_threads()); }
 
+// fn(i) for i = 0 .. n-1: spread over the threads (a parallel region of its own), or all on the
+// calling thread (the passes of a row-split step, already one thread's share of the rows).
+template <class Fn>
+void for_rows(int n, bool parallel, Fn&& fn) {
+  if (parallel) {
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < n; ++i) fn(i);
+  } else {
+    for (int i = 0; i < n; ++i) fn(i);
+  }
+}
+
 // Decoder layers' weights up to this many bytes in all stay in the last-level cache while every
 // thread reads all of them (row-split steps): half the L3 the system reports, 8 MB if unknown.
 int64_t row_split_weight_budget() {
@@ -1026,15 +1038,7 @@ void DecoderState::run_layers_int8(SelfRow& self_row, CrossRow& cross_row, bool 
     float* h1 = h1_.data() + r0 * ffn;
     float* h2 = h2_.empty() ? nullptr : h2_.data() + r0 * ffn;
     const bool big = par && n * d > 16384;  // below this, the passes over x stay on the calling thread
-    // fn(i) for the range's rows i = 0 .. n-1 (row r0 + i of the step)
-    auto rows = [&](bool parallel, auto&& fn) {
-      if (parallel) {
-#pragma omp parallel for schedule(static)
-        for (int i = 0; i < n; ++i) fn(i);
-      } else {
-        for (int i = 0; i < n; ++i) fn(i);
-      }
-    };
+    auto rows = [&](bool parallel, auto&& fn) { for_rows(n, parallel, fn); };  // i: row r0 + i of the step
     // x row i quantized into qi, through `pre` (a pre-norm) and times `scale` (the logits
     // scale, for the LM head) first when given
     auto quantize_x = [&](int i, const Norm* pre, float scale) {
@@ -1266,7 +1270,7 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) 
   const bool long_source = enc_->cross_kv16.empty() && S >= kBlockedCrossMinLength;
   // Cross-attention of row r in layer l over its input's encoder output (query: qkv_ row r
   // with stride inner), context into ctx_ row r; captured weights into att_.
-  auto cross_row = [&](size_t l, int r, const float* q = nullptr) {  // q: row r's query (default qkv_ row r)
+  auto cross_row = [&](size_t l, int r, const float* q) {  // q: row r's query
     const float* ckv = enc_->cross_kv[l].data();
     const uint16_t* ckv16 = enc_->cross_kv16.empty() ? nullptr : enc_->cross_kv16[l].data();  // or half
     const int att_slot = att_width_ ? att_slot_[l] : -1;  // captured: where in the row (else -1)
@@ -1289,7 +1293,7 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) 
       probs = att_mean_ ? att_heads_.data() + static_cast<size_t>(omp_get_thread_num()) * H * S
                         : att_.data() + static_cast<size_t>(r) * att_width_ + static_cast<size_t>(att_slot) * H * S;
     }
-    attend_row(q ? q : qkv_.data() + static_cast<int64_t>(r) * inner, kv, ScoreBias{}, H, dh, scale,
+    attend_row(q, kv, ScoreBias{}, H, dh, scale,
                ctx_.data() + static_cast<int64_t>(r) * inner,
                scratch0 + static_cast<size_t>(omp_get_thread_num()) * scratch_len, probs);
     if (att_slot >= 0 && att_mean_) {  // mean over heads, summed in head order
@@ -1307,136 +1311,111 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) 
   // cache for its row passes. Every thread then reads every weight (Transformer::row_split_pays).
   const bool split_rows = row_split_ != RowSplit::Off && nthreads > 1 && R >= kRowSplitMinRows && !long_source &&
                           !record_ && (row_split_ == RowSplit::Always || m_.row_split_pays(R, nthreads));
+  // The final norm and the logits scale of rows [r0, r0 + n) (x_ as the LM head reads it)
+  auto finish_rows = [&](int r0, int n) {
+    float* x = x_.data() + r0 * d;
+    if (s.decoder_final_norm) {
+      m_.dec_final_norm_.forward(x, n, x);
+      if (record_) record_->back().assign(x_.begin(), x_.end());
+    }
+    if (s.logits_scale != 1.0f) {
+      for (int64_t i = 0; i < n * d; ++i) x[i] *= s.logits_scale;
+    }
+  };
+  // Long source: the rows of one input (its beams) meet its keys together, blockwise (each key
+  // and value read once per step and head, not once per row); queries in qkv_ rows of width inner.
+  auto cross_long_source = [&](size_t l) {
+    const float* ckv = enc_->cross_kv[l].data();
+    cross_rows_.resize(static_cast<size_t>(R));
+    cross_q_.resize(static_cast<size_t>(R) * inner);
+    cross_ctx_.resize(static_cast<size_t>(R) * inner);
+    for (int b = 0; b < enc_->batch; ++b) {
+      int n = 0;
+      for (int r = 0; r < R; ++r) {
+        if (row_input_[r] != b) continue;
+        cross_rows_[n] = r;
+        std::copy_n(qkv_.data() + static_cast<int64_t>(r) * inner, inner, cross_q_.data() + static_cast<int64_t>(n) * inner);
+        ++n;
+      }
+      if (n == 0) continue;
+      WindowAttention a;
+      a.q = cross_q_.data();
+      a.q_stride = inner;
+      a.k = ckv + static_cast<int64_t>(b) * S * 2 * inner;
+      a.v = a.k + inner;
+      a.kv_stride = 2 * inner;
+      a.length = S;
+      a.queries = n;
+      a.heads = H;
+      a.head_dim = dh;
+      a.scale = scale;
+      a.key_ok = enc_->mask.data() + static_cast<size_t>(b) * S;
+      a.ctx = cross_ctx_.data();
+      a.ctx_stride = inner;
+      window_attention(a);
+      for (int k = 0; k < n; ++k) {
+        std::copy_n(cross_ctx_.data() + static_cast<int64_t>(k) * inner, inner,
+                    ctx_.data() + static_cast<int64_t>(cross_rows_[k]) * inner);
+      }
+    }
+  };
   if (m_.int8_decoder_ && row_fusion_ && !long_source) {
     run_layers_int8(self_row, cross_row, lm_rows, split_rows);
-    lm_rows_ready_ = lm_rows;
-  } else if (split_rows) {
-    // Rows [r0, r0 + n) through every layer, the final norm and the logits scale. The cross
-    // queries go where the range's own self-attention q/k/v rows were (used up by then), not
-    // to qkv_ row r, which lies in another thread's q/k/v rows.
-    auto layer_rows = [&](int r0, int n) {
-      float* x = x_.data() + r0 * d;
-      float* nb = norm_.data() + r0 * d;
-      float* qkv = qkv_.data() + r0 * 3 * inner;
-      float* ctx = ctx_.data() + r0 * inner;
-      for (size_t l = 0; l < m_.dec_layers_.size(); ++l) {
-        const DecoderLayer& L = m_.dec_layers_[l];
-        const float* src = x;
-        if (s.pre_norm) {
-          L.self_attn.norm.forward(x, n, nb);
-          src = nb;
-        }
-        L.self_attn.q.forward(src, n, qkv);
-        {
-          profile::Scope timed(profile::Part::Attention);
-          for (int r = r0; r < r0 + n; ++r) self_row(l, r);
-        }
-        L.self_attn.out.forward(ctx, n, x);
-        if (!s.pre_norm) L.self_attn.norm.forward(x, n, x);
-        src = x;
-        if (s.pre_norm) {
-          L.cross_attn.norm.forward(x, n, nb);
-          src = nb;
-        }
-        L.cross_attn.q.forward(src, n, qkv);
-        {
-          profile::Scope timed(profile::Part::Attention);
-          for (int r = r0; r < r0 + n; ++r) cross_row(l, r, qkv + (r - r0) * inner);
-        }
-        L.cross_attn.out.forward(ctx, n, x);
-        if (!s.pre_norm) L.cross_attn.norm.forward(x, n, x);
-        m_.feed_forward(L.ffn, x, n, nb, h1_.data() + r0 * ffn, h2_.empty() ? nullptr : h2_.data() + r0 * ffn);
-      }
-      if (s.decoder_final_norm) m_.dec_final_norm_.forward(x, n, x);
-      if (s.logits_scale != 1.0f) {
-        for (int64_t i = 0; i < n * d; ++i) x[i] *= s.logits_scale;
-      }
-    };
-    auto layers = [&](int r0, int n, bool) { layer_rows(r0, n); };
-    run_row_split(R, layers);
-    return;  // final norm and logits scale done
-  } else {
+    lm_rows_ready_ = lm_rows;  // final norm and logits scale done by run_layers_int8's last pass
+    if (!lm_rows_ready_) finish_rows(0, R);
+    return;
+  }
+  // Rows [r0, r0 + n) through every layer, the final norm and the logits scale: all rows op by
+  // op (par), or one thread's share in a row-split step. The cross queries go to the range's own
+  // q/k/v rows (used up by then): qkv_ row r would lie in another thread's q/k/v rows.
+  auto layer_rows = [&](int r0, int n, bool par) {
+    float* x = x_.data() + r0 * d;
+    float* nb = norm_.data() + r0 * d;
+    float* qkv = qkv_.data() + r0 * 3 * inner;
+    float* ctx = ctx_.data() + r0 * inner;
     for (size_t l = 0; l < m_.dec_layers_.size(); ++l) {
       const DecoderLayer& L = m_.dec_layers_[l];
       // self-attention over the cache
-      const float* src = x_.data();
+      const float* src = x;
       if (s.pre_norm) {
-        L.self_attn.norm.forward(x_.data(), R, norm_.data());
-        src = norm_.data();
+        L.self_attn.norm.forward(x, n, nb);
+        src = nb;
       }
-      L.self_attn.q.forward(src, R, qkv_.data());
+      L.self_attn.q.forward(src, n, qkv);
       {
         profile::Scope timed(profile::Part::Attention);
-#pragma omp parallel for schedule(static)
-        for (int r = 0; r < R; ++r) self_row(l, r);
+        for_rows(n, par, [&](int i) { self_row(l, r0 + i); });
       }
-      L.self_attn.out.forward(ctx_.data(), R, x_.data());
-      if (!s.pre_norm) L.self_attn.norm.forward(x_.data(), R, x_.data());
+      L.self_attn.out.forward(ctx, n, x);
+      if (!s.pre_norm) L.self_attn.norm.forward(x, n, x);
 
       // cross-attention over the encoder output of each row's input
-      src = x_.data();
+      src = x;
       if (s.pre_norm) {
-        L.cross_attn.norm.forward(x_.data(), R, norm_.data());
-        src = norm_.data();
+        L.cross_attn.norm.forward(x, n, nb);
+        src = nb;
       }
-      L.cross_attn.q.forward(src, R, qkv_.data());
+      L.cross_attn.q.forward(src, n, qkv);
       {
         profile::Scope timed(profile::Part::Attention);
         if (long_source && !(att_width_ && att_slot_[l] >= 0)) {  // capturing weights: per row (attend_row)
-          // Long source: the rows of one input (its beams) meet its keys together, blockwise
-          // (each key and value read once per step and head, not once per row).
-          const float* ckv = enc_->cross_kv[l].data();
-          cross_rows_.resize(static_cast<size_t>(R));
-          cross_q_.resize(static_cast<size_t>(R) * inner);
-          cross_ctx_.resize(static_cast<size_t>(R) * inner);
-          for (int b = 0; b < enc_->batch; ++b) {
-            int n = 0;
-            for (int r = 0; r < R; ++r) {
-              if (row_input_[r] != b) continue;
-              cross_rows_[n] = r;
-              std::copy_n(qkv_.data() + static_cast<int64_t>(r) * inner, inner, cross_q_.data() + static_cast<int64_t>(n) * inner);
-              ++n;
-            }
-            if (n == 0) continue;
-            WindowAttention a;
-            a.q = cross_q_.data();
-            a.q_stride = inner;
-            a.k = ckv + static_cast<int64_t>(b) * S * 2 * inner;
-            a.v = a.k + inner;
-            a.kv_stride = 2 * inner;
-            a.length = S;
-            a.queries = n;
-            a.heads = H;
-            a.head_dim = dh;
-            a.scale = scale;
-            a.key_ok = enc_->mask.data() + static_cast<size_t>(b) * S;
-            a.ctx = cross_ctx_.data();
-            a.ctx_stride = inner;
-            window_attention(a);
-            for (int k = 0; k < n; ++k) {
-              std::copy_n(cross_ctx_.data() + static_cast<int64_t>(k) * inner, inner,
-                          ctx_.data() + static_cast<int64_t>(cross_rows_[k]) * inner);
-            }
-          }
+          cross_long_source(l);  // all rows (never split)
         } else {
-#pragma omp parallel for schedule(static)
-          for (int r = 0; r < R; ++r) cross_row(l, r);
+          for_rows(n, par, [&](int i) { cross_row(l, r0 + i, qkv + i * inner); });
         }
       }
-      L.cross_attn.out.forward(ctx_.data(), R, x_.data());
-      if (!s.pre_norm) L.cross_attn.norm.forward(x_.data(), R, x_.data());
+      L.cross_attn.out.forward(ctx, n, x);
+      if (!s.pre_norm) L.cross_attn.norm.forward(x, n, x);
 
-      m_.feed_forward(L.ffn, x_.data(), R, norm_.data(), h1_.data(), h2_.data());
-      if (record_) record_->emplace_back(x_.begin(), x_.end());
+      m_.feed_forward(L.ffn, x, n, nb, h1_.data() + r0 * ffn, h2_.empty() ? nullptr : h2_.data() + r0 * ffn);
+      if (record_) record_->emplace_back(x_.begin(), x_.end());  // (never split)
     }
-  }
-  if (lm_rows_ready_) return;  // final norm and logits scale done by run_layers_int8's last pass
-  if (s.decoder_final_norm) {
-    m_.dec_final_norm_.forward(x_.data(), R, x_.data());
-    if (record_) record_->back().assign(x_.begin(), x_.end());
-  }
-  if (s.logits_scale != 1.0f) {
-    for (auto& v : x_) v *= s.logits_scale;
+    finish_rows(r0, n);
+  };
+  if (split_rows) {
+    run_row_split(R, layer_rows);
+  } else {
+    layer_rows(0, R, true);
   }
 }
 
