@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <exception>
@@ -1136,85 +1135,33 @@ void DecoderState::run_layers_int8(SelfRow& self_row, CrossRow& cross_row, bool 
     }
   };
   if (split) {
-    run_row_split(R, body, true);  // int8: exact sums, any division of the rows gives the same bits
+    run_row_split(R, body);
   } else {
     body(0, R, true);
   }
 }
 
-void DecoderState::balanced_bounds(int rows, const std::vector<double>& speeds, std::vector<int>& bounds) {
-  const int nt = static_cast<int>(speeds.size());
-  bounds.assign(static_cast<size_t>(nt) + 1, 0);
-  if (nt == 0) return;
-  bounds[static_cast<size_t>(nt)] = rows;
-  double total = 0.0;
-  bool known = true;
-  for (double v : speeds) {
-    known = known && std::isfinite(v) && v > 0.0;
-    total += v;
-  }
-  // shares clamped to [0.5, 1.5] x the equal share, then scaled to sum to one
-  std::vector<double> share(static_cast<size_t>(nt), 1.0 / nt);
-  if (known && total > 0.0) {
-    double sum = 0.0;
-    for (int i = 0; i < nt; ++i) {
-      share[static_cast<size_t>(i)] = std::clamp(speeds[static_cast<size_t>(i)] / total, 0.5 / nt, 1.5 / nt);
-      sum += share[static_cast<size_t>(i)];
-    }
-    for (double& v : share) v /= sum;
-  }
-  double cum = 0.0;
-  for (int i = 1; i < nt; ++i) {
-    cum += share[static_cast<size_t>(i - 1)];
-    const int b = static_cast<int>(std::lround(cum * rows / kSplitGranule)) * kSplitGranule;
-    bounds[static_cast<size_t>(i)] = std::clamp(b, bounds[static_cast<size_t>(i - 1)], rows);
-  }
-}
-
 // fn(r0, n, false) on every thread for its share [r0, r0 + n) of R rows, in one parallel region,
 // the others' profile sections muted (thread 0's times stand for the step's); an exception on
-// any thread is rethrown here after the region. Shares: see balanced_bounds.
+// any thread is rethrown here after the region.
 template <class Fn>
-void DecoderState::run_row_split(int R, Fn& fn, bool balance) {
-  const int nt = max_threads();
-  if (!balance || static_cast<int>(split_speed_.size()) != nt) split_speed_.assign(static_cast<size_t>(nt), 0.0);
-  balanced_bounds(R, split_speed_, split_bounds_);  // all zero speeds: equal shares
-  split_busy_.assign(static_cast<size_t>(nt), 0.0);
-  split_rows_.assign(static_cast<size_t>(nt), 0);
+void DecoderState::run_row_split(int R, Fn& fn) {
   std::exception_ptr failed;
-  bool whole_team = true;
 #pragma omp parallel
   {
-    const int tid = omp_get_thread_num(), team = omp_get_num_threads();
-    int r0 = split_bounds_[static_cast<size_t>(tid)], r1 = split_bounds_[static_cast<size_t>(tid) + 1];
-    if (team != nt) {  // fewer threads than asked for: equal shares of this team
-      r0 = static_cast<int>(static_cast<int64_t>(R) * tid / team);
-      r1 = static_cast<int>(static_cast<int64_t>(R) * (tid + 1) / team);
-      if (tid == 0) whole_team = false;
-    }
-    if (tid < nt) split_rows_[static_cast<size_t>(tid)] = r1 - r0;
+    const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int r0 = static_cast<int>(static_cast<int64_t>(R) * tid / nt);
+    const int r1 = static_cast<int>(static_cast<int64_t>(R) * (tid + 1) / nt);
     profile::Mute mute(tid != 0);
-    const auto start = std::chrono::steady_clock::now();
     try {
       if (r1 > r0) fn(r0, r1 - r0, false);
     } catch (...) {
 #pragma omp critical(attend_row_split_error)
       if (!failed) failed = std::current_exception();
     }
-    if (team == nt)
-      split_busy_[static_cast<size_t>(tid)] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
   if (failed) std::rethrow_exception(failed);
   ++row_split_steps_;
-  if (!balance || !whole_team || !split_learn_) return;
-  // rows per second of each thread this step, into a running average (the first step sets it)
-  for (size_t i = 0; i < split_rows_.size(); ++i)
-    if (split_rows_[i] <= 0 || !(split_busy_[i] > 0.0)) return;  // a thread without rows or time: nothing learned
-  for (size_t i = 0; i < split_rows_.size(); ++i) {
-    const double rate = split_rows_[i] / split_busy_[i];
-    double& v = split_speed_[i];
-    v = v > 0.0 ? (1.0 - kSplitSpeedWeight) * v + kSplitSpeedWeight * rate : rate;
-  }
 }
 
 // The decoder layers for one new position of every row (cache written, t_ not advanced yet):
@@ -1466,7 +1413,7 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) 
     finish_rows(r0, n);
   };
   if (split_rows) {
-    run_row_split(R, layer_rows, false);
+    run_row_split(R, layer_rows);
   } else {
     layer_rows(0, R, true);
   }

@@ -203,22 +203,6 @@ class DecoderState : public StepModel {
   static constexpr int kRowSplitMinRows = 16;
   bool row_split_pays(int rows, int threads) const { return m_.row_split_pays(rows, threads); }
   int row_split_steps() const { return row_split_steps_; }  // steps that ran row-split so far
-  // Row shares of a split step. Equal, except where the result cannot depend on how the rows are
-  // divided (the int8 row-fused steps: exact integer matmuls, every other pass per row): there
-  // in proportion to each thread's speed (rows per second) measured over the last steps, so that
-  // a thread on a slower or busier core gets fewer rows instead of the other waiting for it at
-  // the end of the step. balanced_bounds: thread i's rows [bounds[i], bounds[i + 1]) of `rows`,
-  // shares within half and one and a half times the equal share, bounds on multiples of
-  // kSplitGranule; equal shares when a speed is missing or not positive.
-  static constexpr int kSplitGranule = 2;
-  static constexpr double kSplitSpeedWeight = 0.3;  // of the newest step in the running average
-  static void balanced_bounds(int rows, const std::vector<double>& speeds, std::vector<int>& bounds);
-  // Tests: start from these speeds, and with learn false keep them (no measuring).
-  void set_split_speeds(std::vector<double> speeds, bool learn) {
-    split_speed_ = std::move(speeds);
-    split_learn_ = learn;
-  }
-  const std::vector<int>& last_split_rows() const { return split_rows_; }  // rows each thread ran, last split step
   int position() const { return t_; }
   // Cross-attention capture: after each step, row r's weights of the decoder layers `layers`
   // (in that order), per head or averaged over heads, over the S padded source positions:
@@ -261,9 +245,8 @@ class DecoderState : public StepModel {
   void run_layers(const std::vector<int32_t>& tokens, bool lm_rows = false);
   template <class SelfRow, class CrossRow>
   void run_layers_int8(SelfRow& self_row, CrossRow& cross_row, bool lm_rows, bool split);
-  // fn(r0, n, false) per thread on its rows, in one region; balance: shares by measured speed
   template <class Fn>
-  void run_row_split(int rows, Fn& fn, bool balance);
+  void run_row_split(int rows, Fn& fn);  // fn(r0, n, false) per thread on its rows, one region
 
   const Transformer& m_;
   std::shared_ptr<const EncoderOutput> enc_;
@@ -300,11 +283,6 @@ class DecoderState : public StepModel {
   bool row_fusion_ = true;           // set_row_fusion
   RowSplit row_split_ = RowSplit::Auto;  // set_row_split
   int row_split_steps_ = 0;
-  std::vector<double> split_speed_;  // per thread: rows per second over the last balanced steps
-  bool split_learn_ = true;
-  std::vector<int> split_bounds_;    // the last split step's row ranges (threads + 1 bounds)
-  std::vector<int> split_rows_;      //   and the rows each thread ran
-  std::vector<double> split_busy_;   // per thread: seconds its share of the last step took
   bool lm_rows_ready_ = false;       // run_layers(tokens, true) left the LM head's rows quantized
   std::vector<int32_t> subset_;              // shortlist: the computed output columns
   std::vector<float> subset_w_, subset_b_;   // their output weights [C, d] and bias [C] (or empty)

@@ -12,7 +12,6 @@
 
 #include <omp.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -30,10 +29,7 @@ using attend_test::TempDir;
 // Every step's logits [rows x vocab] of a short decode over `rows` rows of two inputs (the
 // second one padded): after the first step the rows take the inputs alternately, after the
 // third they are reordered and four are dropped (the cache's slot tables then differ per row).
-// speeds: the threads' speeds the row shares start from and keep (balanced split steps only);
-// ran: the rows each thread ran in the last split step.
-std::vector<std::vector<float>> step_logits(const attend::Transformer& net, int32_t start, bool split, int rows,
-                                            const std::vector<double>& speeds = {}, std::vector<int>* ran = nullptr) {
+std::vector<std::vector<float>> step_logits(const attend::Transformer& net, int32_t start, bool split, int rows) {
   INFO((split ? "row split" : "op by op"));
   using Mode = attend::DecoderState::RowSplit;
   const int vocab = net.spec().vocab_size, src_vocab = net.spec().src_vocab_size;
@@ -41,7 +37,6 @@ std::vector<std::vector<float>> step_logits(const attend::Transformer& net, int3
   const auto enc = net.encode(in.ids, in.mask);
   attend::DecoderState st(net, enc);
   st.set_row_split(split ? Mode::Always : Mode::Off);
-  if (!speeds.empty()) st.set_split_speeds(speeds, false);
   std::vector<std::vector<float>> out;
   auto keep = [&](const float* logits) {
     out.emplace_back(logits, logits + static_cast<size_t>(st.num_rows()) * vocab);
@@ -72,7 +67,6 @@ std::vector<std::vector<float>> step_logits(const attend::Transformer& net, int3
   }
   // all five steps after the first have at least kRowSplitMinRows rows
   CHECK(st.row_split_steps() == (split ? 5 : 0));
-  if (ran) *ran = st.last_split_rows();
   return out;
 }
 
@@ -86,37 +80,20 @@ void check_split_against_op_by_op(const std::string& path, const char* compute_t
     INFO(threads << " threads");
     omp_set_num_threads(threads);
     const int rows = attend::DecoderState::kRowSplitMinRows + 8;
+    const auto split = step_logits(net, start, true, rows);
     const auto ops = step_logits(net, start, false, rows);
-    auto same_as_ops = [&](const std::vector<std::vector<float>>& split) {
-      REQUIRE(split.size() == ops.size());
-      for (size_t i = 0; i < split.size(); ++i) {
-        INFO("step " << i);
-        REQUIRE(split[i].size() == ops[i].size());
-        size_t differ = 0, first = 0;
-        for (size_t j = 0; j < split[i].size(); ++j) {
-          if (split[i][j] == ops[i][j] || (split[i][j] != split[i][j] && ops[i][j] != ops[i][j])) continue;
-          if (differ++ == 0) first = j;
-        }
-        INFO("first difference at " << first << ": " << split[i][first] << " vs " << ops[i][first]);
-        CHECK(differ == 0);
+    REQUIRE(split.size() == ops.size());
+    for (size_t i = 0; i < split.size(); ++i) {
+      INFO("step " << i);
+      REQUIRE(split[i].size() == ops[i].size());
+      size_t differ = 0, first = 0;
+      for (size_t j = 0; j < split[i].size(); ++j) {
+        if (split[i][j] == ops[i][j] || (split[i][j] != split[i][j] && ops[i][j] != ops[i][j])) continue;
+        if (differ++ == 0) first = j;
       }
-    };
-    std::vector<int> ran;
-    same_as_ops(step_logits(net, start, true, rows, {}, &ran));
-    CHECK(ran.size() == static_cast<size_t>(threads));
-    // int8 row-fused steps divide the rows by the threads' speeds: unequal shares give the same bits
-    if (!net.int8_row_fused_decoder()) continue;
-    std::vector<double> speeds = {3.0, 1.0};
-    if (threads == 3) speeds = {1.0, 2.0, 0.7};
-    INFO("row shares from speeds");
-    same_as_ops(step_logits(net, start, true, rows, speeds, &ran));
-    std::vector<int> b, equal;
-    attend::DecoderState::balanced_bounds(20, speeds, b);  // the last step's 20 rows
-    attend::DecoderState::balanced_bounds(20, std::vector<double>(speeds.size(), 1.0), equal);
-    std::vector<int> expected;
-    for (size_t i = 0; i + 1 < b.size(); ++i) expected.push_back(b[i + 1] - b[i]);
-    CHECK(ran == expected);
-    CHECK(b != equal);
+      INFO("first difference at " << first << ": " << split[i][first] << " vs " << ops[i][first]);
+      CHECK(differ == 0);
+    }
   }
   omp_set_num_threads(saved);
 }
@@ -191,31 +168,4 @@ TEST_CASE("row-split decoder steps give the op-by-op logits (every fixture model
     ++models;
   }
   CHECK(models > 0);
-}
-
-TEST_CASE("balanced row shares: in proportion to the threads' speeds, clamped, on the granule", "[decoder][threads]") {
-  using attend::DecoderState;
-  std::vector<int> b;
-  DecoderState::balanced_bounds(128, {1.0, 1.0}, b);
-  CHECK(b == std::vector<int>{0, 64, 128});
-  DecoderState::balanced_bounds(128, {0.0, 0.0}, b);  // nothing measured yet: equal shares
-  CHECK(b == std::vector<int>{0, 64, 128});
-  DecoderState::balanced_bounds(128, {2.0, -1.0}, b);  // a speed that is not positive: equal shares
-  CHECK(b == std::vector<int>{0, 64, 128});
-  DecoderState::balanced_bounds(128, {1.0, 1.2}, b);  // 128 / 2.2 = 58.2: 58
-  CHECK(b == std::vector<int>{0, 58, 128});
-  DecoderState::balanced_bounds(128, {1.1, 1.0}, b);  // 128 * 1.1 / 2.1 = 67.05: 68 (granule 2)
-  CHECK(b == std::vector<int>{0, 68, 128});
-  DecoderState::balanced_bounds(128, {10.0, 1.0}, b);  // clamped to 1.5 x and 0.5 x the equal share
-  CHECK(b == std::vector<int>{0, 96, 128});
-  DecoderState::balanced_bounds(120, {1.0, 1.0, 2.0}, b);  // 30, 30, 60
-  CHECK(b == std::vector<int>{0, 30, 60, 120});
-  DecoderState::balanced_bounds(7, {1.0, 1.0, 1.0}, b);  // few rows: still ordered, within [0, rows]
-  REQUIRE(b.size() == 4);
-  CHECK(b.front() == 0);
-  CHECK(b.back() == 7);
-  CHECK(std::is_sorted(b.begin(), b.end()));
-  for (int v : b) CHECK(v % DecoderState::kSplitGranule == (v == 7 ? 1 : 0));
-  DecoderState::balanced_bounds(16, {1.0}, b);  // one thread: all rows
-  CHECK(b == std::vector<int>{0, 16});
 }
