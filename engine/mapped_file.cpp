@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "attend/error.hpp"
 
@@ -116,6 +117,18 @@ bool populate_pages(void* p, size_t bytes) {
   (void)bytes;
   return false;
 #endif
+}
+
+size_t resident_bytes(const void* p, size_t bytes) {
+  if (bytes == 0) return 0;
+  const uintptr_t page = page_size();
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(p) / page * page;
+  const uintptr_t end = reinterpret_cast<uintptr_t>(p) + bytes;
+  std::vector<unsigned char> in((end - begin + page - 1) / page);
+  if (::mincore(reinterpret_cast<void*>(begin), end - begin, in.data()) != 0) return 0;
+  size_t n = 0;
+  for (unsigned char c : in) n += c & 1u;
+  return n * page;
 }
 
 }  // namespace attend

@@ -52,6 +52,8 @@ void drop_pages(const void* p, size_t bytes);
 // (MADV_POPULATE_WRITE) instead of a page fault per page on first write. False where the kernel
 // does not support it (before 5.14): callers then stop asking and pages fault in as usual.
 bool populate_pages(void* p, size_t bytes);
+// Bytes of the pages touching [p, p + bytes) that are resident (mincore); 0 where it fails.
+size_t resident_bytes(const void* p, size_t bytes);
 
 // Reads a whole (small) file into a string; throws attend::Error naming the path.
 std::string read_text_file(const std::string& path);

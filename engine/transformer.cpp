@@ -469,6 +469,24 @@ constexpr int kPrefaultPositions = 4;
 constexpr size_t kPrefaultBytes = 16384;
 // reserve_positions() bounds above this are not reserved (the cache grows instead).
 constexpr int kMaxReservedPositions = 256;
+// A cache buffer whose time capacity is at most this, or at most twice the positions in use and
+// about to be, is made resident whole when it is made (populate_whole), not slot by slot.
+constexpr int kWholePopulatePositions = 64;
+
+// p[0, bytes) resident with MADV_POPULATE_WRITE: one call per thread's share of the range
+// (`calls` counts them).
+bool populate_spread(float* p, size_t bytes, int64_t& calls) {
+  const int nt = bytes >= (size_t{1} << 20) ? max_threads() : 1;
+  calls += nt;
+  bool ok = true;
+#pragma omp parallel for schedule(static) reduction(&& : ok) if (nt > 1)
+  for (int i = 0; i < nt; ++i) {
+    const size_t a = bytes * static_cast<size_t>(i) / static_cast<size_t>(nt);
+    const size_t b = bytes * static_cast<size_t>(i + 1) / static_cast<size_t>(nt);
+    ok = populate_pages(reinterpret_cast<char*>(p) + a, b - a) && ok;
+  }
+  return ok;
+}
 
 
 }  // namespace
@@ -820,6 +838,7 @@ bool DecoderState::take_spare(int rows, int t) {
   slots_.assign(static_cast<size_t>(cap_rows_) * cap_t_, 0);
   slots_tmp_.assign(slots_.size(), 0);
   prefaulted_t_ = full_t_;  // resident in every slot already: no madvise walks over them again
+  if (full_t_ < cap_t_ && populate_whole_pays(cap_t_)) populate_whole();  // the positions discarded at its end
   return true;
 }
 
@@ -854,8 +873,10 @@ void DecoderState::set_vocab_subset(const std::vector<int32_t>& ids) {
 // so a row's keys mostly come from a few slots, each contiguous along time (cache and TLB
 // friendly). Growing either capacity copies the t_ used positions of every slot into an exactly
 // sized new buffer (no vector growth doubling its capacity). The buffers are not zero-filled:
-// positions are written by their step before any read, and the pages of positions not reached
-// yet are never touched (not resident).
+// positions are written by their step before any read. A buffer little larger than what the
+// batch will use is made resident whole at once (populate_whole_pays); in a larger one the pages
+// of positions not reached yet are not touched (prefault() makes them resident a few positions
+// ahead of use).
 void DecoderState::ensure_capacity(int rows, int t) {
   if (rows <= cap_rows_ && t <= cap_t_) return;
   const int new_rows = std::max(rows, cap_rows_);
@@ -886,12 +907,42 @@ int DecoderState::prefault_ahead() const {
   return std::max<int>(kPrefaultPositions, static_cast<int>((kPrefaultBytes + per_position - 1) / per_position));
 }
 
+// A buffer of `time_capacity` positions is made resident whole where that holds little more than
+// the batch will use: at most kWholePopulatePositions positions, or at most twice the t_ in use
+// plus the positions prefault() would make resident ahead anyway. Its pages then come in with
+// a few calls per buffer (populate_spread) instead of one per slot, layer and few positions: on
+// this kind of virtualised machine those calls were ~7% of the main thread's time in a
+// batch-32 decode of the bundled model. Larger capacities (a reserved bound of 256 positions
+// for 20-token sentences) keep the slot by slot prefault.
+bool DecoderState::populate_whole_pays(int time_capacity) const {
+  return prefault_ok_ && time_capacity <= std::max(kWholePopulatePositions, 2 * (t_ + prefault_ahead()));
+}
+
+// Every buffer resident whole (see populate_whole_pays); false (and prefault_ok_ off) when the
+// kernel does not know the advice.
+bool DecoderState::populate_whole() {
+  const size_t bytes = static_cast<size_t>(cap_rows_) * static_cast<size_t>(cap_t_) * cache_width() * sizeof(float);
+  bool ok = true;
+  for (size_t l = 0; l < k_cache_.size() && ok; ++l) {
+    ok = populate_spread(k_cache_[l].get(), bytes, populate_calls_) && ok;
+    ok = ok && populate_spread(v_cache_[l].get(), bytes, populate_calls_);
+  }
+  if (!ok) {
+    prefault_ok_ = false;
+    return false;
+  }
+  prefaulted_t_ = full_t_ = cap_t_;  // prefault() has nothing left to do for these buffers
+  return true;
+}
+
 void DecoderState::prefault(int rows, int from_t, int to_t) {
   if (to_t <= from_t || rows <= 0) return;
   if (rows == cap_rows_ && from_t <= full_t_) full_t_ = std::max(full_t_, to_t);
   if (!prefault_ok_) return;
   const size_t inner = cache_width();
   prefault_ok_ = for_each_slot(rows, [&](float* slot) {
+#pragma omp atomic
+    ++populate_calls_;
     return populate_pages(slot + static_cast<size_t>(from_t) * inner, static_cast<size_t>(to_t - from_t) * inner * sizeof(float));
   });
 }
@@ -906,18 +957,24 @@ void DecoderState::relayout(int new_rows, int new_t, bool gather) {
   // A buffer at a time (the old one is freed before the next is made: no more memory at once
   // than before), its rows copied in parallel.
   const int64_t copies = t_ > 0 ? static_cast<int64_t>(kept) : 0;
+  const bool whole = populate_whole_pays(new_t);  // each new buffer resident whole, before its copies
   bool ok = true;
   for (size_t l = 0; l < k_cache_.size(); ++l) {
     for (auto* cache : {&k_cache_[l], &v_cache_[l]}) {
       std::unique_ptr<float[]> fresh(floats ? new float[floats] : nullptr);  // uninitialized on purpose
       const float* from = cache->get();
       float* dst = fresh.get();
-      const bool populate = prefault_ok_ && ok;
+      if (whole && ok && floats) ok = populate_spread(dst, floats * sizeof(float), populate_calls_);
+      const bool populate = prefault_ok_ && ok && !whole;  // else the copied positions' pages, per row
 #pragma omp parallel for schedule(static) reduction(&& : ok) if (copies >= 16)
       for (int64_t c = 0; c < copies; ++c) {
         const int i = static_cast<int>(c);
         float* to = dst + i * new_slot;
-        if (populate) ok = populate_pages(to, static_cast<size_t>(t_) * inner * sizeof(float)) && ok;
+        if (populate) {
+          ok = populate_pages(to, static_cast<size_t>(t_) * inner * sizeof(float)) && ok;
+#pragma omp atomic
+          ++populate_calls_;
+        }
         if (!gather) {
           std::memcpy(to, from + i * old_slot, sizeof(float) * static_cast<size_t>(t_) * inner);
           continue;
@@ -930,7 +987,7 @@ void DecoderState::relayout(int new_rows, int new_t, bool gather) {
       cache->swap(fresh);
     }
   }
-  if (copies > 0 && prefault_ok_) prefault_ok_ = ok;
+  if ((copies > 0 || whole) && prefault_ok_) prefault_ok_ = ok;
   std::vector<int32_t> slots(static_cast<size_t>(new_rows) * new_t, 0);
   for (int r = 0; r < kept; ++r) {
     auto to = slots.begin() + static_cast<std::ptrdiff_t>(r) * new_t;
@@ -943,6 +1000,7 @@ void DecoderState::relayout(int new_rows, int new_t, bool gather) {
   cap_t_ = new_t;
   prefaulted_t_ = t_;  // the copied positions are resident, the rest of the new buffers is not
   full_t_ = kept == new_rows && prefault_ok_ ? t_ : 0;
+  if (whole && prefault_ok_) prefaulted_t_ = full_t_ = new_t;  // ... unless they were made resident whole
 }
 
 float* DecoderState::step(const std::vector<int32_t>& tokens) { return run_step(tokens, false); }
@@ -1470,6 +1528,16 @@ void DecoderState::select_rows(const std::vector<int32_t>& src) {
 // Gathers position j of live row i from slot slots_[i][j] into slot i of a cache with rows_
 // rows (same time capacity); every slot table becomes the identity.
 void DecoderState::compact_rows() { relayout(rows_, cap_t_, true); }
+
+size_t DecoderState::resident_cache_bytes() const {
+  const size_t bytes = static_cast<size_t>(cap_rows_) * static_cast<size_t>(cap_t_) * cache_width() * sizeof(float);
+  size_t n = 0;
+  for (size_t l = 0; l < k_cache_.size(); ++l) {
+    if (k_cache_[l]) n += resident_bytes(k_cache_[l].get(), bytes);
+    if (v_cache_[l]) n += resident_bytes(v_cache_[l].get(), bytes);
+  }
+  return n;
+}
 
 size_t DecoderState::cache_floats() const {
   return 2 * k_cache_.size() * static_cast<size_t>(cap_rows_) * static_cast<size_t>(cap_t_) * cache_width();

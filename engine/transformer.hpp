@@ -224,12 +224,16 @@ class DecoderState : public StepModel {
   int row_capacity() const { return cap_rows_; }
   int time_capacity() const { return cap_t_; }
   size_t cache_floats() const;
+  size_t resident_cache_bytes() const;  // of the cache's buffers, resident now (mincore; tests)
+  int64_t populate_calls() const { return populate_calls_; }  // madvise calls made to populate the cache
 
  private:
   void ensure_capacity(int rows, int t);
   void compact_rows();
   void relayout(int new_rows, int new_t, bool gather);
   void prefault(int rows, int from_t, int to_t);
+  bool populate_whole_pays(int time_capacity) const;  // make a buffer of this capacity resident whole?
+  bool populate_whole();                              // every buffer resident now (prefault() then idle)
   bool take_spare(int rows, int t);  // adopt the model's spare buffers if they are large enough
   void give_spare();                 // hand this state's buffers to the model (cache now empty)
   void discard(int from_t);          // release the pages of positions >= from_t of every slot
@@ -258,6 +262,7 @@ class DecoderState : public StepModel {
   int full_t_ = 0;                  // positions below this are resident in all cap_rows_ slots
   int half_t_ = -1;                 // position when half the rows had finished (-1: not yet)
   bool prefault_ok_ = true;         // MADV_POPULATE_WRITE works on this kernel
+  int64_t populate_calls_ = 0;      // populate_calls()
   // keys and values stored in 16 bits (cache_width()): bf16 in bf16 runs, IEEE half in int8 runs
   enum class Cache16 { None, BF16, Half };
   Cache16 cache16_ = Cache16::None;

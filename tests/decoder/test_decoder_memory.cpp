@@ -4,9 +4,12 @@
 // to the live rows once finished inputs leave a batch (and keeps its rows' keys/values: the
 // logits match a decoder that only ever ran those rows) when that frees enough memory, its
 // capacity follows the live rows and positions by a fixed formula (or the search's reserved
-// bound), and dropping a tensor's mapped pages keeps its bytes readable (heap tensors are never
-// dropped).
+// bound), a cache little larger than its use is made resident whole at once (a generous
+// reserved bound only as positions come into use), and dropping a tensor's mapped pages keeps
+// its bytes readable (heap tensors are never dropped).
 #include <catch2/catch.hpp>
+
+#include <omp.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -254,6 +257,50 @@ TEST_CASE("reserved positions: the cache is sized once, never grown, and gives t
   wide.reserve_positions(512);
   wide.step({start, start});
   CHECK(wide.time_capacity() == 16);
+}
+
+TEST_CASE("a cache little larger than its use is made resident whole; a generous reserved bound is not",
+          "[memory][decoder]") {
+  const auto impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, "fp32");
+  const attend::Transformer& net = *impl->net;
+  const int32_t start = impl->defaults.decoder_start_token_id;
+  const auto enc = net.encode({{5, 6, 7, 0}, {8, 9, 0, impl->spec.pad_token_id}}, {{1, 1, 1, 1}, {1, 1, 1, 0}});
+  const int layers = net.spec().decoder_layers;
+  struct Seen {
+    int time_capacity;
+    double resident;  // share of the cache's bytes
+    int64_t calls;    // madvise calls that made them resident
+  };
+  auto after_steps = [&](int reserve) {
+    attend::DecoderState st(net, enc);
+    if (reserve) st.reserve_positions(reserve);
+    st.step({start, start});
+    st.select_rows({0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1});  // beams: 16 rows, a new buffer
+    for (int t = 1; t < 20; ++t) {  // past the first growth (16 -> 32 positions)
+      std::vector<int32_t> tokens;
+      for (int r = 0; r < 16; ++r) tokens.push_back(static_cast<int32_t>(9 + r + t));
+      st.step(tokens);
+    }
+    const double bytes = static_cast<double>(st.cache_floats()) * sizeof(float);
+    INFO("reserve " << reserve << ": capacity " << st.row_capacity() << " x " << st.time_capacity() << ", resident "
+                    << st.resident_cache_bytes() << " of " << bytes << " bytes, " << st.populate_calls()
+                    << " madvise calls");
+    REQUIRE(bytes > 0);
+    return Seen{st.time_capacity(), st.resident_cache_bytes() / bytes, st.populate_calls()};
+  };
+  // 16, then 32 positions: every page of every buffer, with a few calls per buffer (one per
+  // thread's share; three buffers made: 2 rows, 16 rows, grown) instead of one per slot
+  const Seen small = after_steps(0);
+  CHECK(small.time_capacity == 32);
+  CHECK(small.resident > 0.99);
+  CHECK(small.calls <= 3 * 2 * layers * std::max(2, omp_get_max_threads()));
+  // 200 reserved positions (within the reserved bound, beyond the whole-buffer one): only the
+  // positions in use and a few ahead are made resident, slot by slot (prefault: a call per slot,
+  // layer and buffer). Its resident share is not checked: the allocator may hand back pages an
+  // earlier test left resident.
+  const Seen reserved = after_steps(200);
+  CHECK(reserved.time_capacity == 200);
+  CHECK(reserved.calls >= 16 * 2 * layers);
 }
 
 TEST_CASE("a finished batch's cache serves the next batch of the same shape", "[memory][decoder]") {
