@@ -921,12 +921,11 @@ bool DecoderState::populate_whole_pays(int time_capacity) const {
 // Every buffer resident whole (see populate_whole_pays); false (and prefault_ok_ off) when the
 // kernel does not know the advice.
 bool DecoderState::populate_whole() {
-  const size_t bytes = static_cast<size_t>(cap_rows_) * static_cast<size_t>(cap_t_) * cache_width() * sizeof(float);
+  const size_t bytes = buffer_floats() * sizeof(float);
   bool ok = true;
-  for (size_t l = 0; l < k_cache_.size() && ok; ++l) {
-    ok = populate_spread(k_cache_[l].get(), bytes, populate_calls_) && ok;
-    ok = ok && populate_spread(v_cache_[l].get(), bytes, populate_calls_);
-  }
+  for (size_t l = 0; l < k_cache_.size() && ok; ++l)
+    ok = populate_spread(k_cache_[l].get(), bytes, populate_calls_) &&
+         populate_spread(v_cache_[l].get(), bytes, populate_calls_);
   if (!ok) {
     prefault_ok_ = false;
     return false;
@@ -1530,7 +1529,7 @@ void DecoderState::select_rows(const std::vector<int32_t>& src) {
 void DecoderState::compact_rows() { relayout(rows_, cap_t_, true); }
 
 size_t DecoderState::resident_cache_bytes() const {
-  const size_t bytes = static_cast<size_t>(cap_rows_) * static_cast<size_t>(cap_t_) * cache_width() * sizeof(float);
+  const size_t bytes = buffer_floats() * sizeof(float);
   size_t n = 0;
   for (size_t l = 0; l < k_cache_.size(); ++l) {
     if (k_cache_[l]) n += resident_bytes(k_cache_[l].get(), bytes);
@@ -1540,7 +1539,7 @@ size_t DecoderState::resident_cache_bytes() const {
 }
 
 size_t DecoderState::cache_floats() const {
-  return 2 * k_cache_.size() * static_cast<size_t>(cap_rows_) * static_cast<size_t>(cap_t_) * cache_width();
+  return 2 * k_cache_.size() * buffer_floats();
 }
 
 }  // namespace attend

@@ -241,6 +241,8 @@ class DecoderState : public StepModel {
   bool for_each_slot(int rows, Fn fn);  // fn(slot start) per layer, keys/values and slot < rows
   // floats of storage per cached position (inner, or inner / 2 when the cache holds bf16 or half)
   size_t cache_width() const { return static_cast<size_t>(m_.inner_) / (cache16_ != Cache16::None ? 2 : 1); }
+  // floats of storage in one layer's keys (or values): cap_rows_ slots of cap_t_ positions
+  size_t buffer_floats() const { return static_cast<size_t>(cap_rows_) * static_cast<size_t>(cap_t_) * cache_width(); }
   int prefault_ahead() const;        // positions made resident per prefault() call
   float* run_step(const std::vector<int32_t>& tokens, bool defer);
   // lm_rows: the caller wants the int8 LM head's input rows quantized (lm_rows_ready_ says
