@@ -5,7 +5,9 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <map>
+#include <string>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -68,6 +70,21 @@ Events parse_events(const std::string& body) {
 
 int status_of(const httplib::Result& r) { return r ? r->status : -1; }
 
+// GET /metrics until its text contains `needle` (at most `tries` reads, `pause` apart), and that
+// text (the last one read when it never did). The server counts a request after sending its
+// last byte, so a client can ask for /metrics before its previous request is counted.
+std::string metrics_with(httplib::Client& c, const std::string& needle, int tries = 200,
+                         std::chrono::milliseconds pause = std::chrono::milliseconds(5)) {
+  std::string body;
+  for (int i = 0; i < tries; ++i) {
+    auto r = c.Get("/metrics");
+    body = r ? r->body : std::string();
+    if (body.find(needle) != std::string::npos) break;
+    std::this_thread::sleep_for(pause);
+  }
+  return body;
+}
+
 // A request that keeps the model busy for seconds: min_length forces 500 steps of a 4-beam search.
 json slow_request(size_t texts = 4) {
   std::vector<std::string> t(server_test::sentences().begin(), server_test::sentences().begin() + texts);
@@ -107,10 +124,12 @@ TEST_CASE("serve: health, models, languages, metrics, 404 and 405", "[server][ht
   CHECK_FALSE(c.Get("/health")->has_header("Access-Control-Allow-Origin"));
 
   post_json(c, "/v1/translate", {{"text", "A dog."}, {"beam_size", 1}});
+  const std::string counted = "attend_requests_total{endpoint=\"/v1/translate\",status=\"200\"} 1\n";
+  metrics_with(c, counted);  // the translation counted (after its last byte went out)
   r = c.Get("/metrics");
   REQUIRE(status_of(r) == 200);
   CHECK_THAT(r->get_header_value("Content-Type"), Catch::StartsWith("text/plain; version=0.0.4"));
-  CHECK_THAT(r->body, Catch::Contains("attend_requests_total{endpoint=\"/v1/translate\",status=\"200\"} 1\n"));
+  CHECK_THAT(r->body, Catch::Contains(counted));
   CHECK_THAT(r->body, Catch::Contains("attend_requests_total{endpoint=\"/v1/translate\",status=\"405\"} 2\n"));
   CHECK_THAT(r->body, Catch::Contains("attend_requests_total{endpoint=\"other\",status=\"404\"} 1\n"));  // "/" is the page now
   CHECK_THAT(r->body, Catch::Contains("attend_requests_total{endpoint=\"/\",status=\"200\"} 1\n"));
@@ -292,12 +311,8 @@ TEST_CASE("serve: limits answer 413/400/503/504 naming the limit", "[server][htt
     auto c2 = s.client();
     post_json(c2, "/v1/translate", slow_request(4));
   });
-  bool full = false;
-  for (int i = 0; i < 200 && !full; ++i) {
-    full = c.Get("/metrics")->body.find("attend_queue_depth{model=\"de\"} 4\n") != std::string::npos;
-    if (!full) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  REQUIRE(full);
+  const std::string full = "attend_queue_depth{model=\"de\"} 4\n";
+  REQUIRE_THAT(metrics_with(c, full), Catch::Contains(full));
   r = post_json(c, "/v1/translate", {{"text", "A dog."}});
   CHECK(status_of(r) == 503);
   CHECK(r->get_header_value("Retry-After") == "1");
@@ -315,12 +330,8 @@ TEST_CASE("serve: a client that hangs up cancels its request", "[server][http][c
   }
   // The server noticed (status 499 is counted) long before the 500 steps would have ended.
   auto c = s.client();
-  bool cancelled = false;
-  for (int i = 0; i < 300 && !cancelled; ++i) {
-    cancelled = c.Get("/metrics")->body.find("status=\"499\"} 1") != std::string::npos;
-    if (!cancelled) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  CHECK(cancelled);
+  const std::string cancelled = "status=\"499\"} 1";
+  CHECK_THAT(metrics_with(c, cancelled, 300, std::chrono::milliseconds(10)), Catch::Contains(cancelled));
   CHECK_THAT(c.Get("/metrics")->body, Catch::Contains("attend_queue_depth{model=\"de\"} 0\n"));
 }
 
