@@ -130,7 +130,8 @@ void LmHead::init(const float* weight, int64_t vocab, int64_t d, const float* bi
   d_ = d;
   blocks_.clear();
   block_ = block_columns > 0 ? block_columns : kBlockColumns;
-  if (ct == ComputeType::I8 && vocab >= 2 * block_) {
+  const int64_t min_blocks = ct == ComputeType::F32 && block_columns <= 0 ? kF32MinBlocks : 2;
+  if ((ct == ComputeType::I8 || ct == ComputeType::F32) && vocab >= min_blocks * block_) {
     bool ok = true;
     for (int64_t c0 = 0; c0 < vocab && ok; c0 += block_) {
       const int64_t n = std::min(block_, vocab - c0);
@@ -138,7 +139,7 @@ void LmHead::init(const float* weight, int64_t vocab, int64_t d, const float* bi
       Linear::RowsDone done;
       if (rows_done) done = [&rows_done, c0](int64_t r0, int64_t r1) { rows_done(c0 + r0, c0 + r1); };
       lin->init(weight + c0 * d, n, d, bias ? bias + c0 : nullptr, Epilogue::None, Activation::Relu, ct, done);
-      ok = lin->compute_type() == ComputeType::I8;  // this CPU/oneDNN cannot: the whole layer decides
+      ok = lin->compute_type() == ct;  // this CPU/oneDNN cannot: the whole layer decides
       blocks_.push_back(std::move(lin));
     }
     if (ok) return;
@@ -150,6 +151,15 @@ void LmHead::init(const float* weight, int64_t vocab, int64_t d, const float* bi
 template <class Fn>
 void LmHead::run_blocks(const float* x, int64_t M, Fn fn) const {
   Scratch& sc = scratch();
+  if (blocks_.front()->compute_type() == ComputeType::F32) {
+    // fp32 blocks: the product is final (bias fused by oneDNN); a row scale of 1 leaves it so
+    sc.row_scale.assign(static_cast<size_t>(M), 1.0f);
+    run_blocks_with(M, sc.row_scale.data(), [x, M](const Linear& L, float* y) {
+      profile::Mute mute(true);  // timed by run_blocks_with, not again by Linear::forward
+      L.forward(x, M, y);
+    }, fn);
+    return;
+  }
   {
     profile::Scope timed(profile::Part::LinearExtra);
     sc.q.resize(static_cast<size_t>(M * d_));
@@ -161,6 +171,11 @@ void LmHead::run_blocks(const float* x, int64_t M, Fn fn) const {
 
 template <class Fn>
 void LmHead::run_blocks_quantized(const int8_t* q, const float* rs, int64_t M, Fn fn) const {
+  run_blocks_with(M, rs, [q, M](const Linear& L, float* y) { L.forward_quantized(q, M, y); }, fn);
+}
+
+template <class Product, class Fn>
+void LmHead::run_blocks_with(int64_t M, const float* rs, Product product, Fn fn) const {
   const int64_t nblocks = static_cast<int64_t>(blocks_.size());
   int64_t matmul_ns = 0, rest_ns = 0;
   const auto t0 = Clock::now();
@@ -172,7 +187,7 @@ void LmHead::run_blocks_quantized(const int8_t* q, const float* rs, int64_t M, F
     for (int64_t b = 0; b < nblocks; ++b) {
       const Linear& L = *blocks_[static_cast<size_t>(b)];
       const auto a = Clock::now();
-      L.forward_quantized(q, M, y.data());
+      product(L, y.data());
       const auto m = Clock::now();
       fn(b, b * block_, L.out_features(), y.data(), rs);
       matmul_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(m - a).count();
@@ -194,9 +209,10 @@ void LmHead::forward(const float* x, int64_t M, float* y) const {
   const int64_t V = vocab_;
   run_blocks(x, M, [&](int64_t b, int64_t c0, int64_t n, float* out, const float* rs) {
     const Linear& L = *blocks_[static_cast<size_t>(b)];
+    const bool finish = L.compute_type() == ComputeType::I8;  // fp32 blocks: final already
     for (int64_t r = 0; r < M; ++r) {
       float* row = out + r * n;
-      L.finish_row(row, rs[r]);
+      if (finish) L.finish_row(row, rs[r]);
       std::memcpy(y + r * V + c0, row, static_cast<size_t>(n) * sizeof(float));
     }
   });
@@ -221,7 +237,8 @@ void LmHead::top_k_quantized(const int8_t* q, const float* row_scale, int64_t M,
 
 // top_k from float rows x, or from quantized rows q (scales row_scale) when x is null.
 void LmHead::top_k_impl(const float* x, const int8_t* q, const float* row_scale, int64_t M, RowTopK& io) const {
-  if (!blocked()) throw Error("lm head: top_k needs the blocked int8 head");
+  if (!blocked()) throw Error("lm head: top_k needs the blocked head");
+  if (q && blocks_.front()->compute_type() != ComputeType::I8) throw Error("lm head: quantized rows for an fp32 head");
   if (io.k <= 0) throw Error("lm head: top_k needs k > 0");
   if (io.banned && static_cast<int64_t>(io.banned->size()) != M) throw Error("lm head: one banned list per row");
   const int k = io.k;

@@ -460,7 +460,9 @@ TEST_CASE("Linear: a matrix converted in row blocks computes the same product", 
   }
 }
 
-TEST_CASE("LM head: int8 column blocks give the whole layer's logits and its top-k", "[quantize][linear]") {
+// The blocked LM head of compute type ct (int8, fp32) against the whole layer: its logits, and
+// beam search's fused top-k against a softmax and sort of those logits.
+void check_blocked_lm_head(ComputeType ct) {
   // vocab 1000 in blocks of 128 (the last one short), 7 rows; logits spread like a real head's
   const int64_t V = 1000, d = 48, M = 7, block = 128;
   auto w = random_values(static_cast<size_t>(V * d), -1.0f, 1.0f, 41);
@@ -469,14 +471,14 @@ TEST_CASE("LM head: int8 column blocks give the whole layer's logits and its top
   for (int64_t c = 0; c < d; ++c) w[static_cast<size_t>(17 * d + c)] = w[static_cast<size_t>(900 * d + c)];  // 17 and 900 tie
   bias[17] = bias[900];
   LmHead whole, blocked;
-  whole.init(w.data(), V, d, bias.data(), ComputeType::I8, nullptr, 4 * V);  // one block: not blocked
-  blocked.init(w.data(), V, d, bias.data(), ComputeType::I8, nullptr, block);
+  whole.init(w.data(), V, d, bias.data(), ct, nullptr, 4 * V);  // one block: not blocked
+  blocked.init(w.data(), V, d, bias.data(), ct, nullptr, block);
   REQUIRE_FALSE(whole.blocked());
   REQUIRE(blocked.blocked());
   std::vector<float> ref(static_cast<size_t>(M * V)), got(static_cast<size_t>(M * V));
   whole.forward(x.data(), M, ref.data());
   blocked.forward(x.data(), M, got.data());
-  CHECK(got == ref);  // the same integer products, scales and bias per column
+  CHECK(got == ref);  // int8: the same integer products, scales and bias per column; fp32: the same sums
 
   // top-k: pad-like token 5 excluded from everything, per-row bans, k = 8
   std::vector<std::vector<int32_t>> bans(static_cast<size_t>(M));
@@ -531,8 +533,8 @@ TEST_CASE("LM head: int8 column blocks give the whole layer's logits and its top
     for (int64_t v = 0; v < V; ++v)
       shifted[static_cast<size_t>(v)] += pattern == 0 ? 100.0f : pattern == 1 ? -70.0f : (v < block ? 100.0f : 0.0f);
     LmHead whole2, blocked2;
-    whole2.init(w.data(), V, d, shifted.data(), ComputeType::I8, nullptr, 4 * V);
-    blocked2.init(w.data(), V, d, shifted.data(), ComputeType::I8, nullptr, block);
+    whole2.init(w.data(), V, d, shifted.data(), ct, nullptr, 4 * V);
+    blocked2.init(w.data(), V, d, shifted.data(), ct, nullptr, block);
     std::vector<float> ref2(static_cast<size_t>(M * V));
     whole2.forward(x.data(), M, ref2.data());
     RowTopK io2;
@@ -559,6 +561,14 @@ TEST_CASE("LM head: int8 column blocks give the whole layer's logits and its top
   blocked.top_k(x.data(), M, io);
   CHECK(io.count[1] == 0);
   CHECK(io.count[0] == 8);
+}
+
+TEST_CASE("LM head: int8 column blocks give the whole layer's logits and its top-k", "[quantize][linear]") {
+  check_blocked_lm_head(ComputeType::I8);
+}
+
+TEST_CASE("LM head: fp32 column blocks give the whole layer's logits and its top-k", "[quantize][linear]") {
+  check_blocked_lm_head(ComputeType::F32);
 }
 
 // The int8 decoder's row-fused step against the op-by-op step: the same states bit for bit with
