@@ -882,6 +882,12 @@ void DecoderState::ensure_capacity(int rows, int t) {
   const int new_rows = std::max(rows, cap_rows_);
   int new_t = cap_t_;
   if (t > cap_t_) new_t = std::max(t, cap_t_ + std::max(16, cap_t_ / 2));
+  if (t > cap_t_ && t_ > 0 && rows <= rows_ && 2 * rows_ <= cap_rows_) {
+    // At most half the row capacity is live (inputs left the batch, select_rows): the copy
+    // growing the cache gathers the live rows into buffers sized for them.
+    relayout(rows_, new_t, true);
+    return;
+  }
   if (cap_t_ == 0 && reserve_t_ > new_t && reserve_t_ <= kMaxReservedPositions) {
     // The search's bound on positions: reserve it at once (address space only: pages are
     // made resident a few positions ahead of use, prefault()), so the cache is never grown
@@ -1514,19 +1520,16 @@ void DecoderState::select_rows(const std::vector<int32_t>& src) {
   rows_ = n;
   if (2 * n <= cap_rows_ && half_t_ < 0) half_t_ = t_;  // give_spare() keeps positions up to here
   // No row left: the buffers go to the model for the next batch (Transformer::SpareCache).
-  // Finished inputs left the batch: once at most half the row capacity is live, the live rows
-  // move into a cache sized for them, so one long-running input does not keep (and grow) the
-  // cache of the whole batch until its last step.
-  if (n == 0) {
-    give_spare();
-  } else if (2 * n <= cap_rows_) {
-    compact_rows();
-  }
+  // Finished inputs left the batch: their slots stay until the cache has to grow, when the live
+  // rows move into buffers sized for them (ensure_capacity), so one long-running input does not
+  // grow the cache of the whole batch. Not before: a copy into fresh pages at every halving
+  // cost more than the growth copies (bundled model, batch 32, beam 4), and the batch's own
+  // buffers can serve the next batch whole (take_spare).
+  if (n == 0) give_spare();
 }
 
 // Gathers position j of live row i from slot slots_[i][j] into slot i of a cache with rows_
 // rows (same time capacity); every slot table becomes the identity.
-void DecoderState::compact_rows() { relayout(rows_, cap_t_, true); }
 
 size_t DecoderState::resident_cache_bytes() const {
   const size_t bytes = buffer_floats() * sizeof(float);

@@ -213,7 +213,7 @@ class DecoderState : public StepModel {
   const float* attention() const override { return att_width_ ? att_.data() : nullptr; }
   // Self-attention cache capacity: rows and positions allocated, and the floats all layers'
   // keys and values hold (= 2 * layers * row_capacity * time_capacity * cache_width()). Kept within
-  // a factor of the live rows and positions (see ensure_capacity / compact_rows), or, after
+  // a factor of the live rows (from the cache's next growth on) and positions (see ensure_capacity), or, after
   // reserve_positions(n), n positions of address space from the first step (pages resident
   // only a few positions ahead of use, prefault()).
   // Vocabulary shortlist (issue 17): from now on step() computes the output layer only for
@@ -229,7 +229,6 @@ class DecoderState : public StepModel {
 
  private:
   void ensure_capacity(int rows, int t);
-  void compact_rows();
   void relayout(int new_rows, int new_t, bool gather);
   void prefault(int rows, int from_t, int to_t);
   bool populate_whole_pays(int time_capacity) const;  // make a buffer of this capacity resident whole?
