@@ -138,7 +138,9 @@ void LmHead::init(const float* weight, int64_t vocab, int64_t d, const float* bi
       auto lin = std::make_unique<Linear>();
       Linear::RowsDone done;
       if (rows_done) done = [&rows_done, c0](int64_t r0, int64_t r1) { rows_done(c0 + r0, c0 + r1); };
-      lin->init(weight + c0 * d, n, d, bias ? bias + c0 : nullptr, Epilogue::None, Activation::Relu, ct, done);
+      // int8: the channel scales in the row pass, so that the blocks share their primitives
+      lin->init(weight + c0 * d, n, d, bias ? bias + c0 : nullptr, Epilogue::None, Activation::Relu, ct, done,
+                ct == ComputeType::I8);
       ok = lin->compute_type() == ct;  // this CPU/oneDNN cannot: the whole layer decides
       blocks_.push_back(std::move(lin));
     }

@@ -101,7 +101,7 @@ dnnl::matmul::primitive_desc Linear::make_pd(int64_t M, const memory::desc& wdes
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   if (ct_ == ComputeType::I8) {
     // channel scales only; row scale, bias and epilogue are applied by int8_epilogue_row
-    attr.set_output_scales(2, col_scale_);
+    if (!scales_in_epilogue_) attr.set_output_scales(2, col_scale_);
     return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wdesc, dst), attr, cpu_engine());
   }
   dnnl::post_ops po;
@@ -188,8 +188,10 @@ void Linear::init_weights(const float* weight, ComputeType compute, const RowsDo
 }
 
 void Linear::init(const float* weight, int64_t out, int64_t in, const float* bias, Epilogue epilogue,
-                  Activation act, ComputeType compute, const RowsDone& rows_done) {
+                  Activation act, ComputeType compute, const RowsDone& rows_done, bool scales_in_epilogue) {
   if (out <= 0 || in <= 0) throw Error("linear layer with empty shape");
+  if (scales_in_epilogue && epilogue != Epilogue::None) throw Error("linear: scales in the epilogue need epilogue None");
+  scales_in_epilogue_ = scales_in_epilogue;
   out_ = out;
   in_ = in;
   has_bias_ = bias != nullptr;
@@ -211,7 +213,10 @@ void Linear::init(const float* weight, int64_t out, int64_t in, const float* bia
     col_scale_.clear();
     init_weights(weight, ComputeType::F32, rows_done);  // this oneDNN/CPU cannot run it: plain fp32 (released pages read back)
   }
-  if (ct_ != ComputeType::I8) bias_host_.clear();
+  if (ct_ != ComputeType::I8) {
+    bias_host_.clear();
+    scales_in_epilogue_ = false;
+  }
 }
 
 std::shared_ptr<Linear::Plan> Linear::plan_for(int64_t M) const {
@@ -269,18 +274,20 @@ void Linear::finish_row(float* y, float row_scale) const { finish_row_into(y, ro
 void Linear::finish_row_into(const float* acc_row, float row_scale, float* y_row, const float* aux_row) const {
   if (ct_ != ComputeType::I8) throw Error("linear: finish_row_into on a layer that is not int8");
   if (epilogue_ == Epilogue::ActivateMul && aux_row == nullptr) throw Error("linear: gated epilogue without its input");
-  int8_epilogue_row(acc_row, row_scale, host_bias(), out_, epilogue_, act_, aux_row, y_row);
+  if (scales_in_epilogue_) simd::scale_bias_max(acc_row, row_scale, host_bias(), out_, y_row, epilogue_scales());
+  else int8_epilogue_row(acc_row, row_scale, host_bias(), out_, epilogue_, act_, aux_row, y_row);
 }
 
 float Linear::finish_row_max(float* y, float row_scale) const {
   if (epilogue_ != Epilogue::None) throw Error("linear: finish_row_max needs epilogue None");
-  return simd::scale_bias_max(y, row_scale, host_bias(), out_, y);
+  return simd::scale_bias_max(y, row_scale, host_bias(), out_, y, epilogue_scales());
 }
 
 float Linear::finish_row_sum_exp_hits(const float* acc_row, float row_scale, float ref, float threshold, uint16_t* hits,
                                       float* hit_values, float* max_out) const {
   if (epilogue_ != Epilogue::None) throw Error("linear: finish_row_sum_exp_hits needs epilogue None");
-  return simd::scale_bias_sum_exp_hits(acc_row, row_scale, host_bias(), out_, ref, threshold, hits, hit_values, max_out);
+  return simd::scale_bias_sum_exp_hits(acc_row, row_scale, host_bias(), out_, ref, threshold, hits, hit_values, max_out,
+                                       epilogue_scales());
 }
 
 // forward(), or with `defer_row_scale` (I8, epilogue None/Activation only): y gets the product
@@ -325,9 +332,11 @@ void Linear::run(const float* x, int64_t M, float* y, const float* aux, float* d
     const int64_t n = out_;
     const Epilogue ep = epilogue_;
     const Activation act = act_;
+    const float* cs = epilogue_scales();
 #pragma omp parallel for schedule(static) if (M * n > 16384)
     for (int64_t r = 0; r < M; ++r) {
-      int8_epilogue_row(dst_ptr + r * n, row_scale[r], bias, n, ep, act, aux ? aux + r * n : nullptr, y + r * n);
+      if (cs) simd::scale_bias_max(dst_ptr + r * n, row_scale[r], bias, n, y + r * n, cs);
+      else int8_epilogue_row(dst_ptr + r * n, row_scale[r], bias, n, ep, act, aux ? aux + r * n : nullptr, y + r * n);
     }
   }
 }

@@ -51,9 +51,14 @@ class Linear {
   // `rows_done(begin, end)`, when given, is called once the rows [begin, end) of `weight` have
   // been read for the last time (the loader drops their mapped pages then).
   using RowsDone = std::function<void(int64_t begin, int64_t end)>;
+  // `scales_in_epilogue` (I8 with epilogue None): the channel scales are applied in the row
+  // epilogue (finish_row*, the same bits) instead of by the primitive, so that layers of one
+  // shape share their primitives (oneDNN 2.6 bakes the scales into each one): the LM head's
+  // column blocks, one primitive per row count for all of them instead of one per block.
   void init(const float* weight, int64_t out, int64_t in, const float* bias,
             Epilogue epilogue = Epilogue::None, Activation act = Activation::Relu,
-            ComputeType compute = ComputeType::F32, const RowsDone& rows_done = nullptr);
+            ComputeType compute = ComputeType::F32, const RowsDone& rows_done = nullptr,
+            bool scales_in_epilogue = false);
   // y[M, out] = epilogue(x[M, in]); `aux` [M, out] only for ActivateMul.
   void forward(const float* x, int64_t M, float* y, const float* aux = nullptr) const;
   // The same with the int8 row epilogue left to the caller, so it can run inside the caller's
@@ -108,6 +113,8 @@ class Linear {
   std::vector<float> bias_host_;    // I8: bias added in the epilogue pass
   const float* host_bias() const { return bias_host_.empty() ? nullptr : bias_host_.data(); }
   std::vector<float> col_scale_;    // I8: per output channel weight scale
+  bool scales_in_epilogue_ = false; // I8: col_scale_ applied by the row epilogue, not the primitive
+  const float* epilogue_scales() const { return scales_in_epilogue_ ? col_scale_.data() : nullptr; }
   mutable std::mutex mu_;
   mutable std::vector<std::shared_ptr<Plan>> plans_;  // most recently used first
 };

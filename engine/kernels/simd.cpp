@@ -83,8 +83,11 @@ float sum_exp_ref(const float* x, int64_t n, float mx) {
   return static_cast<float>(sum);
 }
 
-float scale_bias_max_ref(const float* acc, float rs, const float* bias, int64_t n, float* y) {
-  scale_bias_ref(acc, rs, bias, n, Act::None, y);
+// acc[j] times the channel scale cs[j] when given (as oneDNN's output scales compute it).
+inline float scaled_ref(const float* acc, const float* cs, int64_t j) { return cs ? acc[j] * cs[j] : acc[j]; }
+
+float scale_bias_max_ref(const float* acc, float rs, const float* bias, int64_t n, float* y, const float* cs) {
+  for (int64_t j = 0; j < n; ++j) y[j] = scaled_ref(acc, cs, j) * rs + (bias ? bias[j] : 0.0f);  // as scale_bias_ref
   float m = -std::numeric_limits<float>::infinity();
   for (int64_t j = 0; j < n; ++j) m = y[j] > m ? y[j] : m;
   return m;
@@ -104,7 +107,7 @@ float sum_exp_hits_ref(const float* x, int64_t n, float mx, float threshold, uin
 }
 
 float scale_bias_sum_exp_hits_ref(const float* acc, float rs, const float* bias, int64_t n, float ref, float threshold,
-                                  uint16_t* hits, float* hit_values, float* max_out) {
+                                  uint16_t* hits, float* hit_values, float* max_out, const float* cs) {
   float m = -std::numeric_limits<float>::infinity();
   double sum = 0.0;
   float v[16];
@@ -112,7 +115,7 @@ float scale_bias_sum_exp_hits_ref(const float* acc, float rs, const float* bias,
     const int64_t lanes = std::min<int64_t>(16, n - i);
     uint16_t h = 0;
     for (int64_t l = 0; l < lanes; ++l) {
-      v[l] = acc[i + l] * rs + (bias ? bias[i + l] : 0.0f);  // as scale_bias_ref
+      v[l] = scaled_ref(acc, cs, i + l) * rs + (bias ? bias[i + l] : 0.0f);  // as scale_bias_max_ref
       if (0.0f + v[l] > threshold) h = static_cast<uint16_t>(h | (1u << l));
       if (std::isnan(v[l])) continue;  // NaN adds nothing and is no maximum, as in the vector loop
       m = v[l] > m ? v[l] : m;
@@ -290,13 +293,20 @@ ATTEND_AVX512 void to_half_avx512(const float* x, int64_t n, uint16_t* out) {
   }
 }
 
-ATTEND_AVX512 float scale_bias_max_avx512(const float* acc, float rs, const float* bias, int64_t n, float* y) {
+// acc[j, j + 16) under mask k, times the channel scales cs when given (as oneDNN's output scales).
+ATTEND_AVX512 inline __m512 scaled16(const float* acc, const float* cs, int64_t j, __mmask16 k) {
+  const __m512 a = _mm512_maskz_loadu_ps(k, acc + j);
+  return cs ? _mm512_mul_ps(a, _mm512_maskz_loadu_ps(k, cs + j)) : a;
+}
+
+ATTEND_AVX512 float scale_bias_max_avx512(const float* acc, float rs, const float* bias, int64_t n, float* y,
+                                          const float* cs) {
   const __m512 vrs = _mm512_set1_ps(rs), zero = _mm512_setzero_ps();
   __m512 m = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   for (int64_t j = 0; j < n; j += 16) {
     const __mmask16 k = tail_mask(n - j);
     const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + j) : zero;
-    const __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, acc + j), vrs, b);  // as scale_bias_avx512
+    const __m512 v = _mm512_fmadd_ps(scaled16(acc, cs, j, k), vrs, b);  // as scale_bias_avx512
     _mm512_mask_storeu_ps(y + j, k, v);
     m = _mm512_mask_max_ps(m, k, v, m);  // max(v, m): NaN in v keeps m
   }
@@ -339,15 +349,16 @@ ATTEND_AVX512 float sum_exp_hits_avx512(const float* x, int64_t n, float mx, flo
 }
 
 ATTEND_AVX512 float scale_bias_sum_exp_hits_avx512(const float* acc, float rs, const float* bias, int64_t n, float ref,
-                                                  float threshold, uint16_t* hits, float* hit_values, float* max_out) {
+                                                  float threshold, uint16_t* hits, float* hit_values, float* max_out,
+                                                  const float* cs) {
   const __m512 vrs = _mm512_set1_ps(rs), vl = _mm512_set1_ps(1.44269504088896341f), vref = _mm512_set1_ps(ref),
                vt = _mm512_set1_ps(threshold), zero = _mm512_setzero_ps();
   __m512 sum = zero, m = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 k = tail_mask(n - i);
     const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + i) : zero;
-    const __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, acc + i), vrs, b);  // as scale_bias_avx512
-    m = _mm512_mask_max_ps(m, k, v, m);                                            // as scale_bias_max_avx512
+    const __m512 v = _mm512_fmadd_ps(scaled16(acc, cs, i, k), vrs, b);  // as scale_bias_max_avx512
+    m = _mm512_mask_max_ps(m, k, v, m);                                  // as scale_bias_max_avx512
     const __mmask16 h = _mm512_mask_cmp_ps_mask(k, _mm512_add_ps(zero, v), vt, _CMP_GT_OQ);  // as first_above
     hits[i / 16] = h;
     if (h) _mm512_mask_storeu_ps(hit_values + i, k, v);
@@ -437,15 +448,15 @@ int64_t first_above(const float* x, int64_t from, int64_t n, float base, float t
   ATTEND_DISPATCH(first_above, x, from, n, base, threshold);
 }
 void to_half(const float* x, int64_t n, uint16_t* out) { ATTEND_DISPATCH(to_half, x, n, out); }
-float scale_bias_max(const float* acc, float rs, const float* bias, int64_t n, float* y) {
-  ATTEND_DISPATCH(scale_bias_max, acc, rs, bias, n, y);
+float scale_bias_max(const float* acc, float rs, const float* bias, int64_t n, float* y, const float* cs) {
+  ATTEND_DISPATCH(scale_bias_max, acc, rs, bias, n, y, cs);
 }
 float sum_exp_hits(const float* x, int64_t n, float mx, float threshold, uint16_t* hits) {
   ATTEND_DISPATCH(sum_exp_hits, x, n, mx, threshold, hits);
 }
 float scale_bias_sum_exp_hits(const float* acc, float rs, const float* bias, int64_t n, float ref, float threshold,
-                              uint16_t* hits, float* hit_values, float* max_out) {
-  ATTEND_DISPATCH(scale_bias_sum_exp_hits, acc, rs, bias, n, ref, threshold, hits, hit_values, max_out);
+                              uint16_t* hits, float* hit_values, float* max_out, const float* cs) {
+  ATTEND_DISPATCH(scale_bias_sum_exp_hits, acc, rs, bias, n, ref, threshold, hits, hit_values, max_out, cs);
 }
 
 }  // namespace simd

@@ -74,7 +74,9 @@ int64_t first_above(const float* x, int64_t from, int64_t n, float base, float t
 // sum_exp's (11 instructions per 16 terms instead of 17: this sum over 54,688 logits per row
 // was most of an int8 batch's search time); relative error within 2e-6 of the exact sum for
 // the logits' range (tested against a double reference). The LM head's int8 scores only.
-float scale_bias_max(const float* acc, float rs, const float* bias, int64_t n, float* y);
+// cs (both functions; null: none): per-column scales acc is multiplied by first, as oneDNN's
+// output scales would have (the int8 LM head's blocks, which leave them out of their primitive).
+float scale_bias_max(const float* acc, float rs, const float* bias, int64_t n, float* y, const float* cs = nullptr);
 float sum_exp_hits(const float* x, int64_t n, float mx, float threshold, uint16_t* hits);
 // Both in one pass, the row never stored (most of the LM head's blocks: the later blocks of a
 // row whose softmax already has a reference): v_i = acc[i] * rs + bias[i], rounded as
@@ -84,7 +86,7 @@ float sum_exp_hits(const float* x, int64_t n, float mx, float threshold, uint16_
 // for each 16-group with a hit its v go to hit_values (same offsets; other entries untouched).
 // Same sum, maximum and hits, bit for bit, as scale_bias_max then sum_exp_hits with mx = ref.
 float scale_bias_sum_exp_hits(const float* acc, float rs, const float* bias, int64_t n, float ref, float threshold,
-                              uint16_t* hits, float* hit_values, float* max_out);
+                              uint16_t* hits, float* hit_values, float* max_out, const float* cs = nullptr);
 
 // out[i] = x[i] as IEEE half, round to nearest even, saturated at +-65504 (the largest finite
 // half; NaN stays NaN): the int8 runs' attention keys and values (KeyValueView::fp16).

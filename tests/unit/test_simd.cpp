@@ -194,6 +194,34 @@ TEST_CASE("simd: the LM head's one-pass block equals its two passes, bit for bit
   });
 }
 
+TEST_CASE("simd: channel scales in the LM head's row passes equal scaling the product first, bit for bit") {
+  for_each_path([] {
+    const std::vector<float> acc = random_row(53, 26, 40.0f), bias = random_row(53, 27), cs = random_row(53, 28, 0.01f);
+    const float rs = 0.37f;
+    for (int64_t n = 1; n <= 53; ++n) {
+      INFO("n = " << n);
+      std::vector<float> scaled(static_cast<size_t>(n));  // the product as oneDNN's output scales leave it
+      for (int64_t i = 0; i < n; ++i) scaled[static_cast<size_t>(i)] = acc[static_cast<size_t>(i)] * cs[static_cast<size_t>(i)];
+      std::vector<float> want(static_cast<size_t>(n)), got(static_cast<size_t>(n));
+      const float want_max = attend::simd::scale_bias_max(scaled.data(), rs, bias.data(), n, want.data());
+      const float got_max = attend::simd::scale_bias_max(acc.data(), rs, bias.data(), n, got.data(), cs.data());
+      CHECK(got == want);
+      CHECK(got_max == want_max);
+      const size_t groups = static_cast<size_t>((n + 15) / 16);
+      std::vector<uint16_t> want_hits(groups), hits(groups);
+      std::vector<float> want_values(groups * 16), values(groups * 16);
+      float m1 = 0.0f, m2 = 0.0f;
+      const float want_sum = attend::simd::scale_bias_sum_exp_hits(scaled.data(), rs, bias.data(), n, want_max, 0.0f,
+                                                                   want_hits.data(), want_values.data(), &m1);
+      const float got_sum = attend::simd::scale_bias_sum_exp_hits(acc.data(), rs, bias.data(), n, want_max, 0.0f,
+                                                                  hits.data(), values.data(), &m2, cs.data());
+      CHECK(got_sum == want_sum);
+      CHECK(m2 == m1);
+      CHECK(hits == want_hits);
+    }
+  });
+}
+
 TEST_CASE("simd: sum_exp_hits over a vocabulary-sized row of logits spread over 60 units, within 2e-6") {
   for_each_path([] {
     const int64_t n = 54688;
