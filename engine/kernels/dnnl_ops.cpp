@@ -100,7 +100,7 @@ dnnl::matmul::primitive_desc Linear::make_pd(int64_t M, const memory::desc& wdes
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   if (ct_ == ComputeType::I8) {
-    // channel scales only; row scale, bias and epilogue are applied by int8_epilogue_row
+    // channel scales only (none with scales_in_epilogue_); the rest is the row epilogue's
     if (!scales_in_epilogue_) attr.set_output_scales(2, col_scale_);
     return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wdesc, dst), attr, cpu_engine());
   }

@@ -64,7 +64,8 @@ class Linear {
   // The same with the int8 row epilogue left to the caller, so it can run inside the caller's
   // own per-row pass while the row is in cache (the LM head: beam search's log_softmax/top-k).
   // Returns true when deferred (I8 with epilogue None or Activation): y holds the product with
-  // the channel scales, row_scale[M] the rows' activation scales, and each row must go through
+  // the channel scales (without them for scales_in_epilogue), row_scale[M] the rows' activation
+  // scales, and each row must go through
   // finish_row(y + r * out, row_scale[r]) before it is read. Returns false when nothing was
   // deferred (y is final, row_scale untouched).
   bool forward_deferred(const float* x, int64_t M, float* y, float* row_scale) const;
@@ -79,7 +80,8 @@ class Linear {
   // it is) with this layer's bias: the row's softmax sum against `ref`, its max and top-k hits.
   float finish_row_sum_exp_hits(const float* acc_row, float row_scale, float ref, float threshold, uint16_t* hits,
                                 float* hit_values, float* max_out) const;
-  // I8 only: y[M, out] = q·Wᵀ with the channel scales, from rows the caller quantized once
+  // I8 only: y[M, out] = q·Wᵀ with the channel scales (without them for scales_in_epilogue:
+  // the finish_row* passes apply them), from rows the caller quantized once
   // (quantize_rows) for several layers; finish_row() with the row's scale does the rest. Not
   // timed in the profile (the caller times it). Called inside a parallel region it runs on the
   // calling thread alone (the LM head's column blocks, one per thread).
