@@ -133,19 +133,21 @@ void init_norm(Norm& norm, const WeightBinder& w, const ArchSpec& s, const std::
   }
 }
 
+// per_batch: a layer run once per batch (encoder, cross-attention keys and values), whose int8
+// channel scales go into the row epilogue (Linear::init's scales_in_epilogue).
 void init_linear(Linear& lin, const WeightBinder& w, const ArchSpec& s, ComputeType ct, const std::string& name,
-                 int64_t out, int64_t in, Epilogue ep, Activation act = Activation::Relu) {
+                 int64_t out, int64_t in, Epilogue ep, Activation act = Activation::Relu, bool per_batch = false) {
   std::vector<float> bias;
   if (s.projection_bias) bias = w.get(name + ".bias", {out});
   w.with_f32(name + ".weight", {out, in}, [&](const float* weight) {
-    lin.init(weight, out, in, bias.empty() ? nullptr : bias.data(), ep, act, ct);
+    lin.init(weight, out, in, bias.empty() ? nullptr : bias.data(), ep, act, ct, nullptr, per_batch);
   });
 }
 
 // q|k|v (self-attention) or k|v (cross-attention) stacked into one [n*inner, d] matrix so a
 // single matmul projects them all.
 void init_fused(Linear& lin, const WeightBinder& w, const ArchSpec& s, ComputeType ct, const std::string& prefix,
-                const std::vector<std::string>& parts, int64_t inner) {
+                const std::vector<std::string>& parts, int64_t inner, bool per_batch = false) {
   const int64_t d = s.d_model;
   std::vector<float> weight, bias;
   for (const auto& p : parts) {
@@ -157,20 +159,21 @@ void init_fused(Linear& lin, const WeightBinder& w, const ArchSpec& s, ComputeTy
     }
   }
   const int64_t out = inner * static_cast<int64_t>(parts.size());
-  lin.init(weight.data(), out, d, bias.empty() ? nullptr : bias.data(), Epilogue::None, Activation::Relu, ct);
+  lin.init(weight.data(), out, d, bias.empty() ? nullptr : bias.data(), Epilogue::None, Activation::Relu, ct, nullptr,
+           per_batch);
 }
 
 void init_ffn(FeedForward& f, const WeightBinder& w, const ArchSpec& s, ComputeType ct, const std::string& prefix,
-              int64_t ffn) {
+              int64_t ffn, bool per_batch = false) {
   const int64_t d = s.d_model;
   init_norm(f.norm, w, s, prefix + "ffn_norm");
   if (s.gated_ffn) {
-    init_linear(f.wi_lin, w, s, ct, prefix + "ffn.wi_lin", ffn, d, Epilogue::None);
-    init_linear(f.wi, w, s, ct, prefix + "ffn.wi", ffn, d, Epilogue::ActivateMul, s.activation);
+    init_linear(f.wi_lin, w, s, ct, prefix + "ffn.wi_lin", ffn, d, Epilogue::None, Activation::Relu, per_batch);
+    init_linear(f.wi, w, s, ct, prefix + "ffn.wi", ffn, d, Epilogue::ActivateMul, s.activation, per_batch);
   } else {
-    init_linear(f.wi, w, s, ct, prefix + "ffn.wi", ffn, d, Epilogue::Activation, s.activation);
+    init_linear(f.wi, w, s, ct, prefix + "ffn.wi", ffn, d, Epilogue::Activation, s.activation, per_batch);
   }
-  init_linear(f.wo, w, s, ct, prefix + "ffn.wo", d, ffn, Epilogue::Accumulate);
+  init_linear(f.wo, w, s, ct, prefix + "ffn.wo", d, ffn, Epilogue::Accumulate, Activation::Relu, per_batch);
 }
 
 int max_threads() { return std::max(1, omp_get_max_threads()); }
@@ -275,9 +278,9 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
     const std::string p = "encoder.layers." + std::to_string(i) + ".";
     EncoderLayer& L = enc_layers_[i];
     init_norm(L.self_attn.norm, w, s, p + "self_attn_norm");
-    init_fused(L.self_attn.q, w, s, ct, p + "self_attn.", std::vector<std::string>{"q", "k", "v"}, inner_);
-    init_linear(L.self_attn.out, w, s, ct, p + "self_attn.o", d, inner_, Epilogue::Accumulate);
-    init_ffn(L.ffn, w, s, ct, p, s.encoder_ffn_dim);
+    init_fused(L.self_attn.q, w, s, ct, p + "self_attn.", std::vector<std::string>{"q", "k", "v"}, inner_, true);
+    init_linear(L.self_attn.out, w, s, ct, p + "self_attn.o", d, inner_, Epilogue::Accumulate, Activation::Relu, true);
+    init_ffn(L.ffn, w, s, ct, p, s.encoder_ffn_dim, true);
     if (s.encoder_attention == EncoderAttention::LedSliding) {
       const char* parts[3] = {"q_global", "k_global", "v_global"};
       for (int k = 0; k < 3; ++k) {
@@ -298,7 +301,8 @@ Transformer::Transformer(const ArchSpec& spec, const TensorMap& tensors, const s
     init_linear(L.self_attn.out, w, s, ct, p + "self_attn.o", d, inner_, Epilogue::Accumulate);
     init_norm(L.cross_attn.norm, w, s, p + "cross_attn_norm");
     init_linear(L.cross_attn.q, w, s, ct, p + "cross_attn.q", inner_, d, Epilogue::None);
-    init_fused(L.cross_attn.kv, w, s, ct, p + "cross_attn.", std::vector<std::string>{std::string("k"), std::string("v")}, inner_);
+    init_fused(L.cross_attn.kv, w, s, ct, p + "cross_attn.", std::vector<std::string>{std::string("k"), std::string("v")}, inner_,
+               true);
     init_linear(L.cross_attn.out, w, s, ct, p + "cross_attn.o", d, inner_, Epilogue::Accumulate);
     init_ffn(L.ffn, w, s, ct, p, s.decoder_ffn_dim);
   }

@@ -68,13 +68,14 @@ T* grow(std::vector<T>& v, size_t n) {
 
 // int8 epilogue for one row: r = row_scale * acc + bias, then the layer's epilogue into y, all
 // through simd's one activation table.
-void int8_epilogue_row(const float* acc, float rs, const float* bias, int64_t n, Epilogue ep, Activation act,
-                       const float* aux, float* y) {
+// cs: the channel scales when the primitive left them out (Linear::init's scales_in_epilogue).
+void int8_epilogue_row(const float* acc, float rs, const float* bias, const float* cs, int64_t n, Epilogue ep,
+                       Activation act, const float* aux, float* y) {
   switch (ep) {
-    case Epilogue::None: simd::scale_bias(acc, rs, bias, n, simd::Act::None, y); return;
-    case Epilogue::Accumulate: simd::scale_bias_add(acc, rs, bias, n, y); return;
-    case Epilogue::Activation: simd::scale_bias(acc, rs, bias, n, simd::act_of(act), y); return;
-    case Epilogue::ActivateMul: simd::scale_bias_act_mul(acc, rs, bias, aux, n, simd::act_of(act), y); return;
+    case Epilogue::None: simd::scale_bias(acc, rs, bias, n, simd::Act::None, y, cs); return;
+    case Epilogue::Accumulate: simd::scale_bias_add(acc, rs, bias, n, y, cs); return;
+    case Epilogue::Activation: simd::scale_bias(acc, rs, bias, n, simd::act_of(act), y, cs); return;
+    case Epilogue::ActivateMul: simd::scale_bias_act_mul(acc, rs, bias, aux, n, simd::act_of(act), y, cs); return;
   }
 }
 
@@ -190,7 +191,6 @@ void Linear::init_weights(const float* weight, ComputeType compute, const RowsDo
 void Linear::init(const float* weight, int64_t out, int64_t in, const float* bias, Epilogue epilogue,
                   Activation act, ComputeType compute, const RowsDone& rows_done, bool scales_in_epilogue) {
   if (out <= 0 || in <= 0) throw Error("linear layer with empty shape");
-  if (scales_in_epilogue && epilogue != Epilogue::None) throw Error("linear: scales in the epilogue need epilogue None");
   scales_in_epilogue_ = scales_in_epilogue;
   out_ = out;
   in_ = in;
@@ -274,8 +274,7 @@ void Linear::finish_row(float* y, float row_scale) const { finish_row_into(y, ro
 void Linear::finish_row_into(const float* acc_row, float row_scale, float* y_row, const float* aux_row) const {
   if (ct_ != ComputeType::I8) throw Error("linear: finish_row_into on a layer that is not int8");
   if (epilogue_ == Epilogue::ActivateMul && aux_row == nullptr) throw Error("linear: gated epilogue without its input");
-  if (scales_in_epilogue_) simd::scale_bias_max(acc_row, row_scale, host_bias(), out_, y_row, epilogue_scales());
-  else int8_epilogue_row(acc_row, row_scale, host_bias(), out_, epilogue_, act_, aux_row, y_row);
+  int8_epilogue_row(acc_row, row_scale, host_bias(), epilogue_scales(), out_, epilogue_, act_, aux_row, y_row);
 }
 
 float Linear::finish_row_max(float* y, float row_scale) const {
@@ -335,8 +334,7 @@ void Linear::run(const float* x, int64_t M, float* y, const float* aux, float* d
     const float* cs = epilogue_scales();
 #pragma omp parallel for schedule(static) if (M * n > 16384)
     for (int64_t r = 0; r < M; ++r) {
-      if (cs) simd::scale_bias_max(dst_ptr + r * n, row_scale[r], bias, n, y + r * n, cs);
-      else int8_epilogue_row(dst_ptr + r * n, row_scale[r], bias, n, ep, act, aux ? aux + r * n : nullptr, y + r * n);
+      int8_epilogue_row(dst_ptr + r * n, row_scale[r], bias, cs, n, ep, act, aux ? aux + r * n : nullptr, y + r * n);
     }
   }
 }

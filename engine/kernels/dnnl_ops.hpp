@@ -51,10 +51,13 @@ class Linear {
   // `rows_done(begin, end)`, when given, is called once the rows [begin, end) of `weight` have
   // been read for the last time (the loader drops their mapped pages then).
   using RowsDone = std::function<void(int64_t begin, int64_t end)>;
-  // `scales_in_epilogue` (I8 with epilogue None): the channel scales are applied in the row
-  // epilogue (finish_row*, the same bits) instead of by the primitive, so that layers of one
-  // shape share their primitives (oneDNN 2.6 bakes the scales into each one): the LM head's
-  // column blocks, one primitive per row count for all of them instead of one per block.
+  // `scales_in_epilogue` (I8): the channel scales are applied in the row epilogue (the same
+  // bits) instead of by the primitive, so that layers of one shape share their primitives
+  // (oneDNN 2.6 bakes the scales into each one): the LM head's column blocks, and the layers
+  // run once per batch (encoder, cross-attention keys and values), whose row counts follow the
+  // inputs' lengths — one primitive per row count for all of them instead of one per layer. The
+  // decoder's per-step layers keep them in the primitive (an epilogue multiply per element
+  // and step measurably slowed batch 32).
   void init(const float* weight, int64_t out, int64_t in, const float* bias,
             Epilogue epilogue = Epilogue::None, Activation act = Activation::Relu,
             ComputeType compute = ComputeType::F32, const RowsDone& rows_done = nullptr,

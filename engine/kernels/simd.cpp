@@ -64,17 +64,20 @@ void quantize_ref(const float* x, int64_t n, float inv, int8_t* q) {
 
 inline float act_ref(float v, Act act) { return activate(v, act); }
 
-void scale_bias_ref(const float* acc, float rs, const float* bias, int64_t n, Act act, float* y) {
-  for (int64_t j = 0; j < n; ++j) y[j] = act_ref(acc[j] * rs + (bias ? bias[j] : 0.0f), act);
+// acc[j] times the channel scale cs[j] when given (as oneDNN's output scales compute it).
+inline float scaled_ref(const float* acc, const float* cs, int64_t j) { return cs ? acc[j] * cs[j] : acc[j]; }
+
+void scale_bias_ref(const float* acc, float rs, const float* bias, int64_t n, Act act, float* y, const float* cs) {
+  for (int64_t j = 0; j < n; ++j) y[j] = act_ref(scaled_ref(acc, cs, j) * rs + (bias ? bias[j] : 0.0f), act);
 }
 
-void scale_bias_add_ref(const float* acc, float rs, const float* bias, int64_t n, float* y) {
-  for (int64_t j = 0; j < n; ++j) y[j] += acc[j] * rs + (bias ? bias[j] : 0.0f);
+void scale_bias_add_ref(const float* acc, float rs, const float* bias, int64_t n, float* y, const float* cs) {
+  for (int64_t j = 0; j < n; ++j) y[j] += scaled_ref(acc, cs, j) * rs + (bias ? bias[j] : 0.0f);
 }
 
 void scale_bias_act_mul_ref(const float* acc, float rs, const float* bias, const float* aux, int64_t n, Act act,
-                            float* y) {
-  for (int64_t j = 0; j < n; ++j) y[j] = act_ref(acc[j] * rs + (bias ? bias[j] : 0.0f), act) * aux[j];
+                            float* y, const float* cs) {
+  for (int64_t j = 0; j < n; ++j) y[j] = act_ref(scaled_ref(acc, cs, j) * rs + (bias ? bias[j] : 0.0f), act) * aux[j];
 }
 
 float sum_exp_ref(const float* x, int64_t n, float mx) {
@@ -82,9 +85,6 @@ float sum_exp_ref(const float* x, int64_t n, float mx) {
   for (int64_t i = 0; i < n; ++i) sum += std::exp(x[i] - mx);
   return static_cast<float>(sum);
 }
-
-// acc[j] times the channel scale cs[j] when given (as oneDNN's output scales compute it).
-inline float scaled_ref(const float* acc, const float* cs, int64_t j) { return cs ? acc[j] * cs[j] : acc[j]; }
 
 float scale_bias_max_ref(const float* acc, float rs, const float* bias, int64_t n, float* y, const float* cs) {
   for (int64_t j = 0; j < n; ++j) y[j] = scaled_ref(acc, cs, j) * rs + (bias ? bias[j] : 0.0f);  // as scale_bias_ref
@@ -230,33 +230,41 @@ ATTEND_AVX512 inline __m512 act_avx512(__m512 v, Act act) {
   return v;
 }
 
-ATTEND_AVX512 void scale_bias_avx512(const float* acc, float rs, const float* bias, int64_t n, Act act, float* y) {
+// acc[j, j + 16) under mask k, times the channel scales cs when given (as oneDNN's output scales).
+ATTEND_AVX512 inline __m512 scaled16(const float* acc, const float* cs, int64_t j, __mmask16 k) {
+  const __m512 a = _mm512_maskz_loadu_ps(k, acc + j);
+  return cs ? _mm512_mul_ps(a, _mm512_maskz_loadu_ps(k, cs + j)) : a;
+}
+
+ATTEND_AVX512 void scale_bias_avx512(const float* acc, float rs, const float* bias, int64_t n, Act act, float* y,
+                                     const float* cs) {
   const __m512 vrs = _mm512_set1_ps(rs), zero = _mm512_setzero_ps();
   for (int64_t j = 0; j < n; j += 16) {
     const __mmask16 k = tail_mask(n - j);
     const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + j) : zero;
-    const __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, acc + j), vrs, b);
+    const __m512 v = _mm512_fmadd_ps(scaled16(acc, cs, j, k), vrs, b);
     _mm512_mask_storeu_ps(y + j, k, act_avx512(v, act));
   }
 }
 
-ATTEND_AVX512 void scale_bias_add_avx512(const float* acc, float rs, const float* bias, int64_t n, float* y) {
+ATTEND_AVX512 void scale_bias_add_avx512(const float* acc, float rs, const float* bias, int64_t n, float* y,
+                                         const float* cs) {
   const __m512 vrs = _mm512_set1_ps(rs), zero = _mm512_setzero_ps();
   for (int64_t j = 0; j < n; j += 16) {
     const __mmask16 k = tail_mask(n - j);
     const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + j) : zero;
-    const __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, acc + j), vrs, b);
+    const __m512 v = _mm512_fmadd_ps(scaled16(acc, cs, j, k), vrs, b);
     _mm512_mask_storeu_ps(y + j, k, _mm512_add_ps(_mm512_maskz_loadu_ps(k, y + j), v));
   }
 }
 
 ATTEND_AVX512 void scale_bias_act_mul_avx512(const float* acc, float rs, const float* bias, const float* aux, int64_t n,
-                                             Act act, float* y) {
+                                             Act act, float* y, const float* cs) {
   const __m512 vrs = _mm512_set1_ps(rs), zero = _mm512_setzero_ps();
   for (int64_t j = 0; j < n; j += 16) {
     const __mmask16 k = tail_mask(n - j);
     const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + j) : zero;
-    const __m512 v = act_avx512(_mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, acc + j), vrs, b), act);
+    const __m512 v = act_avx512(_mm512_fmadd_ps(scaled16(acc, cs, j, k), vrs, b), act);
     _mm512_mask_storeu_ps(y + j, k, _mm512_mul_ps(v, _mm512_maskz_loadu_ps(k, aux + j)));
   }
 }
@@ -291,12 +299,6 @@ ATTEND_AVX512 void to_half_avx512(const float* x, int64_t n, uint16_t* out) {
     const __m512 v = _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_maskz_loadu_ps(k, x + i)));
     _mm256_mask_storeu_epi16(out + i, k, _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
   }
-}
-
-// acc[j, j + 16) under mask k, times the channel scales cs when given (as oneDNN's output scales).
-ATTEND_AVX512 inline __m512 scaled16(const float* acc, const float* cs, int64_t j, __mmask16 k) {
-  const __m512 a = _mm512_maskz_loadu_ps(k, acc + j);
-  return cs ? _mm512_mul_ps(a, _mm512_maskz_loadu_ps(k, cs + j)) : a;
 }
 
 ATTEND_AVX512 float scale_bias_max_avx512(const float* acc, float rs, const float* bias, int64_t n, float* y,
@@ -423,16 +425,17 @@ namespace {
 bool vector_act(Act act) { return act != Act::Gelu; }
 }  // namespace
 
-void scale_bias(const float* acc, float rs, const float* bias, int64_t n, Act act, float* y) {
-  if (!vector_act(act)) return scale_bias_ref(acc, rs, bias, n, act, y);
-  ATTEND_DISPATCH(scale_bias, acc, rs, bias, n, act, y);
+void scale_bias(const float* acc, float rs, const float* bias, int64_t n, Act act, float* y, const float* cs) {
+  if (!vector_act(act)) return scale_bias_ref(acc, rs, bias, n, act, y, cs);
+  ATTEND_DISPATCH(scale_bias, acc, rs, bias, n, act, y, cs);
 }
-void scale_bias_add(const float* acc, float rs, const float* bias, int64_t n, float* y) {
-  ATTEND_DISPATCH(scale_bias_add, acc, rs, bias, n, y);
+void scale_bias_add(const float* acc, float rs, const float* bias, int64_t n, float* y, const float* cs) {
+  ATTEND_DISPATCH(scale_bias_add, acc, rs, bias, n, y, cs);
 }
-void scale_bias_act_mul(const float* acc, float rs, const float* bias, const float* aux, int64_t n, Act act, float* y) {
-  if (!vector_act(act)) return scale_bias_act_mul_ref(acc, rs, bias, aux, n, act, y);
-  ATTEND_DISPATCH(scale_bias_act_mul, acc, rs, bias, aux, n, act, y);
+void scale_bias_act_mul(const float* acc, float rs, const float* bias, const float* aux, int64_t n, Act act, float* y,
+                        const float* cs) {
+  if (!vector_act(act)) return scale_bias_act_mul_ref(acc, rs, bias, aux, n, act, y, cs);
+  ATTEND_DISPATCH(scale_bias_act_mul, acc, rs, bias, aux, n, act, y, cs);
 }
 float exp_shifted_sum(float* x, int n, float mx) { ATTEND_DISPATCH(exp_shifted_sum, x, n, mx); }
 float sum_exp(const float* x, int64_t n, float mx) { ATTEND_DISPATCH(sum_exp, x, n, mx); }

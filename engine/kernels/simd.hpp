@@ -40,13 +40,16 @@ Act act_of(Activation a);
 // act(v) by the table above (the scalar reference every vector loop is tested against).
 float activate(float v, Act act);
 
-// int8 matmul epilogues for one row: v = acc[j] * rs + bias[j] (bias may be null), then
+// int8 matmul epilogues for one row: v = (acc[j] * cs[j]) * rs + bias[j] (bias may be null; cs,
+// the weights' channel scales, may be null: then acc[j] as it is; the product acc[j] * cs[j] is
+// rounded as oneDNN's output scales would round it), then
 //   store:      y[j] = act(v)
 //   accumulate: y[j] += v
 //   act_mul:    y[j] = act(v) * aux[j]
-void scale_bias(const float* acc, float rs, const float* bias, int64_t n, Act act, float* y);
-void scale_bias_add(const float* acc, float rs, const float* bias, int64_t n, float* y);
-void scale_bias_act_mul(const float* acc, float rs, const float* bias, const float* aux, int64_t n, Act act, float* y);
+void scale_bias(const float* acc, float rs, const float* bias, int64_t n, Act act, float* y, const float* cs = nullptr);
+void scale_bias_add(const float* acc, float rs, const float* bias, int64_t n, float* y, const float* cs = nullptr);
+void scale_bias_act_mul(const float* acc, float rs, const float* bias, const float* aux, int64_t n, Act act, float* y,
+                        const float* cs = nullptr);
 
 // In place x[i] = exp(x[i] - mx) for the n entries, returns their sum (float accumulation in
 // index order per lane). Accurate to ~2 ulp; x[i] - mx must be <= 0 (or -inf -> 0).
@@ -74,8 +77,7 @@ int64_t first_above(const float* x, int64_t from, int64_t n, float base, float t
 // sum_exp's (11 instructions per 16 terms instead of 17: this sum over 54,688 logits per row
 // was most of an int8 batch's search time); relative error within 2e-6 of the exact sum for
 // the logits' range (tested against a double reference). The LM head's int8 scores only.
-// cs (both functions; null: none): per-column scales acc is multiplied by first, as oneDNN's
-// output scales would have (the int8 LM head's blocks, which leave them out of their primitive).
+// cs (both functions; null: none): the channel scales, as in scale_bias.
 float scale_bias_max(const float* acc, float rs, const float* bias, int64_t n, float* y, const float* cs = nullptr);
 float sum_exp_hits(const float* x, int64_t n, float mx, float threshold, uint16_t* hits);
 // Both in one pass, the row never stored (most of the LM head's blocks: the later blocks of a

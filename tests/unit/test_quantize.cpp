@@ -271,6 +271,50 @@ TEST_CASE("Linear: int8 equals the integer product of the quantized operands", "
   }
 }
 
+TEST_CASE("Linear: int8 with the channel scales in the epilogue gives the same bits for every epilogue",
+          "[quantize][linear]") {
+  if (resolve_compute_type("int8", "", cpu_caps()).type != ComputeType::I8) {
+    WARN("this CPU has no int8 matmul; skipping");
+    return;
+  }
+  const int64_t M = 7, K = 64, N = 40;
+  auto w = random_values(static_cast<size_t>(N * K), -1.0f, 1.0f, 31);
+  auto x = random_values(static_cast<size_t>(M * K), -1.5f, 1.5f, 32);
+  auto b = random_values(static_cast<size_t>(N), -1.0f, 1.0f, 33);
+  auto aux = random_values(static_cast<size_t>(M * N), -2.0f, 2.0f, 34);
+  auto start = random_values(static_cast<size_t>(M * N), -2.0f, 2.0f, 35);  // Accumulate adds to it
+  const Case cases[] = {{Epilogue::None, Activation::Relu, true},         {Epilogue::Activation, Activation::Gelu, true},
+                        {Epilogue::Activation, Activation::Swish, false},  {Epilogue::Accumulate, Activation::Relu, true},
+                        {Epilogue::ActivateMul, Activation::GeluTanh, true}};
+  for (const Case& c : cases) {
+    INFO("epilogue " << static_cast<int>(c.ep) << ", activation " << static_cast<int>(c.act) << ", bias " << c.bias);
+    Linear in_primitive, in_epilogue;
+    const float* bias = c.bias ? b.data() : nullptr;
+    in_primitive.init(w.data(), N, K, bias, c.ep, c.act, ComputeType::I8);
+    in_epilogue.init(w.data(), N, K, bias, c.ep, c.act, ComputeType::I8, nullptr, true);
+    const float* a = c.ep == Epilogue::ActivateMul ? aux.data() : nullptr;
+    std::vector<float> want = start, got = start;
+    in_primitive.forward(x.data(), M, want.data(), a);
+    in_epilogue.forward(x.data(), M, got.data(), a);
+    CHECK(got == want);
+    // the per-row epilogue of a quantized product (the int8 decoder's row passes)
+    std::vector<int8_t> q(static_cast<size_t>(M * K));
+    std::vector<float> rs(static_cast<size_t>(M));
+    quantize_rows(x.data(), M, K, q.data(), rs.data());
+    std::vector<float> acc1(static_cast<size_t>(M * N)), acc2(static_cast<size_t>(M * N));
+    in_primitive.forward_quantized(q.data(), M, acc1.data());
+    in_epilogue.forward_quantized(q.data(), M, acc2.data());
+    std::vector<float> row_want = start, row_got = start;
+    for (int64_t r = 0; r < M; ++r) {
+      const float* ar = a ? a + r * N : nullptr;
+      in_primitive.finish_row_into(acc1.data() + r * N, rs[static_cast<size_t>(r)], row_want.data() + r * N, ar);
+      in_epilogue.finish_row_into(acc2.data() + r * N, rs[static_cast<size_t>(r)], row_got.data() + r * N, ar);
+    }
+    CHECK(row_got == row_want);
+    CHECK(row_want == want);
+  }
+}
+
 TEST_CASE("Linear: the primitive cache stays bounded over many row counts", "[quantize][linear]") {
   const int64_t K = 16, N = 8;
   auto w = random_values(static_cast<size_t>(N * K), -1.0f, 1.0f, 31);
