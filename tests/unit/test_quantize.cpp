@@ -159,6 +159,13 @@ struct TempDir {
   }
 };
 
+// True (with a warning naming the skip) where this CPU/oneDNN has no int8 matmul.
+bool no_int8_matmul() {
+  if (resolve_compute_type("int8", "", cpu_caps()).type == ComputeType::I8) return false;
+  WARN("this CPU has no int8 matmul; skipping");
+  return true;
+}
+
 }  // namespace
 
 TEST_CASE("quantize: per-channel int8 round trip is within half a step", "[quantize]") {
@@ -243,10 +250,7 @@ TEST_CASE("Linear: fp32, bf16 and int8 against a double reference", "[quantize][
 }
 
 TEST_CASE("Linear: int8 equals the integer product of the quantized operands", "[quantize][linear]") {
-  if (resolve_compute_type("int8", "", cpu_caps()).type != ComputeType::I8) {
-    WARN("this CPU has no int8 matmul; skipping");
-    return;
-  }
+  if (no_int8_matmul()) return;
   const int64_t M = 6, K = 64, N = 24;
   auto w = random_values(static_cast<size_t>(N * K), -1.0f, 1.0f, 21);
   auto x = random_values(static_cast<size_t>(M * K), -1.0f, 1.0f, 22);
@@ -273,10 +277,7 @@ TEST_CASE("Linear: int8 equals the integer product of the quantized operands", "
 
 TEST_CASE("Linear: int8 with the channel scales in the epilogue gives the same bits for every epilogue",
           "[quantize][linear]") {
-  if (resolve_compute_type("int8", "", cpu_caps()).type != ComputeType::I8) {
-    WARN("this CPU has no int8 matmul; skipping");
-    return;
-  }
+  if (no_int8_matmul()) return;
   const int64_t M = 7, K = 64, N = 40;
   auto w = random_values(static_cast<size_t>(N * K), -1.0f, 1.0f, 31);
   auto x = random_values(static_cast<size_t>(M * K), -1.5f, 1.5f, 32);
