@@ -1,9 +1,9 @@
 // engine/lm_head.hpp — the output projection (LM head). bf16, and small vocabularies: one Linear
-// over the whole vocabulary. int8 and fp32: the vocabulary in column blocks, each its
-// own Linear, run one block per thread at a time, so a block's logits are finished (int8: row
-// scale, bias) — or, for beam search, reduced to each row's softmax terms and best candidates
-// (top_k) — while they are in that core's cache. The [rows x vocab] logits of a large vocabulary
-// (28 MB for opus-mt at 128 rows) then never go to memory and back.
+// over the whole vocabulary. int8 and fp32: the vocabulary in column blocks, each its own
+// Linear, run one block per thread at a time, so a block's logits are finished (int8: channel
+// and row scales, bias) — or, for beam search, reduced to each row's softmax terms and best
+// candidates (top_k) — while they are in that core's cache. The [rows x vocab] logits of a large
+// vocabulary (28 MB for opus-mt at 128 rows) then never go to memory and back.
 #pragma once
 #include <cstdint>
 #include <memory>

@@ -1532,9 +1532,6 @@ void DecoderState::select_rows(const std::vector<int32_t>& src) {
   if (n == 0) give_spare();
 }
 
-// Gathers position j of live row i from slot slots_[i][j] into slot i of a cache with rows_
-// rows (same time capacity); every slot table becomes the identity.
-
 size_t DecoderState::resident_cache_bytes() const {
   const size_t bytes = buffer_floats() * sizeof(float);
   size_t n = 0;

@@ -213,9 +213,9 @@ class DecoderState : public StepModel {
   const float* attention() const override { return att_width_ ? att_.data() : nullptr; }
   // Self-attention cache capacity: rows and positions allocated, and the floats all layers'
   // keys and values hold (= 2 * layers * row_capacity * time_capacity * cache_width()). Kept within
-  // a factor of the live rows (from the cache's next growth on) and positions (see ensure_capacity), or, after
-  // reserve_positions(n), n positions of address space from the first step (pages resident
-  // only a few positions ahead of use, prefault()).
+  // a factor of the live rows (from the cache's next growth after rows left) and positions (see
+  // ensure_capacity), or, after reserve_positions(n), n positions of address space from the first
+  // step (pages resident only a few positions ahead of use, prefault()).
   // Vocabulary shortlist (issue 17): from now on step() computes the output layer only for
   // `ids` (sorted, unique, in the vocabulary) and returns rows with -inf everywhere else, so
   // softmax is taken over the shortlist. Empty: the whole vocabulary again. Throws when the

@@ -35,9 +35,10 @@ enum class Epilogue {
 //   BF16  x rounded to bf16 per call, weights bf16 (blocked), f32 accumulation and output,
 //         bias and epilogue fused as post-ops;
 //   I8    weights s8 with one scale per output channel (symmetric), x quantized per row to s8
-//         per call; the matmul applies the channel scales (output scales, mask 2) and writes
-//         f32; the row scale, bias and epilogue are one pass over the output (oneDNN 2.6 cannot
-//         take per-row and per-column scales in one primitive).
+//         per call; the matmul applies the channel scales (output scales, mask 2; or the row
+//         pass does, see init's scales_in_epilogue) and writes f32; the row scale, bias and
+//         epilogue are one pass over the output (oneDNN 2.6 cannot take per-row and per-column
+//         scales in one primitive).
 class Linear {
  public:
   Linear() = default;
