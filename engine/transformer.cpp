@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <exception>
 #include <limits>
+#include <utility>
 
 #include "attend/error.hpp"
 #include "engine/kernels/attention.hpp"
@@ -1208,26 +1210,45 @@ void DecoderState::run_layers_int8(SelfRow& self_row, CrossRow& cross_row, bool 
   }
 }
 
-// fn(r0, n, false) on every thread for its share [r0, r0 + n) of R rows, in one parallel region,
-// the others' profile sections muted (thread 0's times stand for the step's); an exception on
-// any thread is rethrown here after the region.
+// fn(r0, n, false) on every thread for its share [r0, r0 + n) of R rows (balance_'s bounds, from
+// the threads' measured speeds), in one parallel region, the others' profile sections muted
+// (thread 0's times stand for the step's); an exception on any thread is rethrown here after the
+// region.
 template <class Fn>
 void DecoderState::run_row_split(int R, Fn& fn) {
   std::exception_ptr failed;
+  const int planned = max_threads();
+  std::vector<int> bounds = balance_.bounds(R, planned);
+  std::vector<double> seconds(static_cast<size_t>(planned), 0.0);
+  int team = planned;
 #pragma omp parallel
   {
     const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
-    const int r0 = static_cast<int>(static_cast<int64_t>(R) * tid / nt);
-    const int r1 = static_cast<int>(static_cast<int64_t>(R) * (tid + 1) / nt);
+    if (tid == 0) team = nt;
+    // a smaller team than planned (nested or dynamic OpenMP): even ranges
+    const bool as_planned = nt == planned;
+    const int r0 = as_planned ? bounds[static_cast<size_t>(tid)] : static_cast<int>(int64_t{R} * tid / nt);
+    const int r1 = as_planned ? bounds[static_cast<size_t>(tid) + 1] : static_cast<int>(int64_t{R} * (tid + 1) / nt);
     profile::Mute mute(tid != 0);
     try {
+      const auto start = std::chrono::steady_clock::now();
       if (r1 > r0) fn(r0, r1 - r0, false);
+      if (as_planned) {
+        seconds[static_cast<size_t>(tid)] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      }
     } catch (...) {
 #pragma omp critical(attend_row_split_error)
       if (!failed) failed = std::current_exception();
     }
   }
   if (failed) std::rethrow_exception(failed);
+  if (team == planned) {
+    balance_.record(bounds, seconds);
+  } else {
+    bounds.assign(static_cast<size_t>(team) + 1, 0);
+    for (int i = 0; i <= team; ++i) bounds[static_cast<size_t>(i)] = static_cast<int>(int64_t{R} * i / team);
+  }
+  last_bounds_ = std::move(bounds);
   ++row_split_steps_;
 }
 

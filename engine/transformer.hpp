@@ -15,6 +15,7 @@
 #include "engine/kernels/large_buffer.hpp"
 #include "engine/host_tensor.hpp"
 #include "engine/lm_head.hpp"
+#include "engine/row_balance.hpp"
 #include "engine/step_model.hpp"
 
 namespace attend {
@@ -193,7 +194,8 @@ class DecoderState : public StepModel {
   // against; the same arithmetic except for LayerNorm's rounding above 16 rows).
   void set_row_fusion(bool on) { row_fusion_ = on; }
   // Steps of at least kRowSplitMinRows rows run the layers with each thread on its own rows (one
-  // parallel region per step; the int8 row-fused passes too) where Transformer::row_split_pays:
+  // parallel region per step; the int8 row-fused passes too; the rows divided by row_balance(),
+  // after the threads' measured speeds) where Transformer::row_split_pays:
   // the decoder's weights fit half the L3 cache (the bundled model), or the rows are many for
   // their size (opus-mt and t5-small int8 at batch 16 and 32, beam 4). Off: op by op, every op
   // spread over the threads (the same arithmetic per row; tests compare the two). Always:
@@ -203,6 +205,8 @@ class DecoderState : public StepModel {
   static constexpr int kRowSplitMinRows = 16;
   bool row_split_pays(int rows, int threads) const { return m_.row_split_pays(rows, threads); }
   int row_split_steps() const { return row_split_steps_; }  // steps that ran row-split so far
+  RowBalance& row_balance() { return balance_; }  // how row-split steps divide the rows
+  const std::vector<int>& last_row_bounds() const { return last_bounds_; }  // the last row-split step's
   int position() const { return t_; }
   // Cross-attention capture: after each step, row r's weights of the decoder layers `layers`
   // (in that order), per head or averaged over heads, over the S padded source positions:
@@ -289,6 +293,8 @@ class DecoderState : public StepModel {
   bool row_fusion_ = true;           // set_row_fusion
   RowSplit row_split_ = RowSplit::Auto;  // set_row_split
   int row_split_steps_ = 0;
+  RowBalance balance_;               // row-split steps: each thread's share of the rows
+  std::vector<int> last_bounds_;     //   and the last one's row ranges (RowBalance::bounds)
   bool lm_rows_ready_ = false;       // run_layers(tokens, true) left the LM head's rows quantized
   std::vector<int32_t> subset_;              // shortlist: the computed output columns
   std::vector<float> subset_w_, subset_b_;   // their output weights [C, d] and bias [C] (or empty)

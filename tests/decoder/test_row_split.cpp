@@ -3,7 +3,8 @@
 // row-fused passes) against the op-by-op step (every op spread over the threads): the same
 // logits bit for bit, step after step (the last one through step_top_k where the model has the
 // int8 LM head's fused top-k), with the rows reordered and dropped between steps as a beam search
-// does, on 2 and 3 threads (uneven ranges).
+// does, on 2 and 3 threads: the threads' shares as the step's RowBalance learns them, and fixed
+// uneven shares (the bounds a slower core gets).
 // The bundled model (post-norm LayerNorm), a t5-small-shaped model (pre-norm RMS norm, relative
 // position bias) and, when the fixtures are there, every fixture model. And when the split is
 // chosen by default: from 16 rows, small decoders (weights within half the L3 cache) or many
@@ -13,6 +14,7 @@
 #include <omp.h>
 
 #include <filesystem>
+#include <numeric>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,7 +31,9 @@ using attend_test::TempDir;
 // Every step's logits [rows x vocab] of a short decode over `rows` rows of two inputs (the
 // second one padded): after the first step the rows take the inputs alternately, after the
 // third they are reordered and four are dropped (the cache's slot tables then differ per row).
-std::vector<std::vector<float>> step_logits(const attend::Transformer& net, int32_t start, bool split, int rows) {
+// `shares`: fixed row shares of the threads (empty: learned from the steps' times).
+std::vector<std::vector<float>> step_logits(const attend::Transformer& net, int32_t start, bool split, int rows,
+                                            const std::vector<double>& shares = {}) {
   INFO((split ? "row split" : "op by op"));
   using Mode = attend::DecoderState::RowSplit;
   const int vocab = net.spec().vocab_size, src_vocab = net.spec().src_vocab_size;
@@ -37,6 +41,7 @@ std::vector<std::vector<float>> step_logits(const attend::Transformer& net, int3
   const auto enc = net.encode(in.ids, in.mask);
   attend::DecoderState st(net, enc);
   st.set_row_split(split ? Mode::Always : Mode::Off);
+  if (!shares.empty()) st.row_balance().fix_shares(shares);
   std::vector<std::vector<float>> out;
   auto keep = [&](const float* logits) {
     out.emplace_back(logits, logits + static_cast<size_t>(st.num_rows()) * vocab);
@@ -67,6 +72,14 @@ std::vector<std::vector<float>> step_logits(const attend::Transformer& net, int3
   }
   // all five steps after the first have at least kRowSplitMinRows rows
   CHECK(st.row_split_steps() == (split ? 5 : 0));
+  if (!shares.empty()) {  // the steps ran on the fixed shares: uneven bounds
+    const int threads = omp_get_max_threads();
+    CHECK(st.row_balance().share(0, threads) == Approx(shares[0] / std::accumulate(shares.begin(), shares.end(), 0.0)));
+    const std::vector<int> b = st.last_row_bounds();
+    REQUIRE(b.size() == static_cast<size_t>(threads) + 1);
+    CHECK(b == st.row_balance().bounds(st.num_rows(), threads));
+    CHECK(b[1] != st.num_rows() / threads);
+  }
   return out;
 }
 
@@ -76,23 +89,27 @@ void check_split_against_op_by_op(const std::string& path, const char* compute_t
   const attend::Transformer& net = *impl->net;
   const int32_t start = impl->defaults.decoder_start_token_id;
   const int saved = omp_get_max_threads();
+  const std::vector<std::vector<double>> uneven2 = {{}, {0.3, 0.7}, {0.7, 0.3}}, uneven3 = {{}, {0.2, 0.5, 0.3}};
   for (int threads : {2, 3}) {
-    INFO(threads << " threads");
     omp_set_num_threads(threads);
-    const int rows = attend::DecoderState::kRowSplitMinRows + 8;
-    const auto split = step_logits(net, start, true, rows);
+    // enough rows for the bounds to leave the even split (RowBalance::kMinRows), 4 of them dropped
+    const int rows = attend::RowBalance::kMinRows + 8;
     const auto ops = step_logits(net, start, false, rows);
-    REQUIRE(split.size() == ops.size());
-    for (size_t i = 0; i < split.size(); ++i) {
-      INFO("step " << i);
-      REQUIRE(split[i].size() == ops[i].size());
-      size_t differ = 0, first = 0;
-      for (size_t j = 0; j < split[i].size(); ++j) {
-        if (split[i][j] == ops[i][j] || (split[i][j] != split[i][j] && ops[i][j] != ops[i][j])) continue;
-        if (differ++ == 0) first = j;
+    for (const auto& shares : threads == 2 ? uneven2 : uneven3) {
+      INFO(threads << " threads, shares " << (shares.empty() ? std::string("learned") : std::to_string(shares[0]) + "..."));
+      const auto split = step_logits(net, start, true, rows, shares);
+      REQUIRE(split.size() == ops.size());
+      for (size_t i = 0; i < split.size(); ++i) {
+        INFO("step " << i);
+        REQUIRE(split[i].size() == ops[i].size());
+        size_t differ = 0, first = 0;
+        for (size_t j = 0; j < split[i].size(); ++j) {
+          if (split[i][j] == ops[i][j] || (split[i][j] != split[i][j] && ops[i][j] != ops[i][j])) continue;
+          if (differ++ == 0) first = j;
+        }
+        INFO("first difference at " << first << ": " << split[i][first] << " vs " << ops[i][first]);
+        CHECK(differ == 0);
       }
-      INFO("first difference at " << first << ": " << split[i][first] << " vs " << ops[i][first]);
-      CHECK(differ == 0);
     }
   }
   omp_set_num_threads(saved);
