@@ -10,9 +10,6 @@
 
 #include <omp.h>
 
-#include <stdlib.h>
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -125,39 +122,8 @@ void check_linear(ComputeType ct, const Case& c, int64_t M, int64_t K, int64_t N
   }
 }
 
-std::string fixtures_root() {
-  if (const char* env = std::getenv("ATTEND_FIXTURES"); env && *env) return env;
-  const std::vector<std::string> candidates = {
-      "../shared/fixtures",
-      (fs::path(__FILE__).parent_path() / ".." / ".." / ".." / "shared" / "fixtures").string()};
-  for (const auto& c : candidates)
-    if (fs::is_directory(fs::path(c) / "models")) return c;
-  return candidates.front();
-}
-
-bool have_fixture(const fs::path& p) {
-  if (fs::exists(p)) return true;
-  const char* ci = std::getenv("CI");
-  if (ci && std::string(ci) == "true") FAIL("fixtures not found: " << p.string());
-  WARN("fixtures not found: " << p.string() << " (set ATTEND_FIXTURES); skipping");
-  return false;
-}
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/attend-q-XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    REQUIRE(::mkdtemp(buf.data()) != nullptr);
-    path = buf.data();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using attend_test::fixtures_root;
+using attend_test::TempDir;
 
 // True (with a warning naming the skip) where this CPU/oneDNN has no int8 matmul.
 bool no_int8_matmul() {
@@ -363,7 +329,7 @@ TEST_CASE("compute type: resolution and fallbacks", "[quantize]") {
 
 TEST_CASE("convert --quantize int8: file layout, validation and every compute type", "[quantize][fixtures]") {
   const fs::path dir = fs::path(fixtures_root()) / "models" / "marian";
-  if (!have_fixture(dir / "config.json")) return;
+  if (!attend_test::fixtures_available(dir.string())) return;
   TempDir tmp;
   const std::string f32_path = (tmp.path / "m.attend").string(), q_path = (tmp.path / "m.int8.attend").string();
   ConvertOptions plain;
@@ -728,7 +694,7 @@ TEST_CASE("int8 decoder: the row-fused step gives the op-by-op step's states (t5
 TEST_CASE("int8 decoder: the row-fused step gives the op-by-op step's states (every fixture model)",
           "[int8][decoder][fixtures]") {
   const std::string root = fixtures_root() + "/models";
-  if (!have_fixture(root)) return;
+  if (!attend_test::fixtures_available(root)) return;
   int models = 0;
   for (const auto& e : std::filesystem::directory_iterator(root)) {
     if (!e.is_directory() || !std::filesystem::exists(e.path() / "config.json")) continue;
