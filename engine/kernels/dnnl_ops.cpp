@@ -347,30 +347,29 @@ void Linear::forward_quantized(const int8_t* q, int64_t M, float* y) const {
 
 // Runs the plan's primitive on the calling thread's stream (a plan another thread is running
 // gets its own argument memory objects).
-void Linear::execute(Plan& p, void* src_ptr, float* dst_ptr, const float* aux) const {
+void Linear::execute(Plan& plan, void* src_ptr, float* dst_ptr, const float* aux) const {
   ThreadBuffers& tb = thread_buffers();
-  Plan* plan = &p;
-  void* scratch_ptr = plan->scratch_bytes ? grow(tb.scratch, plan->scratch_bytes) : nullptr;
+  void* scratch_ptr = plan.scratch_bytes ? grow(tb.scratch, plan.scratch_bytes) : nullptr;
   auto& s = thread_stream();
   {
-    std::unique_lock<std::mutex> busy(plan->busy, std::try_to_lock);
+    std::unique_lock<std::mutex> busy(plan.busy, std::try_to_lock);
     if (busy.owns_lock()) {
-      plan->src.set_data_handle(src_ptr);
-      plan->dst.set_data_handle(dst_ptr);
-      if (scratch_ptr) plan->scratch.set_data_handle(scratch_ptr);
-      if (plan->aux) plan->aux.set_data_handle(const_cast<float*>(aux));
-      plan->prim.execute(s, plan->args);
+      plan.src.set_data_handle(src_ptr);
+      plan.dst.set_data_handle(dst_ptr);
+      if (scratch_ptr) plan.scratch.set_data_handle(scratch_ptr);
+      if (plan.aux) plan.aux.set_data_handle(const_cast<float*>(aux));
+      plan.prim.execute(s, plan.args);
     } else {
       auto& eng = cpu_engine();
-      std::unordered_map<int, memory> args = plan->args;
-      args[DNNL_ARG_SRC] = memory(plan->src.get_desc(), eng, src_ptr);
-      args[DNNL_ARG_DST] = memory(plan->dst.get_desc(), eng, dst_ptr);
-      if (scratch_ptr) args[DNNL_ARG_SCRATCHPAD] = memory(plan->scratch.get_desc(), eng, scratch_ptr);
-      if (plan->aux) {
+      std::unordered_map<int, memory> args = plan.args;
+      args[DNNL_ARG_SRC] = memory(plan.src.get_desc(), eng, src_ptr);
+      args[DNNL_ARG_DST] = memory(plan.dst.get_desc(), eng, dst_ptr);
+      if (scratch_ptr) args[DNNL_ARG_SCRATCHPAD] = memory(plan.scratch.get_desc(), eng, scratch_ptr);
+      if (plan.aux) {
         args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1] =
-            memory(plan->aux.get_desc(), eng, const_cast<float*>(aux));
+            memory(plan.aux.get_desc(), eng, const_cast<float*>(aux));
       }
-      plan->prim.execute(s, args);
+      plan.prim.execute(s, args);
     }
     s.wait();
   }
