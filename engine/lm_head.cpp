@@ -117,6 +117,9 @@ float* block_hit_values(int64_t n) {
   return v.data();
 }
 // Per OpenMP thread: one block's product.
+// A block row's maximum that leaves nothing to sum: every entry excluded (-inf) or NaN logits.
+bool no_maximum(float m) { return m == kNegInf || std::isnan(m); }
+
 std::vector<float>& block_out() {
   thread_local std::vector<float> y;
   return y;
@@ -296,7 +299,7 @@ void LmHead::top_k_impl(const float* x, const int8_t* q, const float* row_scale,
         if (ref != 0.0f) sum = L.finish_row_sum_exp_hits(row, rs[r], ref, threshold, hits, hit_values, &m);
         part_max[at] = m;
         part_ref[at] = ref;
-        part_sum[at] = m == kNegInf || std::isnan(m) ? 0.0f : sum;
+        part_sum[at] = no_maximum(m) ? 0.0f : sum;
         part_count[li] = add_top_k_hits(hit_values, hits, n, first, k, ban, ban_end, part_count[li], ids, vals);
         continue;
       }
@@ -308,7 +311,7 @@ void LmHead::top_k_impl(const float* x, const int8_t* q, const float* row_scale,
       const float ref = sum_reference(m);
       part_max[at] = m;
       part_ref[at] = ref;
-      const bool none = m == kNegInf || std::isnan(m);
+      const bool none = no_maximum(m);
       if (part_count[li] == k && !none) {
         // the softmax sum and the entries above the current k-th in one pass
         part_sum[at] = simd::sum_exp_hits(row, n, ref, std::nextafter(vals[k - 1], kNegInf), hits);
