@@ -87,7 +87,7 @@ float sum_exp_ref(const float* x, int64_t n, float mx) {
 }
 
 float scale_bias_max_ref(const float* acc, float rs, const float* bias, int64_t n, float* y, const float* cs) {
-  for (int64_t j = 0; j < n; ++j) y[j] = scaled_ref(acc, cs, j) * rs + (bias ? bias[j] : 0.0f);  // as scale_bias_ref
+  scale_bias_ref(acc, rs, bias, n, Act::None, y, cs);
   float m = -std::numeric_limits<float>::infinity();
   for (int64_t j = 0; j < n; ++j) m = y[j] > m ? y[j] : m;
   return m;
