@@ -36,9 +36,14 @@ double RowBalance::share(int i, int threads) const {
   return share_[static_cast<size_t>(i)];
 }
 
-std::vector<int> RowBalance::bounds(int rows, int threads) const {
+std::vector<int> RowBalance::even_bounds(int rows, int threads) {
   std::vector<int> b(static_cast<size_t>(threads) + 1, 0);
   for (int i = 1; i <= threads; ++i) b[static_cast<size_t>(i)] = static_cast<int>(int64_t{rows} * i / threads);
+  return b;
+}
+
+std::vector<int> RowBalance::bounds(int rows, int threads) const {
+  std::vector<int> b = even_bounds(rows, threads);
   if (rows < kMinRows || rows < 2 * kAlign * threads) return b;  // even
   double cum = 0.0;
   for (int i = 1; i < threads; ++i) {

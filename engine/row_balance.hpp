@@ -37,6 +37,8 @@ class RowBalance {
   // i / threads) or a multiple of kAlign, every thread at least one row when rows >= threads (and
   // kAlign rows when the bounds moved).
   std::vector<int> bounds(int rows, int threads) const;
+  // The even split: bounds[i] = rows * i / threads (what bounds() moves from).
+  static std::vector<int> even_bounds(int rows, int threads);
   // After a step run with `bounds` (as returned above): seconds[i] is thread i's busy time.
   void record(const std::vector<int>& bounds, const std::vector<double>& seconds);
   // Thread i's current share of the rows (even when nothing was recorded for `threads` threads).

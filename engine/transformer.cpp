@@ -1227,8 +1227,9 @@ void DecoderState::run_row_split(int R, Fn& fn) {
     if (tid == 0) team = nt;
     // a smaller team than planned (nested or dynamic OpenMP): even ranges
     const bool as_planned = nt == planned;
-    const int r0 = as_planned ? bounds[static_cast<size_t>(tid)] : static_cast<int>(int64_t{R} * tid / nt);
-    const int r1 = as_planned ? bounds[static_cast<size_t>(tid) + 1] : static_cast<int>(int64_t{R} * (tid + 1) / nt);
+    const std::vector<int> even = as_planned ? std::vector<int>() : RowBalance::even_bounds(R, nt);
+    const std::vector<int>& b = as_planned ? bounds : even;
+    const int r0 = b[static_cast<size_t>(tid)], r1 = b[static_cast<size_t>(tid) + 1];
     profile::Mute mute(tid != 0);
     try {
       const auto start = std::chrono::steady_clock::now();
@@ -1242,13 +1243,8 @@ void DecoderState::run_row_split(int R, Fn& fn) {
     }
   }
   if (failed) std::rethrow_exception(failed);
-  if (team == planned) {
-    balance_.record(bounds, seconds);
-  } else {
-    bounds.assign(static_cast<size_t>(team) + 1, 0);
-    for (int i = 0; i <= team; ++i) bounds[static_cast<size_t>(i)] = static_cast<int>(int64_t{R} * i / team);
-  }
-  last_bounds_ = std::move(bounds);
+  if (team == planned) balance_.record(bounds, seconds);
+  last_bounds_ = team == planned ? std::move(bounds) : RowBalance::even_bounds(R, team);
   ++row_split_steps_;
 }
 

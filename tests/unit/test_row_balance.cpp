@@ -44,6 +44,8 @@ TEST_CASE("row balance: even shares give even ranges, fixed shares ranges on mul
   CHECK(even.bounds(20, 2) == std::vector<int>{0, 10, 20});
   CHECK(even.bounds(7, 2) == std::vector<int>{0, 3, 7});
   CHECK(even.bounds(124, 3) == std::vector<int>{0, 41, 82, 124});
+  CHECK(RowBalance::even_bounds(124, 3) == std::vector<int>{0, 41, 82, 124});
+  CHECK(RowBalance::even_bounds(7, 2) == std::vector<int>{0, 3, 7});
   CHECK(even.share(1, 3) == Approx(1.0 / 3));
 
   RowBalance b(false);
