@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <limits>
@@ -501,6 +502,10 @@ bool populate_spread(float* p, size_t bytes, int64_t& calls) {
 // cross-attention per input, and full encoder self-attention; shorter ones row by row (attend_row).
 int kBlockedCrossMinLength = 1024;
 
+bool Transformer::int8_attention_kv() const {
+  return compute_ == ComputeType::I8 && inner_ % 4 == 0 && inner_ == spec_.decoder_heads * spec_.head_dim;
+}
+
 namespace {
 
 }  // namespace
@@ -731,18 +736,32 @@ std::shared_ptr<const EncoderOutput> Transformer::encode(const std::vector<std::
     if (record_layers) out->layer_states.back().assign(x.begin(), x.end());
   }
   out->cross_kv.resize(dec_layers_.size());
-  const bool half = half_attention_kv() && S < kBlockedCrossMinLength;  // long sources: the float blocked kernel
+  // long sources: the float blocked kernel
+  const bool half = half_attention_kv() && S < kBlockedCrossMinLength;
+  const bool kv8 = int8_attention_kv() && S < kBlockedCrossMinLength;
   if (half) out->cross_kv16.resize(dec_layers_.size());
-  LargeFloats projected;  // half: every layer's float projection in one buffer before conversion
+  if (kv8) out->cross_kv8.resize(dec_layers_.size());
+  const int dec_heads = s.decoder_heads;
+  const size_t entry = kv8_entry_bytes(dec_heads, s.head_dim);
+  LargeFloats projected;  // half or int8: every layer's float projection in one buffer before conversion
   for (size_t l = 0; l < dec_layers_.size(); ++l) {
-    LargeFloats& kv = half ? projected : out->cross_kv[l];
+    LargeFloats& kv = half || kv8 ? projected : out->cross_kv[l];
     kv.resize(N * 2 * inner);
     dec_layers_[l].cross_attn.kv.forward(x.data(), N, kv.data());
-    if (!half) continue;
-    auto& h = out->cross_kv16[l];
-    h.resize(static_cast<size_t>(N * 2 * inner));
+    if (half) {
+      auto& h = out->cross_kv16[l];
+      h.resize(static_cast<size_t>(N * 2 * inner));
 #pragma omp parallel for schedule(static) if (N >= 64)
-    for (int64_t r = 0; r < N; ++r) simd::to_half(kv.data() + r * 2 * inner, 2 * inner, h.data() + r * 2 * inner);
+      for (int64_t r = 0; r < N; ++r) simd::to_half(kv.data() + r * 2 * inner, 2 * inner, h.data() + r * 2 * inner);
+    } else if (kv8) {
+      auto& e = out->cross_kv8[l];
+      e.resize(static_cast<size_t>(N) * 2 * entry);
+#pragma omp parallel for schedule(static) if (N >= 64)
+      for (int64_t r = 0; r < N; ++r) {
+        kv8_store(kv.data() + r * 2 * inner, dec_heads, s.head_dim, e.data() + static_cast<size_t>(r) * 2 * entry);
+        kv8_store(kv.data() + r * 2 * inner + inner, dec_heads, s.head_dim, e.data() + (static_cast<size_t>(r) * 2 + 1) * entry);
+      }
+    }
   }
   return out;
 }
@@ -750,17 +769,29 @@ std::shared_ptr<const EncoderOutput> Transformer::encode(const std::vector<std::
 DecoderState::DecoderState(const Transformer& model, std::shared_ptr<const EncoderOutput> enc)
     : m_(model), enc_(std::move(enc)) {
   // bf16 runs keep the self-attention keys and values in bf16 (their matmuls round activations
-  // to bf16 already): half the cache's memory and traffic. int8 runs keep them as IEEE half
-  // (Transformer::half_attention_kv; with bf16 instead the bundled model's int8 BLEU moved +0.48
-  // from fp32, outside the e2e test's +-0.3 band; with half it is -0.12). fp32 runs keep float
-  // (token-exact with transformers).
-  if (m_.compute_type() == ComputeType::BF16 && m_.inner_ % 2 == 0) cache16_ = Cache16::BF16;
-  else if (m_.half_attention_kv()) cache16_ = Cache16::Half;
+  // to bf16 already): half the cache's memory and traffic. int8 runs keep them in 8 bits with a
+  // scale per position and head (Transformer::int8_attention_kv), or as IEEE half where the
+  // widths do not allow that (half_attention_kv; with bf16 instead the bundled model's int8 BLEU
+  // moved +0.48 from fp32, outside the e2e test's +-0.3 band). fp32 runs keep float (token-exact
+  // with transformers).
+  if (m_.compute_type() == ComputeType::BF16 && m_.inner_ % 2 == 0) cache_type_ = CacheType::BF16;
+  else if (m_.int8_attention_kv()) cache_type_ = CacheType::I8;
+  else if (m_.half_attention_kv()) cache_type_ = CacheType::Half;
   rows_ = enc_->batch;
   row_input_.resize(rows_);
   for (int r = 0; r < rows_; ++r) row_input_[r] = r;
   k_cache_.resize(m_.dec_layers_.size());
   v_cache_.resize(m_.dec_layers_.size());
+}
+
+size_t DecoderState::cache_width() const {
+  const size_t inner = static_cast<size_t>(m_.inner_);
+  switch (cache_type_) {
+    case CacheType::BF16:
+    case CacheType::Half: return inner / 2;
+    case CacheType::I8: return kv8_entry_bytes(m_.spec_.decoder_heads, m_.spec_.head_dim) / sizeof(float);
+    default: return inner;
+  }
 }
 
 DecoderState::~DecoderState() {
@@ -1309,7 +1340,10 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) 
   }
   const float scale = s.attention_scaling ? 1.0f / std::sqrt(static_cast<float>(dh)) : 1.0f;
   for (int r = 0; r < R; ++r) slots_[static_cast<size_t>(r) * cap_t_ + t] = r;  // position t: own slot
-  const int64_t slot_stride = static_cast<int64_t>(cap_t_) * inner;  // in elements of the cache (float, or 16 bits: cache16_)
+  // a cached position's storage, in the cache's elements (floats, 16-bit values or bytes)
+  const int64_t elements_per_float = cache_type_ == CacheType::F32 ? 1 : cache_type_ == CacheType::I8 ? 4 : 2;
+  const int64_t position_stride = static_cast<int64_t>(cache_width()) * elements_per_float;
+  const int64_t slot_stride = static_cast<int64_t>(cap_t_) * position_stride;
   float* const scratch0 = att_scratch_.data();
   // Self-attention of row r in layer l: its new key and value (qkv_ row r, final) into its own
   // slot at position t, then its context (ctx_ row r) over positions 0..t.
@@ -1317,13 +1351,20 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) 
     float* kc = k_cache_[l].get();
     float* vc = v_cache_[l].get();
     const float* row = qkv_.data() + static_cast<int64_t>(r) * 3 * inner;
-    const size_t at = static_cast<size_t>(r) * slot_stride + static_cast<size_t>(t) * inner;  // own slot r
+    const size_t at = static_cast<size_t>(r) * slot_stride + static_cast<size_t>(t) * position_stride;  // own slot r
     KeyValueView kv;
     kv.fast_scores = m_.fast_scores();
-    if (cache16_ != Cache16::None) {
+    if (cache_type_ == CacheType::I8) {
+      int8_t* k8 = reinterpret_cast<int8_t*>(kc);
+      int8_t* v8 = reinterpret_cast<int8_t*>(vc);
+      kv8_store(row + inner, H, dh, k8 + at);
+      kv8_store(row + 2 * inner, H, dh, v8 + at);
+      kv.k8 = k8;
+      kv.v8 = v8;
+    } else if (cache_type_ != CacheType::F32) {
       uint16_t* k16 = reinterpret_cast<uint16_t*>(kc);
       uint16_t* v16 = reinterpret_cast<uint16_t*>(vc);
-      if (cache16_ == Cache16::Half) {
+      if (cache_type_ == CacheType::Half) {
         simd::to_half(row + inner, inner, k16 + at);
         simd::to_half(row + 2 * inner, inner, v16 + at);
         kv.fp16 = true;
@@ -1339,7 +1380,7 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) 
       kv.k = kc;
       kv.v = vc;
     }
-    kv.stride = inner;
+    kv.stride = position_stride;
     kv.slots = slots_.data() + static_cast<size_t>(r) * cap_t_;
     kv.slot_stride = slot_stride;
     kv.length = t + 1;
@@ -1351,17 +1392,24 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) 
     attend_row(row, kv, sb, H, dh, scale, ctx_.data() + static_cast<int64_t>(r) * inner,
                scratch0 + static_cast<size_t>(omp_get_thread_num()) * scratch_len);
   };
-  const bool long_source = enc_->cross_kv16.empty() && S >= kBlockedCrossMinLength;
+  const bool long_source = enc_->cross_kv16.empty() && enc_->cross_kv8.empty() && S >= kBlockedCrossMinLength;
+  const int64_t cross_entry = static_cast<int64_t>(kv8_entry_bytes(H, dh));  // int8 cross keys: bytes per key
   // Cross-attention of row r in layer l over its input's encoder output (query: qkv_ row r
   // with stride inner), context into ctx_ row r; captured weights into att_.
   auto cross_row = [&](size_t l, int r, const float* q) {  // q: row r's query
     const float* ckv = enc_->cross_kv[l].data();
     const uint16_t* ckv16 = enc_->cross_kv16.empty() ? nullptr : enc_->cross_kv16[l].data();  // or half
+    const int8_t* ckv8 = enc_->cross_kv8.empty() ? nullptr : enc_->cross_kv8[l].data();     // or int8
     const int att_slot = att_width_ ? att_slot_[l] : -1;  // captured: where in the row (else -1)
     const int b = row_input_[r];
     KeyValueView kv;
     kv.fast_scores = m_.fast_scores();
-    if (ckv16) {
+    kv.stride = 2 * inner;
+    if (ckv8) {
+      kv.k8 = ckv8 + static_cast<int64_t>(b) * S * 2 * cross_entry;
+      kv.v8 = kv.k8 + cross_entry;
+      kv.stride = 2 * cross_entry;
+    } else if (ckv16) {
       kv.k16 = ckv16 + static_cast<int64_t>(b) * S * 2 * inner;
       kv.v16 = kv.k16 + inner;
       kv.fp16 = true;
@@ -1369,7 +1417,6 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) 
       kv.k = ckv + static_cast<int64_t>(b) * S * 2 * inner;
       kv.v = kv.k + inner;
     }
-    kv.stride = 2 * inner;
     kv.length = S;
     kv.mask = enc_->mask.data() + static_cast<size_t>(b) * S;
     float* probs = nullptr;

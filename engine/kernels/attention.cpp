@@ -1,5 +1,5 @@
 // engine/kernels/attention.cpp — fused attention core for one query row and all heads, over a float,
-// bf16 or IEEE-half cache. For 64-wide heads on AVX-512 CPUs (picked at run time) the scores go
+// bf16, IEEE-half or int8 cache. For 64-wide heads on AVX-512 CPUs (picked at run time) the scores go
 // 16 keys at a time and the weighted sum four heads at a time; otherwise the dot products and the
 // weighted sum are loops compiled for several ISAs and picked at load time (target_clones). The
 // softmax's exp is engine/simd's.
@@ -11,12 +11,14 @@
 #include <cstring>
 #include <limits>
 #include <type_traits>
+#include <vector>
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
 #include "engine/kernels/half.hpp"
+#include "engine/kernels/quantize.hpp"
 #include "engine/kernels/simd.hpp"
 
 namespace attend {
@@ -36,6 +38,19 @@ struct F16 {  // IEEE half
   using T = uint16_t;
   static float widen(uint16_t h) { return half_to_float(h); }
 };
+struct I8 {  // int8, times its entry's scale for the head (kv8_store)
+  using T = int8_t;
+  static float widen(int8_t x) { return static_cast<float>(x); }
+};
+
+// The per-head scales of the entry at e (int8 cache: after its `inner` elements), or null: the
+// other formats' elements are their values.
+template <class F>
+inline const float* entry_scales(const typename F::T* e, int inner) {
+  if constexpr (std::is_same<F, I8>::value) return reinterpret_cast<const float*>(e + inner);
+  (void)e, (void)inner;
+  return nullptr;
+}
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #define ATTEND_SCORES_AVX512 1
@@ -54,6 +69,9 @@ __attribute__((target("avx512f"))) inline __m512 load16(BF16, const uint16_t* p)
 }
 __attribute__((target("avx512f"))) inline __m512 load16(F16, const uint16_t* p) {
   return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+__attribute__((target("avx512f"))) inline __m512 load16(I8, const int8_t* p) {
+  return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
 }
 
 // Pairwise sums of two vectors' neighbouring lanes: lanes 0-7 from x, 8-15 from y.
@@ -114,6 +132,61 @@ __attribute__((target("avx512f,avx512dq"))) void scores64_avx512(const float* q,
   }
 }
 
+// Pairwise sums of two int32 vectors' neighbouring lanes: lanes 0-7 from x, 8-15 from y.
+__attribute__((target("avx512f"))) inline __m512i fold_pairs_epi32(__m512i x, __m512i y) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  return _mm512_add_epi32(_mm512_permutex2var_epi32(x, even, y), _mm512_permutex2var_epi32(x, odd, y));
+}
+
+// Scores of an int16 query (QueryI16) against keys [0, n) of an int8 cache for heads of 64
+// dimensions, 16 keys at a time as scores64_avx512 does, but the dot products are exact int32
+// sums (vpmaddwd), so the order of their additions does not matter: the same bits as the
+// portable loop's ((dot * key scale) * query scale) * scale.
+__attribute__((target("avx512f,avx512bw,avx512dq"))) void scores64_i8_avx512(const int16_t* q16, const float* qs,
+                                                                          const int8_t* kbase, const KeyValueView& kv,
+                                                                          const ScoreBias& bias, int heads,
+                                                                          float scale, float* scratch) {
+  const int n = kv.length;
+  const __m512 vscale = _mm512_set1_ps(scale), neg_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  const int8_t* key[16];
+  for (int j0 = 0; j0 < n; j0 += 16) {
+    const int m = std::min(16, n - j0);
+    const __mmask16 live = static_cast<__mmask16>((1u << m) - 1u);
+    for (int i = 0; i < m; ++i) {
+      int64_t o = static_cast<int64_t>(j0 + i) * kv.stride;
+      if (kv.slots) o += static_cast<int64_t>(kv.slots[j0 + i]) * kv.slot_stride;
+      key[i] = kbase + o;
+    }
+    __mmask16 keep = live;  // keys not masked out
+    if (kv.mask) keep = _mm512_mask_cmpneq_epi32_mask(live, _mm512_maskz_loadu_epi32(live, kv.mask + j0), _mm512_setzero_si512());
+    for (int h = 0; h < heads; ++h) {
+      const int16_t* qh = q16 + static_cast<int64_t>(h) * 64;
+      const __m512i q0 = _mm512_loadu_si512(qh), q1 = _mm512_loadu_si512(qh + 32);
+      __m512i acc[16];
+      alignas(64) float ks[16] = {};
+      for (int i = 0; i < 16; ++i) {
+        if (i >= m) {
+          acc[i] = _mm512_setzero_si512();
+          continue;
+        }
+        const int8_t* kh = key[i] + static_cast<int64_t>(h) * 64;
+        const __m512i k0 = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(kh)));
+        const __m512i k1 = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(kh + 32)));
+        acc[i] = _mm512_add_epi32(_mm512_madd_epi16(q0, k0), _mm512_madd_epi16(q1, k1));
+        ks[i] = entry_scales<I8>(key[i], heads * 64)[h];
+      }
+      for (int w = 8; w >= 1; w /= 2)
+        for (int i = 0; i < w; ++i) acc[i] = fold_pairs_epi32(acc[2 * i], acc[2 * i + 1]);
+      __m512 sc = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[0]), _mm512_load_ps(ks));
+      sc = _mm512_mul_ps(_mm512_mul_ps(sc, _mm512_set1_ps(qs[h])), vscale);
+      if (bias.data) sc = _mm512_add_ps(sc, _mm512_maskz_loadu_ps(live, bias.data + h * bias.head_stride + j0));
+      sc = _mm512_mask_blend_ps(keep, neg_inf, sc);
+      _mm512_mask_storeu_ps(scratch + static_cast<size_t>(h) * n + j0, live, sc);
+    }
+  }
+}
+
 // The weighted sum of values for 64-wide heads, four heads at a time: each value row is read
 // once per four heads, contiguously (1 KB), and the 16 accumulators stay in registers over all
 // positions. Per output element the same additions in the same order as the portable loop
@@ -131,8 +204,11 @@ __attribute__((target("avx512f"))) void values64_avx512(const typename L::T* vba
       int64_t o = static_cast<int64_t>(j) * kv.stride;
       if (kv.slots) o += static_cast<int64_t>(kv.slots[j]) * kv.slot_stride;
       const typename L::T* vj = vbase + o + static_cast<int64_t>(h0) * 64;
+      const float* vs = entry_scales<L>(vbase + o, heads * 64);
       for (int g = 0; g < 4; ++g) {
-        const __m512 w = _mm512_set1_ps(scratch[static_cast<size_t>(h0 + g) * n + j] * inv[h0 + g]);
+        float wj = scratch[static_cast<size_t>(h0 + g) * n + j] * inv[h0 + g];
+        if (vs) wj *= vs[h0 + g];
+        const __m512 w = _mm512_set1_ps(wj);
         for (int c = 0; c < 4; ++c) acc[4 * g + c] = _mm512_fmadd_ps(w, load16(L{}, vj + 64 * g + 16 * c), acc[4 * g + c]);
       }
     }
@@ -144,12 +220,96 @@ __attribute__((target("avx512f"))) void values64_avx512(const typename L::T* vba
 #endif
 #endif
 
-// F: the cache's element format (F32, BF16 or F16).
+#ifdef ATTEND_SCORES_AVX512
+#if !defined(__clang__)
+#pragma GCC diagnostic push  // _mm512_reduce_max_ps: the false warning noted above
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+// quantize_query16 for 64-wide heads: the same maxima, multiplies and roundings (to nearest even).
+__attribute__((target("avx512f,avx512bw"))) void quantize_query16_avx512(const float* q, int heads, int16_t* q16,
+                                                                        float* qs) {
+  for (int h = 0; h < heads; ++h) {
+    const float* x = q + static_cast<int64_t>(h) * 64;
+    __m512 v[4];
+    __m512 mx = _mm512_setzero_ps();
+    for (int c = 0; c < 4; ++c) {
+      v[c] = _mm512_loadu_ps(x + 16 * c);
+      mx = _mm512_max_ps(mx, _mm512_abs_ps(v[c]));
+    }
+    const float m = _mm512_reduce_max_ps(mx);
+    const bool ok = m > 0.0f && std::isfinite(m);  // else a zero row (scale 1, all 0), as quantize_row
+    qs[h] = ok ? m / 32767.0f : 1.0f;
+    const __m512 vinv = _mm512_set1_ps(ok ? 32767.0f / m : 0.0f);
+    for (int c = 0; c < 4; ++c) {
+      __m512 r = _mm512_mul_ps(v[c], vinv);
+      const __mmask16 nan = _mm512_cmp_ps_mask(r, r, _CMP_UNORD_Q);
+      r = _mm512_mask_mov_ps(_mm512_roundscale_ps(r, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), nan, _mm512_setzero_ps());
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(q16 + static_cast<int64_t>(h) * 64 + 16 * c),
+                          _mm512_cvtsepi32_epi16(_mm512_cvtps_epi32(r)));
+    }
+  }
+}
+
+// kv8_store for 64-wide heads: quantize_row's scale and rounding per head (for finite inputs
+// the same bits), a head's 64 elements held in registers between its maximum and its rounding.
+__attribute__((target("avx512f,avx512bw"))) void kv8_store_avx512(const float* x, int heads, int8_t* entry) {
+  float* scales = reinterpret_cast<float*>(entry + static_cast<int64_t>(heads) * 64);
+  const __m512 hi = _mm512_set1_ps(127.0f), lo = _mm512_set1_ps(-127.0f);
+  for (int h = 0; h < heads; ++h) {
+    const float* xh = x + static_cast<int64_t>(h) * 64;
+    __m512 v[4];
+    __m512 mx = _mm512_setzero_ps();
+    for (int c = 0; c < 4; ++c) {
+      v[c] = _mm512_loadu_ps(xh + 16 * c);
+      mx = _mm512_max_ps(mx, _mm512_abs_ps(v[c]));
+    }
+    const float m = _mm512_reduce_max_ps(mx);
+    const bool ok = m > 0.0f && std::isfinite(m);  // else quantize_row's zero row: scale 1, all 0
+    scales[h] = ok ? m / 127.0f : 1.0f;
+    const __m512 vinv = _mm512_set1_ps(ok ? 127.0f / m : 0.0f);
+    for (int c = 0; c < 4; ++c) {
+      __m512 p = _mm512_mul_ps(v[c], vinv);
+      const __mmask16 nan = _mm512_cmp_ps_mask(p, p, _CMP_UNORD_Q);
+      p = _mm512_roundscale_ps(p, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      p = _mm512_mask_mov_ps(_mm512_min_ps(_mm512_max_ps(p, lo), hi), nan, _mm512_setzero_ps());
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(entry + static_cast<int64_t>(h) * 64 + 16 * c),
+                       _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(p)));
+    }
+  }
+}
+#if !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif
+
+// A query row as int16 per head: q16 = round(q / qs[h]), qs[h] = max |q_h| / 32767 (1 for a zero head).
+void quantize_query16(const float* q, int heads, int head_dim, int16_t* q16, float* qs) {
+#ifdef ATTEND_SCORES_AVX512
+  if (head_dim == 64 && simd::has_avx512()) return quantize_query16_avx512(q, heads, q16, qs);
+#endif
+  for (int h = 0; h < heads; ++h) {
+    const float* x = q + static_cast<int64_t>(h) * head_dim;
+    float mx = 0.0f;
+    for (int d = 0; d < head_dim; ++d) mx = std::max(mx, std::fabs(x[d]));
+    const bool ok = mx > 0.0f && std::isfinite(mx);
+    const float inv = ok ? 32767.0f / mx : 0.0f;
+    qs[h] = ok ? mx / 32767.0f : 1.0f;
+    int16_t* o = q16 + static_cast<int64_t>(h) * head_dim;
+    for (int d = 0; d < head_dim; ++d) {
+      const float p = x[d] * inv;
+      o[d] = p != p ? int16_t{0} : static_cast<int16_t>(std::max(-32767.0f, std::min(32767.0f, std::nearbyint(p))));
+    }
+  }
+}
+
+// F: the cache's element format (F32, BF16, F16 or I8).
 template <class F>
 inline __attribute__((always_inline)) void attend_row_impl(const float* q, const typename F::T* kbase, const typename F::T* vbase,
                                                            const KeyValueView& kv, const ScoreBias& bias, int heads,
                                                            int head_dim, float scale, float* ctx, float* scratch,
-                                                           float* probs) {
+                                                           float* probs, const int16_t* q16 = nullptr,
+                                                           const float* qs = nullptr) {
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
   const int n = kv.length;
   auto offset = [&kv](int j) {
@@ -158,11 +318,17 @@ inline __attribute__((always_inline)) void attend_row_impl(const float* q, const
     return o;
   };
   using T = typename F::T;
+  const int inner = heads * head_dim;
   float* inv = scratch + static_cast<size_t>(heads) * n;  // per head: 1 / sum of its weights
   // scores[h * n + j]: key j read once for all heads (contiguous), masked keys -inf
   bool done = false;
 #ifdef ATTEND_SCORES_AVX512
-  if constexpr (!std::is_same<F, BF16>::value) {  // bf16 runs keep the in-order sums
+  if constexpr (std::is_same<F, I8>::value) {  // exact integer sums: any order, the same bits
+    if (head_dim == 64 && simd::has_avx512()) {
+      scores64_i8_avx512(q16, qs, kbase, kv, bias, heads, scale, scratch);
+      done = true;
+    }
+  } else if constexpr (!std::is_same<F, BF16>::value) {  // bf16 runs keep the in-order sums
     if (head_dim == 64 && kv.fast_scores && simd::has_avx512()) {
       scores64_avx512<F>(q, kbase, kv, bias, heads, scale, scratch);
       done = true;
@@ -181,8 +347,17 @@ inline __attribute__((always_inline)) void attend_row_impl(const float* q, const
       const float* qh = q + hoff;
       const T* kh = kj + hoff;
       float s = 0.0f;
+      if constexpr (std::is_same<F, I8>::value) {
+        const int16_t* qi = q16 + hoff;
+        int32_t dot = 0;
+#pragma omp simd reduction(+ : dot)
+        for (int d = 0; d < head_dim; ++d) dot += static_cast<int32_t>(qi[d]) * kh[d];
+        s = static_cast<float>(dot) * entry_scales<F>(kj, inner)[h] * qs[h];
+        (void)qh;
+      } else {
 #pragma omp simd reduction(+ : s)
-      for (int d = 0; d < head_dim; ++d) s += qh[d] * F::widen(kh[d]);
+        for (int d = 0; d < head_dim; ++d) s += qh[d] * F::widen(kh[d]);
+      }
       s *= scale;
       if (bias.data) s += bias.data[h * bias.head_stride + j];
       scratch[static_cast<size_t>(h) * n + j] = s;
@@ -225,7 +400,8 @@ inline __attribute__((always_inline)) void attend_row_impl(const float* q, const
       float acc[64] = {};
       for (int j = 0; j < n; ++j) {
         if (kv.mask && kv.mask[j] == 0) continue;
-        const float w = sh[j] * inv[h];
+        float w = sh[j] * inv[h];
+        if (const float* vs = entry_scales<F>(vbase + offset(j), inner)) w *= vs[h];
         const T* vh = vbase + offset(j) + hoff;
 #pragma omp simd
         for (int d = 0; d < 64; ++d) acc[d] += w * F::widen(vh[d]);
@@ -239,9 +415,11 @@ inline __attribute__((always_inline)) void attend_row_impl(const float* q, const
   for (int j = 0; j < n; ++j) {
     if (kv.mask && kv.mask[j] == 0) continue;
     const T* vj = vbase + offset(j);
+    const float* vs = entry_scales<F>(vj, inner);
     for (int h = 0; h < heads; ++h) {
       const int64_t hoff = static_cast<int64_t>(h) * head_dim;
-      const float w = scratch[static_cast<size_t>(h) * n + j] * inv[h];
+      float w = scratch[static_cast<size_t>(h) * n + j] * inv[h];
+      if (vs) w *= vs[h];
       const T* vh = vj + hoff;
       float* out = ctx + hoff;
 #pragma omp simd
@@ -255,9 +433,29 @@ inline __attribute__((always_inline)) void attend_row_impl(const float* q, const
 ATTEND_MULTIVERSION
 void attend_row(const float* q, const KeyValueView& kv, const ScoreBias& bias, int heads, int head_dim,
                 float scale, float* ctx, float* scratch, float* probs) {
-  if (kv.k16 && kv.fp16) attend_row_impl<F16>(q, kv.k16, kv.v16, kv, bias, heads, head_dim, scale, ctx, scratch, probs);
+  if (kv.k8) {
+    // the query as int16 per head (max |q_h| / 32767): exact integer dot products with the keys
+    thread_local std::vector<int16_t> q16;
+    thread_local std::vector<float> qs;
+    q16.resize(static_cast<size_t>(heads) * head_dim);
+    qs.resize(static_cast<size_t>(heads));
+    quantize_query16(q, heads, head_dim, q16.data(), qs.data());
+    attend_row_impl<I8>(q, kv.k8, kv.v8, kv, bias, heads, head_dim, scale, ctx, scratch, probs, q16.data(), qs.data());
+  }
+  else if (kv.k16 && kv.fp16) attend_row_impl<F16>(q, kv.k16, kv.v16, kv, bias, heads, head_dim, scale, ctx, scratch, probs);
   else if (kv.k16) attend_row_impl<BF16>(q, kv.k16, kv.v16, kv, bias, heads, head_dim, scale, ctx, scratch, probs);
   else attend_row_impl<F32>(q, kv.k, kv.v, kv, bias, heads, head_dim, scale, ctx, scratch, probs);
+}
+
+void kv8_store(const float* x, int heads, int head_dim, int8_t* entry) {
+#ifdef ATTEND_SCORES_AVX512
+  if (head_dim == 64 && simd::has_avx512()) return kv8_store_avx512(x, heads, entry);
+#endif
+  float* scales = reinterpret_cast<float*>(entry + static_cast<int64_t>(heads) * head_dim);
+  for (int h = 0; h < heads; ++h) {
+    const int64_t o = static_cast<int64_t>(h) * head_dim;
+    quantize_row(x + o, head_dim, entry + o, &scales[h]);
+  }
 }
 
 }  // namespace attend

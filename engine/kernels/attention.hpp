@@ -2,8 +2,8 @@
 // sum of values) for all heads of many rows at once. The projections around it are oneDNN
 // matmuls (engine/dnnl_ops.hpp); this fused core works on the strided q/k/v they produce,
 // skips masked keys (transformers adds finfo.min, which gives them weight exactly 0) and
-// never materialises a mask tensor. Keys and values may be stored as float, bf16 (bf16 runs) or
-// IEEE half (int8 runs).
+// never materialises a mask tensor. Keys and values may be stored as float, bf16 (bf16 runs),
+// IEEE half, or int8 with a scale per position and head (int8 runs).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +27,10 @@ struct KeyValueView {
   const uint16_t* k16 = nullptr;
   const uint16_t* v16 = nullptr;
   bool fp16 = false;
+  // 8-bit keys and values instead (kv8_store's entries): position j's entry starts at
+  // k8 + j * stride (+ slots[j] * slot_stride), strides then counted in bytes.
+  const int8_t* k8 = nullptr;
+  const int8_t* v8 = nullptr;
   // Scores of 64-wide heads summed by a tree in registers (AVX-512) instead of lane by lane in
   // order: faster, rounded differently (Transformer::fast_scores says for which compute types).
   bool fast_scores = false;
@@ -38,6 +42,14 @@ struct ScoreBias {
   const float* data = nullptr;
   int64_t head_stride = 0;
 };
+
+// An 8-bit key or value entry of one position: its heads * head_dim elements as int8, then one
+// float scale per head (element = int8 * scale; per head max |x| / 127, quantize_row's rule).
+// kv8_entry_bytes is a multiple of 4 when heads * head_dim is; the entry must be 4-byte aligned.
+inline size_t kv8_entry_bytes(int heads, int head_dim) {
+  return static_cast<size_t>(heads) * static_cast<size_t>(head_dim) + sizeof(float) * static_cast<size_t>(heads);
+}
+void kv8_store(const float* x, int heads, int head_dim, int8_t* entry);
 
 // One query row: ctx[h*head_dim + d] = sum_j softmax_j(scale * q_h . k_jh + bias_hj) v_jh[d].
 // Keys and values are read once each, whole (all heads), in position order. `scratch` needs

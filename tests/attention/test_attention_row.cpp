@@ -260,3 +260,105 @@ TEST_CASE("RMS norm: rows against a double-precision reference, in place and ove
     CHECK(std::memcmp(c.data(), y.data(), c.size() * sizeof(float)) == 0);
   }
 }
+
+TEST_CASE("attention row: an int8 cache (int8 runs) against its dequantized keys and values", "[attention][kernels]") {
+  // kv8_store's entries: per head the int8 elements and the scale quantize_row gives; the kernel
+  // then matches a double reference over the dequantized keys and values and the query rounded
+  // to int16 per head as the kernel rounds it, on the AVX-512 and the portable paths, through
+  // slot tables, masks and a score bias. 6 heads: the value pass's four-head groups do not
+  // divide them; head size 32: the portable score and value loops.
+  std::mt19937 rng(13);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (const bool avx512 : {false, true}) {
+    const bool before = attend::simd::set_avx512_enabled(avx512);
+    if (avx512 && !attend::simd::has_avx512()) {
+      attend::simd::set_avx512_enabled(before);
+      continue;
+    }
+    for (const int dh : {64, 32}) {
+      for (const int heads : {8, 6}) {
+        for (const int n : {1, 7, 16, 17, 33}) {
+          const int inner = heads * dh, nslots = 3;
+          const int64_t entry = static_cast<int64_t>(attend::kv8_entry_bytes(heads, dh));
+          REQUIRE(entry == inner + 4 * heads);
+          const int64_t slot_stride = static_cast<int64_t>(n) * inner;
+          const size_t total = static_cast<size_t>(nslots) * static_cast<size_t>(slot_stride);
+          std::vector<float> q(static_cast<size_t>(inner)), k(total), v(total), bias(static_cast<size_t>(heads * n));
+          for (auto& x : q) x = nd(rng);
+          for (auto& x : k) x = 3.0f * nd(rng);
+          for (auto& x : v) x = nd(rng);
+          for (auto& x : bias) x = nd(rng);
+          // position p's key and value entries (slot s, position j: p = s * n + j), 4-byte aligned
+          const size_t positions = static_cast<size_t>(nslots) * static_cast<size_t>(n);
+          std::vector<float> k_words(positions * static_cast<size_t>(entry) / 4), v_words(k_words.size());
+          auto* k8 = reinterpret_cast<int8_t*>(k_words.data());
+          auto* v8 = reinterpret_cast<int8_t*>(v_words.data());
+          for (size_t p = 0; p < positions; ++p) {
+            if (p == 4) std::fill(k.begin() + static_cast<int64_t>(p) * inner, k.begin() + static_cast<int64_t>(p) * inner + dh, 0.0f);
+            attend::kv8_store(k.data() + p * static_cast<size_t>(inner), heads, dh, k8 + p * static_cast<size_t>(entry));
+            attend::kv8_store(v.data() + p * static_cast<size_t>(inner), heads, dh, v8 + p * static_cast<size_t>(entry));
+          }
+          // the entries are quantize_row's rows and scales; k and v become what they dequantize to
+          for (auto* pair : {&k, &v}) {
+            const int8_t* e8 = pair == &k ? k8 : v8;
+            for (size_t p = 0; p < positions; ++p) {
+              const int8_t* e = e8 + p * static_cast<size_t>(entry);
+              const float* scales = reinterpret_cast<const float*>(e + inner);
+              for (int h = 0; h < heads; ++h) {
+                float* x = pair->data() + p * static_cast<size_t>(inner) + static_cast<size_t>(h * dh);
+                std::vector<int8_t> want(static_cast<size_t>(dh));
+                float want_scale = 0.0f;
+                attend::quantize_row(x, dh, want.data(), &want_scale);
+                CHECK(scales[h] == want_scale);
+                CHECK(std::memcmp(e + h * dh, want.data(), static_cast<size_t>(dh)) == 0);
+                for (int d = 0; d < dh; ++d) x[d] = static_cast<float>(e[h * dh + d]) * scales[h];
+              }
+            }
+          }
+          std::vector<int32_t> slots(static_cast<size_t>(n)), mask(static_cast<size_t>(n), 1);
+          for (int j = 0; j < n; ++j) slots[static_cast<size_t>(j)] = (j * 7 + 2) % nslots;
+          if (n > 2) mask[static_cast<size_t>(n / 2)] = 0;
+          if (n == 33) mask[16] = mask[32] = 0;
+
+          attend::KeyValueView view;
+          view.k8 = k8;
+          view.v8 = v8;
+          view.stride = entry;
+          view.slot_stride = static_cast<int64_t>(n) * entry;
+          view.length = n;
+          view.mask = mask.data();
+          view.slots = slots.data();
+          attend::ScoreBias sb;
+          sb.data = bias.data();
+          sb.head_stride = n;
+          std::vector<float> scratch(attend::attend_row_scratch(heads, n));
+          std::vector<float> ctx(static_cast<size_t>(inner)), probs(static_cast<size_t>(heads * n));
+          attend::attend_row(q.data(), view, sb, heads, dh, 0.125f, ctx.data(), scratch.data(), probs.data());
+          // the query as the kernel uses it: int16 per head, scale max |q_h| / 32767
+          std::vector<float> q16(q);
+          for (int h = 0; h < heads; ++h) {
+            float mx = 0.0f;
+            for (int d = 0; d < dh; ++d) mx = std::max(mx, std::abs(q[static_cast<size_t>(h * dh + d)]));
+            for (int d = 0; d < dh; ++d) {
+              float& x = q16[static_cast<size_t>(h * dh + d)];
+              x = std::nearbyint(x * (32767.0f / mx)) * (mx / 32767.0f);
+            }
+          }
+          const std::vector<double> want =
+              reference(q16, k, v, slots, slot_stride, inner, mask, n, heads, dh, 0.125f, &bias);
+          INFO((avx512 ? "AVX-512" : "portable") << ", head size " << dh << ", heads " << heads << ", length " << n);
+          double worst = 0.0;
+          for (int i = 0; i < inner; ++i) worst = std::max(worst, std::abs(ctx[static_cast<size_t>(i)] - want[static_cast<size_t>(i)]));
+          CHECK(worst < 1e-4);
+          for (int h = 0; h < heads; ++h) {
+            double sum = 0.0;
+            for (int j = 0; j < n; ++j) sum += probs[static_cast<size_t>(h * n + j)];
+            CHECK(sum == Approx(1.0).epsilon(1e-5));
+            if (n > 2) CHECK(probs[static_cast<size_t>(h * n + n / 2)] == 0.0f);
+          }
+        }
+      }
+    }
+    attend::simd::set_avx512_enabled(before);
+  }
+}

@@ -7,10 +7,11 @@
 // compared without the noise of a whole decode.
 //
 //   attend-bench-attention [--rows 128] [--beam 4] [--heads 8] [--length 17] [--source 20]
-//                          [--threads 2] [--repeat 200] [--exact] [--fp16]
+//                          [--threads 2] [--repeat 200] [--exact] [--fp16] [--int8]
 //
 // --exact: the in-order score sums (KeyValueView::fast_scores off, as bf16 runs use).
 // --fp16: keys and values stored as IEEE half (KeyValueView::fp16).
+// --int8: keys and values stored as 8-bit entries (attend::kv8_store, KeyValueView::k8).
 #include <omp.h>
 
 #include <algorithm>
@@ -30,7 +31,7 @@ namespace {
 int usage(const char* msg) {
   std::fprintf(stderr,
                "attend-bench-attention: %s\nusage: attend-bench-attention [--rows N] [--beam N] [--heads N] "
-               "[--length N] [--source N] [--threads N] [--repeat N] [--exact] [--fp16]\n",
+               "[--length N] [--source N] [--threads N] [--repeat N] [--exact] [--fp16] [--int8]\n",
                msg);
   return 2;
 }
@@ -39,11 +40,11 @@ int usage(const char* msg) {
 
 int main(int argc, char** argv) {
   int rows = 128, beam = 4, heads = 8, length = 17, source = 20, threads = 2, repeat = 200;
-  bool exact = false, half = false;
+  bool exact = false, half = false, int8 = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--exact" || a == "--fp16") {
-      (a == "--exact" ? exact : half) = true;
+    if (a == "--exact" || a == "--fp16" || a == "--int8") {
+      (a == "--exact" ? exact : a == "--fp16" ? half : int8) = true;
       continue;
     }
     if (i + 1 >= argc) return usage(("missing value after " + a).c_str());
@@ -87,6 +88,19 @@ int main(int argc, char** argv) {
   std::vector<uint16_t> kc16(kc.size()), vc16(vc.size()), ckv16(ckv.size());
   for (size_t i = 0; i < kc.size(); ++i) kc16[i] = attend::float_to_half(kc[i]), vc16[i] = attend::float_to_half(vc[i]);
   for (size_t i = 0; i < ckv.size(); ++i) ckv16[i] = attend::float_to_half(ckv[i]);
+  // and as 8-bit entries (--int8): one per position, key or value
+  const int64_t entry = static_cast<int64_t>(attend::kv8_entry_bytes(heads, dh));
+  std::vector<int8_t> kc8, vc8, ckv8;
+  if (int8) {
+    kc8.resize(static_cast<size_t>(rows) * length * entry), vc8.resize(kc8.size());
+    ckv8.resize(static_cast<size_t>(inputs) * source * 2 * entry);
+    for (int64_t p = 0; p < static_cast<int64_t>(rows) * length; ++p) {
+      attend::kv8_store(kc.data() + p * inner, heads, dh, kc8.data() + p * entry);
+      attend::kv8_store(vc.data() + p * inner, heads, dh, vc8.data() + p * entry);
+    }
+    for (int64_t p = 0; p < static_cast<int64_t>(inputs) * source * 2; ++p)
+      attend::kv8_store(ckv.data() + p * inner, heads, dh, ckv8.data() + p * entry);
+  }
   std::vector<float> q(static_cast<size_t>(rows) * inner), ctx(q.size());
   fill(q);
   const float scale = 0.125f;
@@ -105,8 +119,9 @@ int main(int argc, char** argv) {
           kv.v = vc.data();
           if (half) kv.k16 = kc16.data(), kv.v16 = vc16.data();
           kv.stride = inner;
+          if (int8) kv.k8 = kc8.data(), kv.v8 = vc8.data(), kv.stride = entry;
           kv.slots = slots.data() + static_cast<size_t>(r) * length;
-          kv.slot_stride = static_cast<int64_t>(length) * inner;
+          kv.slot_stride = static_cast<int64_t>(length) * kv.stride;
           kv.length = length;
         } else {
           kv.k = ckv.data() + static_cast<size_t>(r / beam) * source * 2 * inner;
@@ -116,6 +131,11 @@ int main(int argc, char** argv) {
             kv.v16 = kv.k16 + inner;
           }
           kv.stride = 2 * inner;
+          if (int8) {
+            kv.k8 = ckv8.data() + static_cast<size_t>(r / beam) * source * 2 * entry;
+            kv.v8 = kv.k8 + entry;
+            kv.stride = 2 * entry;
+          }
           kv.length = source;
           kv.mask = mask.data();
         }
@@ -126,7 +146,7 @@ int main(int argc, char** argv) {
     }).median_ms;
   };
   std::printf("attention core: %d rows (beam %d), %d heads x %d, self over %d positions, cross over %d keys%s%s\n", rows,
-              beam, heads, dh, length, source, exact ? ", in-order score sums" : "", half ? ", fp16 cache" : "");
+              beam, heads, dh, length, source, exact ? ", in-order score sums" : "", half ? ", fp16 cache" : int8 ? ", int8 cache" : "");
   for (int n : {1, threads}) {
     const double s = run(n, true), c = run(n, false);
     std::printf("  %d thread%s: self %.4f ms, cross %.4f ms per layer (%.1f ns per row-position)\n", n,
