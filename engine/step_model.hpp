@@ -47,6 +47,11 @@ class StepModel {
   virtual bool step_top_k(const std::vector<int32_t>& /*tokens*/, RowTopK& /*io*/) { return false; }
   // Whether step_top_k would run now (so a caller prepares its inputs only then).
   virtual bool has_step_top_k() const { return false; }
+  // Feeds tokens like step() but computes no logits, for a step whose scores the logits
+  // processors overwrite whole (a forced token): only the state (KV cache, captured attention)
+  // advances. Returns false, having done nothing, when the model has no such path (the caller
+  // then calls step() itself).
+  virtual bool step_without_logits(const std::vector<int32_t>& /*tokens*/) { return false; }
   // Rebuilds the row set: new row i continues the history (KV cache, source input) of old row
   // src[i]. Rows may be repeated (beam expansion/reordering) or left out (finished rows stop
   // costing compute). src may be empty (nothing left).

@@ -1066,6 +1066,13 @@ bool DecoderState::step_top_k(const std::vector<int32_t>& tokens, RowTopK& io) {
   return true;
 }
 
+bool DecoderState::step_without_logits(const std::vector<int32_t>& tokens) {
+  run_layers(tokens);
+  deferred_ = false;
+  t_ += 1;
+  return true;
+}
+
 float* DecoderState::run_step(const std::vector<int32_t>& tokens, bool defer) {
   run_layers(tokens);
   const ArchSpec& s = m_.spec_;

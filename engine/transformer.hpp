@@ -186,6 +186,7 @@ class DecoderState : public StepModel {
   void finish_row(int row) override;
   bool step_top_k(const std::vector<int32_t>& tokens, RowTopK& io) override;
   bool has_step_top_k() const override { return m_.lm_head_.blocked() && subset_.empty() && att_width_ == 0; }
+  bool step_without_logits(const std::vector<int32_t>& tokens) override;
   void select_rows(const std::vector<int32_t>& src) override;
   void reserve_positions(int positions) override;
   // Float sums for every compute type. fp32 too: torch's log_softmax sums in float; the

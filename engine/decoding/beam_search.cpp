@@ -238,6 +238,7 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
   std::vector<Candidate> row_cands(static_cast<size_t>(batch) * static_cast<size_t>(nb) * static_cast<size_t>(k2));
   std::vector<int> row_count(static_cast<size_t>(batch) * static_cast<size_t>(nb), 0);
   RowTopK fused_io;                              // step_top_k's results
+  std::vector<float> forced_row;                 // a forced step's scores (force_token)
   std::vector<std::vector<int32_t>> row_bans;    // per row: the processors' masked tokens
   std::vector<int> parent(static_cast<size_t>(nb));
   std::vector<int32_t> no_tokens(static_cast<size_t>(batch), -1);
@@ -256,17 +257,25 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
                   std::to_string(tokens.size()));
     const int64_t nrows = static_cast<int64_t>(live.size()) * rows_per_input;
     const bool per_row_top_k = rows_per_input == nb;
-    // Once every input has num_beams rows and the processors only mask, a model with a fused
-    // top-k (int8: the LM head reduced block by block in cache, StepModel::step_top_k) hands
-    // over each row's best 2*nb tokens and softmax terms instead of its logits.
+    // When the processors only mask, a model with a fused top-k (the LM head reduced block by
+    // block in cache, StepModel::step_top_k) hands over each row's best 2*nb tokens and softmax
+    // terms instead of its logits: every step, the first one included (one row per input, which
+    // all its beams extend: beam k's candidates are that row's best 2*nb plus beam k's score, as
+    // top_k_row gives them from the logits).
     bool fused = false;
-    if (!exact && per_row_top_k && nrows > 0 && model.has_step_top_k() &&
+    // A step whose scores the processors overwrite whole (a forced BOS or EOS token): the model
+    // only advances its state, and every beam's candidates are those top_k_row finds in the
+    // forced row (0 at the token, -inf elsewhere), which is what its logits would become.
+    const int32_t forced_token =
+        thread_processors[0].forced_token(static_cast<int>(states[static_cast<size_t>(live[0])].beam_ids[0].size()));
+    const bool forced = forced_token >= 0 && nrows > 0 && model.step_without_logits(tokens);
+    if (!forced && !exact && nrows > 0 && model.has_step_top_k() &&
         thread_processors[0].masks_only(static_cast<int>(states[static_cast<size_t>(live[0])].beam_ids[0].size()))) {
       row_bans.resize(static_cast<size_t>(nrows));
       bool any_ban = false;
       for (int64_t r = 0; r < nrows; ++r) {
-        const InputState& st = states[static_cast<size_t>(live[static_cast<size_t>(r / nb)])];
-        thread_processors[0].banned(st.beam_ids[static_cast<size_t>(r % nb)], row_bans[static_cast<size_t>(r)]);
+        const InputState& st = states[static_cast<size_t>(live[static_cast<size_t>(r / rows_per_input)])];
+        thread_processors[0].banned(st.beam_ids[static_cast<size_t>(r % rows_per_input)], row_bans[static_cast<size_t>(r)]);
         any_ban = any_ban || !row_bans[static_cast<size_t>(r)].empty();
       }
       fused_io.k = k2;
@@ -274,22 +283,35 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
       fused_io.banned = any_ban ? &row_bans : nullptr;
       fused = model.step_top_k(tokens, fused_io);
     }
-    float* logits = fused ? nullptr : model.step_deferred(tokens);  // each row finished in the per-row pass below
+    // the per (input, beam) candidate lists in row_cands are complete (else: the logits' rows)
+    const bool listed = fused || forced;
+    float* logits = listed ? nullptr : model.step_deferred(tokens);  // each row finished in the per-row pass below
     const auto search_start = std::chrono::steady_clock::now();  // profile::Part::Search
     const size_t att_width = static_cast<size_t>(model.attention_width());
     const float* att = att_width ? model.attention() : nullptr;
-    if (fused) {
-      for (int64_t r = 0; r < nrows; ++r) {
-        const InputState& st = states[static_cast<size_t>(live[static_cast<size_t>(r / nb)])];
-        const int j = static_cast<int>(r % nb);
+    if (forced) {
+      forced_row.resize(V);
+      logits::force_token(forced_token, forced_row.data(), vocab);
+      for (int64_t c = 0; c < static_cast<int64_t>(live.size()) * nb; ++c) {
+        const InputState& st = states[static_cast<size_t>(live[static_cast<size_t>(c / nb)])];
+        const int j = static_cast<int>(c % nb);
+        row_count[static_cast<size_t>(c)] = top_k_row(forced_row.data(), vocab, st.beam_scores[static_cast<size_t>(j)], k2,
+                                                      static_cast<int64_t>(j) * vocab, row_cands.data() + static_cast<size_t>(c) * k2);
+      }
+    } else if (fused) {
+      // per (input, beam) its candidates, from the beam's row (the input's one row at first)
+      for (int64_t c = 0; c < static_cast<int64_t>(live.size()) * nb; ++c) {
+        const InputState& st = states[static_cast<size_t>(live[static_cast<size_t>(c / nb)])];
+        const int j = static_cast<int>(c % nb);
+        const size_t r = static_cast<size_t>(per_row_top_k ? c : c / nb);  // the row it extends
         const float base = st.beam_scores[static_cast<size_t>(j)];
-        const size_t at = static_cast<size_t>(r) * k2;
-        const float mx = fused_io.max[static_cast<size_t>(r)], lse = fused_io.lse[static_cast<size_t>(r)];
-        const int n = fused_io.count[static_cast<size_t>(r)];
+        const size_t at = r * k2;
+        Candidate* out = row_cands.data() + static_cast<size_t>(c) * k2;
+        const float mx = fused_io.max[r], lse = fused_io.lse[r];
+        const int n = fused_io.count[r];
         for (int i = 0; i < n; ++i)  // log_softmax as log_softmax_fast computes it, then the beam score
-          row_cands[at + i] = Candidate{base + ((fused_io.logits[at + i] - mx) - lse),
-                                        static_cast<int64_t>(j) * vocab + fused_io.ids[at + i]};
-        row_count[static_cast<size_t>(r)] = n;
+          out[i] = Candidate{base + ((fused_io.logits[at + i] - mx) - lse), static_cast<int64_t>(j) * vocab + fused_io.ids[at + i]};
+        row_count[static_cast<size_t>(c)] = n;
       }
     } else {
       // Per row, in parallel (rows are independent): log_softmax, the logits processors, and
@@ -322,11 +344,11 @@ std::vector<std::vector<Hypothesis>> beam_search(StepModel& model, const Generat
     for (size_t li = 0; li < live.size(); ++li) {
       const int b = live[li];
       InputState& st = states[static_cast<size_t>(b)];
-      float* rows = fused ? nullptr : logits + li * static_cast<size_t>(rows_per_input) * V;  // fused: not read
+      float* rows = listed ? nullptr : logits + li * static_cast<size_t>(rows_per_input) * V;  // listed: not read
 
       // Candidates: per beam its top 2*nb, then the top 2*nb of their union.
       merged.clear();
-      if (per_row_top_k) {
+      if (per_row_top_k || listed) {
         for (int k = 0; k < nb; ++k) {
           const size_t r = li * static_cast<size_t>(nb) + static_cast<size_t>(k);
           const Candidate* c = row_cands.data() + r * k2;

@@ -231,6 +231,12 @@ bool LogitsProcessorList::masks_only(int len) const {
   return repetition_penalty_ == 1.0f && !(forced_bos_ >= 0 && len == 1) && !(forced_eos_ >= 0 && len == max_length_ - 1);
 }
 
+int32_t LogitsProcessorList::forced_token(int len) const {
+  if (forced_eos_ >= 0 && len == max_length_ - 1) return forced_eos_;  // apply() forces it last
+  if (forced_bos_ >= 0 && len == 1) return forced_bos_;
+  return -1;
+}
+
 void LogitsProcessorList::banned(const int32_t* history, int len, std::vector<int32_t>& out) const {
   out.clear();
   auto ban = [&out](int32_t t) { out.push_back(t); };

@@ -51,6 +51,9 @@ class LogitsProcessorList {
   // no forced token): then banned() lists exactly those tokens, sorted and unique, and a search
   // may pick its candidates without materialising the row (LM head fused with top-k).
   bool masks_only(int len) const;
+  // The token apply() forces at this length (its scores then become force_token's: 0 there,
+  // -inf everywhere else, whatever they were), or -1.
+  int32_t forced_token(int len) const;
   void banned(const int32_t* history, int len, std::vector<int32_t>& out) const;
   void banned(const std::vector<int32_t>& history, std::vector<int32_t>& out) const {
     banned(history.data(), static_cast<int>(history.size()), out);

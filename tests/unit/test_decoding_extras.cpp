@@ -198,15 +198,16 @@ TEST_CASE("shortlist: off by default, a full list changes nothing, a built list 
 
 TEST_CASE("int8 beam search: the fused LM head top-k picks what the full logits pick", "[decoding][int8]") {
   // int8 runs hand beam search each row's best candidates and softmax terms from the LM head's
-  // column blocks (StepModel::step_top_k); capturing attention takes the full-logits path. Both
-  // must give the same translations, with the processors' masks (n-gram ban, EOS before the
-  // minimum length, the pad token) applied either way.
+  // column blocks (StepModel::step_top_k), from the first step on; capturing attention takes the
+  // full-logits path. Both must give the same translations, with the processors' masks (n-gram
+  // ban, EOS before the minimum length, the pad token) applied either way, and with the length
+  // limit's forced EOS (a step without logits: StepModel::step_without_logits).
   REQUIRE(fs::exists(ATTEND_DEFAULT_MODEL_PATH));
   attend::LoadOptions lo;
   lo.compute_type = "int8";
   auto model = attend::Model::load(ATTEND_DEFAULT_MODEL_PATH, lo);
   REQUIRE(model->info().compute_type == "int8");
-  for (int variant = 0; variant < 2; ++variant) {
+  for (int variant = 0; variant < 3; ++variant) {
     INFO("variant " << variant);
     attend::TranslateOptions fused;
     fused.generation.num_beams = 4;
@@ -215,6 +216,7 @@ TEST_CASE("int8 beam search: the fused LM head top-k picks what the full logits 
       fused.generation.no_repeat_ngram_size = 1;
       fused.generation.min_new_tokens = 12;
     }
+    if (variant == 2) fused.generation.max_new_tokens = 4;  // every hypothesis cut: EOS forced
     attend::TranslateOptions full = fused;
     full.return_attention = true;
     const auto a = model->translate(kInputs, fused);
@@ -229,6 +231,11 @@ TEST_CASE("int8 beam search: the fused LM head top-k picks what the full logits 
           const auto& ids = a[i].hypotheses[h].ids;
           CHECK(ids.size() >= 13);  // start token + at least 12 generated
           CHECK(std::set<int32_t>(ids.begin() + 1, ids.end()).size() == ids.size() - 1);  // no token twice
+        }
+        if (variant == 2) {
+          const auto& ids = a[i].hypotheses[h].ids;
+          CHECK(ids.size() <= 5);  // start token + at most 4 generated, the last one EOS
+          CHECK(ids.back() == 0);  // the bundled model's EOS (forced_eos_token_id)
         }
       }
     }

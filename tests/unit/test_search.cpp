@@ -860,6 +860,59 @@ TEST_CASE("beam: forced BOS step adds 0, Marian pad suppression renormalises", "
   CHECK(r2[0][0].score == Approx((lnP(S, A) - renorm + lnP(A, E) - renorm) / 2).epsilon(1e-5));
 }
 
+// FakeStepModel that advances without logits at forced steps (StepModel::step_without_logits),
+// counting them; its logits, when asked, are those of the plain fake.
+class LogitFreeFake : public FakeStepModel {
+ public:
+  using FakeStepModel::FakeStepModel;
+  bool step_without_logits(const Ids& tokens) override {
+    step(tokens);  // the histories advance; the logits are computed here but never read
+    ++logit_free_steps;
+    return true;
+  }
+  int logit_free_steps = 0;
+};
+
+TEST_CASE("beam: forced steps without logits give the hypotheses and scores of the logits path", "[search][beam]") {
+  // Forced BOS at the first step and forced EOS at max_length - 1: the search takes every
+  // beam's candidates from the forced row instead of the model's logits (int8 and large fp32
+  // heads skip their LM head there); the results must not change, ties and -inf candidates
+  // included (coarse logits), with and without a pad suppressed before log_softmax.
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    for (const bool suppress_pad : {false, true}) {
+      const int V = 9;
+      LogitFn fn = hash_model(seed, V, {1}, 0.5f, seed % 2 == 0);
+      GenerationConfig c;
+      c.num_beams = 3;
+      c.num_return_sequences = 3;
+      c.max_length = 6;
+      c.eos_token_ids = std::vector<int32_t>{1};
+      c.pad_token_id = 0;
+      c.decoder_start_token_id = 0;
+      c.forced_bos_token_id = 4;
+      c.forced_eos_token_id = 1;
+      c.beam_suppress_pad_before_log_softmax = suppress_pad;
+      FakeStepModel plain(V, iota_inputs(3), fn);
+      LogitFreeFake free(V, iota_inputs(3), fn);
+      const auto want = attend::generate(plain, c);
+      const auto got = attend::generate(free, c);
+      INFO("seed " << seed << " suppress_pad " << suppress_pad);
+      CHECK(free.logit_free_steps == 2);  // the forced BOS and the forced EOS step
+      CHECK(free.rows_per_step == plain.rows_per_step);
+      REQUIRE(got.size() == want.size());
+      for (size_t b = 0; b < want.size(); ++b) {
+        REQUIRE(got[b].size() == want[b].size());
+        for (size_t j = 0; j < want[b].size(); ++j) {
+          CHECK(got[b][j].ids == want[b][j].ids);
+          CHECK(got[b][j].score == want[b][j].score);
+          CHECK(got[b][j].token_scores == want[b][j].token_scores);
+        }
+        CHECK(want[b][0].ids[1] == 4);
+      }
+    }
+  }
+}
+
 TEST_CASE("beam: finished inputs' rows are dropped, batch equals single", "[search][beam]") {
   // Input 1 never emits EOS and runs to the limit; input 0 is the bigram model.
   LogitFn fn = [](int input, const Ids& h, float* out) {
