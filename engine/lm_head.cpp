@@ -62,7 +62,7 @@ int add_top_k(const float* row, int64_t n, int32_t c0, int k, const int32_t* ban
               int32_t* ids, float* vals) {
   for (int64_t v = 0; v < n; ++v) {
     if (count == k) {
-      v = simd::first_above(row, v, n, 0.0f, std::nextafter(vals[k - 1], kNegInf));
+      v = simd::first_above(row, v, n, 0.0f, simd::next_below(vals[k - 1]));
       if (v == n) break;
     }
     count = offer(row[v], c0 + static_cast<int32_t>(v), k, ban, ban_end, count, ids, vals);
@@ -76,10 +76,19 @@ int add_top_k(const float* row, int64_t n, int32_t c0, int k, const int32_t* ban
 // threshold of its turn exactly as the scan does. Same list as add_top_k.
 int add_top_k_hits(const float* row, const uint16_t* hits, int64_t n, int32_t c0, int k, const int32_t* ban,
                    const int32_t* ban_end, int count, int32_t* ids, float* vals) {
-  for (int64_t g = 0; g * 16 < n; ++g) {
+  const int64_t groups = (n + 15) / 16;
+  for (int64_t g = 0; g < groups; ++g) {
+    if (g % 4 == 0 && g + 4 <= groups) {  // four groups' masks at once: most blocks have no hit
+      uint64_t four;
+      std::memcpy(&four, hits + g, sizeof four);
+      if (four == 0) {
+        g += 3;
+        continue;
+      }
+    }
     for (unsigned h = hits[g]; h != 0; h &= h - 1) {
       const int64_t v = g * 16 + __builtin_ctz(h);
-      if (!(0.0f + row[v] > std::nextafter(vals[k - 1], kNegInf))) continue;
+      if (!(0.0f + row[v] > simd::next_below(vals[k - 1]))) continue;
       count = offer(row[v], c0 + static_cast<int32_t>(v), k, ban, ban_end, count, ids, vals);
     }
   }
@@ -292,7 +301,7 @@ void LmHead::top_k_impl(const float* x, const int8_t* q, const float* row_scale,
         // Most blocks: the row's epilogue, max, softmax sum and the entries above the current
         // k-th in one pass, the row itself never written (sum and hits as the path below
         // computes them, bit for bit).
-        const float threshold = std::nextafter(vals[k - 1], kNegInf);
+        const float threshold = simd::next_below(vals[k - 1]);
         float m = kNegInf;
         float sum = L.finish_row_sum_exp_hits(row, rs[r], 0.0f, threshold, hits, hit_values, &m);
         const float ref = sum_reference(m);
@@ -314,7 +323,7 @@ void LmHead::top_k_impl(const float* x, const int8_t* q, const float* row_scale,
       const bool none = no_maximum(m);
       if (part_count[li] == k && !none) {
         // the softmax sum and the entries above the current k-th in one pass
-        part_sum[at] = simd::sum_exp_hits(row, n, ref, std::nextafter(vals[k - 1], kNegInf), hits);
+        part_sum[at] = simd::sum_exp_hits(row, n, ref, simd::next_below(vals[k - 1]), hits);
         part_count[li] = add_top_k_hits(row, hits, n, first, k, ban, ban_end, part_count[li], ids, vals);
       } else {
         part_sum[at] = none ? 0.0f : simd::sum_exp_hits(row, n, ref, 0.0f, nullptr);

@@ -4,6 +4,8 @@
 // ATTEND_MULTIVERSION, for simple loops left to the compiler's vectorizer.
 #pragma once
 #include <cstdint>
+#include <cstring>
+#include <limits>
 
 #include "engine/kernels/op_kinds.hpp"
 
@@ -57,6 +59,18 @@ float exp_shifted_sum(float* x, int n, float mx);
 
 // The largest of x[0, n) (-inf for n == 0; NaN entries are skipped).
 float max_value(const float* x, int64_t n);
+
+// std::nextafter(x, -inf) without the library call (the largest float below x; NaN and -inf
+// stay): the top-k passes' threshold, taken per row and block.
+inline float next_below(float x) {
+  if (x != x || x == -std::numeric_limits<float>::infinity()) return x;
+  if (x == 0.0f) return -std::numeric_limits<float>::denorm_min();
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  u = x > 0.0f ? u - 1u : u + 1u;
+  std::memcpy(&x, &u, sizeof x);
+  return x;
+}
 
 // sum_i exp(x[i] - mx) in float (16 partial sums), x unchanged; x[i] - mx <= 0 (-inf -> 0).
 // The beam search's log_softmax_fast and the int8 LM head's column blocks (the double-sum

@@ -342,3 +342,28 @@ TEST_CASE("simd: sum_exp and log_softmax_fast agree with the exact log_softmax")
     }
   });
 }
+
+TEST_CASE("simd: next_below is std::nextafter(x, -inf) for every kind of float") {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> xs = {0.0f, -0.0f, 1.0f, -1.0f, inf, -inf, std::numeric_limits<float>::max(),
+                           -std::numeric_limits<float>::max(), std::numeric_limits<float>::min(),
+                           -std::numeric_limits<float>::min(), std::numeric_limits<float>::denorm_min(),
+                           -std::numeric_limits<float>::denorm_min(), 3.5e-39f, -3.5e-39f};
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<uint32_t> bits;
+  for (int i = 0; i < 20000; ++i) {
+    const uint32_t u = bits(rng);
+    float x;
+    std::memcpy(&x, &u, sizeof x);
+    if (x == x) xs.push_back(x);
+  }
+  for (float x : xs) {
+    const float want = std::nextafter(x, -inf), got = attend::simd::next_below(x);
+    uint32_t a, b;
+    std::memcpy(&a, &want, sizeof a);
+    std::memcpy(&b, &got, sizeof b);
+    INFO("x " << x);
+    CHECK(a == b);
+  }
+  CHECK(std::isnan(attend::simd::next_below(std::nanf(""))));
+}
