@@ -84,8 +84,8 @@ class Transformer {
   // int8 runs keep the decoder's attention keys and values (self-attention cache and
   // cross-attention) in 8 bits with one scale per position and head (kv8_store): a quarter of
   // float's memory and traffic and half of IEEE half's, and the scores as exact integer dot
-  // products with the query in int16. The bundled model's int8 e2e run: 921/1000 lines as fp32
-  // (915 with half keys and values), BLEU +0.20 from fp32 (+0.25). Models whose widths do
+  // products with the query in int16. The bundled model's int8 e2e run: 927/1000 lines as fp32
+  // (915 with half keys and values), BLEU +0.11 from fp32 (+0.25). Models whose widths do
   // not allow the 4-byte entries keep IEEE half (half_attention_kv). fp32 stays exact; bf16
   // keeps bf16.
   bool int8_attention_kv() const;

@@ -23,6 +23,8 @@
 
 namespace attend {
 
+bool kPackScoreBlocks = true;
+
 namespace {
 
 // The cache's element formats: T is how an element is stored, widen() makes it a float.
@@ -139,16 +141,67 @@ __attribute__((target("avx512f"))) inline __m512i fold_pairs_epi32(__m512i x, __
   return _mm512_add_epi32(_mm512_permutex2var_epi32(x, even, y), _mm512_permutex2var_epi32(x, odd, y));
 }
 
-// Scores of an int16 query (QueryI16) against keys [0, n) of an int8 cache for heads of 64
-// dimensions, 16 keys at a time as scores64_avx512 does, but the dot products are exact int32
+// Scores of an int16 query (quantize_query16) against keys [0, n) of an int8 cache for heads of
+// 64 dimensions, 16 keys at a time as scores64_avx512 does, but the dot products are exact int32
 // sums (vpmaddwd), so the order of their additions does not matter: the same bits as the
-// portable loop's ((dot * key scale) * query scale) * scale.
+// portable loop's ((dot * key scale) * query scale) * scale. A block of W keys per head (the
+// last block of a row: W = 8 or 4 when its keys fit) shares one 16-lane fold among 16 / W heads
+// (lane g * W + i: head h + g, key i), so short blocks do not pay a whole fold per head.
+template <int W>
+__attribute__((target("avx512f,avx512bw,avx512dq"), always_inline)) inline void scores64_i8_block(
+    const int16_t* q16, const float* qs, const int8_t* const* key, int j0, int m, __mmask16 keep, const KeyValueView& kv,
+    const ScoreBias& bias, int heads, float scale, float* scratch) {
+  constexpr int G = 16 / W;  // heads per fold
+  const int n = kv.length;
+  const __m512 vscale = _mm512_set1_ps(scale), neg_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  // lanes of live and kept keys: the block's W-bit masks, once per head of the fold
+  __mmask16 live_lanes = 0, keep_lanes = 0;
+  for (int g = 0; g < G; ++g) {
+    live_lanes = static_cast<__mmask16>(live_lanes | ((((1u << m) - 1u) & ((1u << W) - 1u)) << (g * W)));
+    keep_lanes = static_cast<__mmask16>(keep_lanes | ((keep & ((1u << W) - 1u)) << (g * W)));
+  }
+  for (int h = 0; h < heads; h += G) {
+    __m512i acc[16];
+    alignas(64) float ks[16] = {}, qv[16], bv[16] = {};
+    for (int g = 0; g < G; ++g) {
+      const int16_t* qh = q16 + static_cast<int64_t>(h + g) * 64;
+      const __m512i q0 = _mm512_loadu_si512(qh), q1 = _mm512_loadu_si512(qh + 32);
+      for (int i = 0; i < W; ++i) {
+        const int lane = g * W + i;
+        qv[lane] = qs[h + g];
+        if (i >= m) {
+          acc[lane] = _mm512_setzero_si512();
+          continue;
+        }
+        const int8_t* kh = key[i] + static_cast<int64_t>(h + g) * 64;
+        const __m512i k0 = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(kh)));
+        const __m512i k1 = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(kh + 32)));
+        acc[lane] = _mm512_add_epi32(_mm512_madd_epi16(q0, k0), _mm512_madd_epi16(q1, k1));
+        ks[lane] = entry_scales<I8>(key[i], heads * 64)[h + g];
+        if (bias.data) bv[lane] = bias.data[(h + g) * bias.head_stride + j0 + i];
+      }
+    }
+    for (int w = 8; w >= 1; w /= 2)
+      for (int i = 0; i < w; ++i) acc[i] = fold_pairs_epi32(acc[2 * i], acc[2 * i + 1]);
+    __m512 sc = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[0]), _mm512_load_ps(ks));
+    sc = _mm512_mul_ps(_mm512_mul_ps(sc, _mm512_load_ps(qv)), vscale);
+    if (bias.data) sc = _mm512_add_ps(sc, _mm512_load_ps(bv));
+    sc = _mm512_mask_blend_ps(keep_lanes, neg_inf, sc);
+    if constexpr (G == 1) {
+      _mm512_mask_storeu_ps(scratch + static_cast<size_t>(h) * n + j0, live_lanes, sc);
+    } else {
+      alignas(64) float out[16];
+      _mm512_store_ps(out, sc);
+      for (int g = 0; g < G; ++g) std::memcpy(scratch + static_cast<size_t>(h + g) * n + j0, out + g * W, sizeof(float) * m);
+    }
+  }
+}
+
 __attribute__((target("avx512f,avx512bw,avx512dq"))) void scores64_i8_avx512(const int16_t* q16, const float* qs,
                                                                           const int8_t* kbase, const KeyValueView& kv,
                                                                           const ScoreBias& bias, int heads,
                                                                           float scale, float* scratch) {
   const int n = kv.length;
-  const __m512 vscale = _mm512_set1_ps(scale), neg_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   const int8_t* key[16];
   for (int j0 = 0; j0 < n; j0 += 16) {
     const int m = std::min(16, n - j0);
@@ -160,30 +213,9 @@ __attribute__((target("avx512f,avx512bw,avx512dq"))) void scores64_i8_avx512(con
     }
     __mmask16 keep = live;  // keys not masked out
     if (kv.mask) keep = _mm512_mask_cmpneq_epi32_mask(live, _mm512_maskz_loadu_epi32(live, kv.mask + j0), _mm512_setzero_si512());
-    for (int h = 0; h < heads; ++h) {
-      const int16_t* qh = q16 + static_cast<int64_t>(h) * 64;
-      const __m512i q0 = _mm512_loadu_si512(qh), q1 = _mm512_loadu_si512(qh + 32);
-      __m512i acc[16];
-      alignas(64) float ks[16] = {};
-      for (int i = 0; i < 16; ++i) {
-        if (i >= m) {
-          acc[i] = _mm512_setzero_si512();
-          continue;
-        }
-        const int8_t* kh = key[i] + static_cast<int64_t>(h) * 64;
-        const __m512i k0 = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(kh)));
-        const __m512i k1 = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(kh + 32)));
-        acc[i] = _mm512_add_epi32(_mm512_madd_epi16(q0, k0), _mm512_madd_epi16(q1, k1));
-        ks[i] = entry_scales<I8>(key[i], heads * 64)[h];
-      }
-      for (int w = 8; w >= 1; w /= 2)
-        for (int i = 0; i < w; ++i) acc[i] = fold_pairs_epi32(acc[2 * i], acc[2 * i + 1]);
-      __m512 sc = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[0]), _mm512_load_ps(ks));
-      sc = _mm512_mul_ps(_mm512_mul_ps(sc, _mm512_set1_ps(qs[h])), vscale);
-      if (bias.data) sc = _mm512_add_ps(sc, _mm512_maskz_loadu_ps(live, bias.data + h * bias.head_stride + j0));
-      sc = _mm512_mask_blend_ps(keep, neg_inf, sc);
-      _mm512_mask_storeu_ps(scratch + static_cast<size_t>(h) * n + j0, live, sc);
-    }
+    if (m <= 4 && heads % 4 == 0 && kPackScoreBlocks) scores64_i8_block<4>(q16, qs, key, j0, m, keep, kv, bias, heads, scale, scratch);
+    else if (m <= 8 && heads % 2 == 0 && kPackScoreBlocks) scores64_i8_block<8>(q16, qs, key, j0, m, keep, kv, bias, heads, scale, scratch);
+    else scores64_i8_block<16>(q16, qs, key, j0, m, keep, kv, bias, heads, scale, scratch);
   }
 }
 

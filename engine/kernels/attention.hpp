@@ -50,6 +50,9 @@ inline size_t kv8_entry_bytes(int heads, int head_dim) {
   return static_cast<size_t>(heads) * static_cast<size_t>(head_dim) + sizeof(float) * static_cast<size_t>(heads);
 }
 void kv8_store(const float* x, int heads, int head_dim, int8_t* entry);
+// int8 caches: a row's last block of up to 8 (4) keys shares one score fold among 2 (4) heads
+// (the same bits either way; tests compare the two).
+extern bool kPackScoreBlocks;
 
 // One query row: ctx[h*head_dim + d] = sum_j softmax_j(scale * q_h . k_jh + bias_hj) v_jh[d].
 // Keys and values are read once each, whole (all heads), in position order. `scratch` needs

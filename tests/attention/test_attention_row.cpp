@@ -266,7 +266,8 @@ TEST_CASE("attention row: an int8 cache (int8 runs) against its dequantized keys
   // then matches a double reference over the dequantized keys and values and the query rounded
   // to int16 per head as the kernel rounds it, on the AVX-512 and the portable paths, through
   // slot tables, masks and a score bias. 6 heads: the value pass's four-head groups do not
-  // divide them; head size 32: the portable score and value loops.
+  // divide them (nor do the four-head folds of a short last block); head size 32: the portable
+  // score and value loops.
   std::mt19937 rng(13);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   for (const bool avx512 : {false, true}) {
@@ -277,7 +278,7 @@ TEST_CASE("attention row: an int8 cache (int8 runs) against its dequantized keys
     }
     for (const int dh : {64, 32}) {
       for (const int heads : {8, 6}) {
-        for (const int n : {1, 7, 16, 17, 33}) {
+        for (const int n : {1, 4, 7, 16, 17, 20, 24, 33}) {
           const int inner = heads * dh, nslots = 3;
           const int64_t entry = static_cast<int64_t>(attend::kv8_entry_bytes(heads, dh));
           REQUIRE(entry == inner + 4 * heads);
@@ -319,6 +320,8 @@ TEST_CASE("attention row: an int8 cache (int8 runs) against its dequantized keys
           for (int j = 0; j < n; ++j) slots[static_cast<size_t>(j)] = (j * 7 + 2) % nslots;
           if (n > 2) mask[static_cast<size_t>(n / 2)] = 0;
           if (n == 33) mask[16] = mask[32] = 0;
+          if (n == 20) mask[18] = 0;  // masked keys in a short last block (shared folds)
+          if (n == 24) mask[16] = mask[23] = 0;
 
           attend::KeyValueView view;
           view.k8 = k8;
@@ -334,6 +337,14 @@ TEST_CASE("attention row: an int8 cache (int8 runs) against its dequantized keys
           std::vector<float> scratch(attend::attend_row_scratch(heads, n));
           std::vector<float> ctx(static_cast<size_t>(inner)), probs(static_cast<size_t>(heads * n));
           attend::attend_row(q.data(), view, sb, heads, dh, 0.125f, ctx.data(), scratch.data(), probs.data());
+          {  // short last blocks folded one head at a time: the same bits as several heads per fold
+            attend::kPackScoreBlocks = false;
+            std::vector<float> ctx1(ctx.size()), probs1(probs.size());
+            attend::attend_row(q.data(), view, sb, heads, dh, 0.125f, ctx1.data(), scratch.data(), probs1.data());
+            attend::kPackScoreBlocks = true;
+            CHECK(ctx1 == ctx);
+            CHECK(probs1 == probs);
+          }
           // the query as the kernel uses it: int16 per head, scale max |q_h| / 32767
           std::vector<float> q16(q);
           for (int h = 0; h < heads; ++h) {

@@ -7,11 +7,12 @@
 // compared without the noise of a whole decode.
 //
 //   attend-bench-attention [--rows 128] [--beam 4] [--heads 8] [--length 17] [--source 20]
-//                          [--threads 2] [--repeat 200] [--exact] [--fp16] [--int8]
+//                          [--threads 2] [--repeat 200] [--exact] [--fp16] [--int8] [--unpacked]
 //
 // --exact: the in-order score sums (KeyValueView::fast_scores off, as bf16 runs use).
 // --fp16: keys and values stored as IEEE half (KeyValueView::fp16).
 // --int8: keys and values stored as 8-bit entries (attend::kv8_store, KeyValueView::k8).
+// --unpacked: int8 score blocks of up to 8 keys fold one head at a time (attend::kPackScoreBlocks off).
 #include <omp.h>
 
 #include <algorithm>
@@ -31,7 +32,7 @@ namespace {
 int usage(const char* msg) {
   std::fprintf(stderr,
                "attend-bench-attention: %s\nusage: attend-bench-attention [--rows N] [--beam N] [--heads N] "
-               "[--length N] [--source N] [--threads N] [--repeat N] [--exact] [--fp16] [--int8]\n",
+               "[--length N] [--source N] [--threads N] [--repeat N] [--exact] [--fp16] [--int8] [--unpacked]\n",
                msg);
   return 2;
 }
@@ -43,6 +44,10 @@ int main(int argc, char** argv) {
   bool exact = false, half = false, int8 = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    if (a == "--unpacked") {
+      attend::kPackScoreBlocks = false;
+      continue;
+    }
     if (a == "--exact" || a == "--fp16" || a == "--int8") {
       (a == "--exact" ? exact : a == "--fp16" ? half : int8) = true;
       continue;
