@@ -83,6 +83,21 @@ __attribute__((target("avx512f"))) inline __m512 fold_pairs(__m512 x, __m512 y) 
   return _mm512_add_ps(_mm512_permutex2var_ps(x, even, y), _mm512_permutex2var_ps(x, odd, y));
 }
 
+// The keys of block [j0, j0 + m) of a row (key[i]: position j0 + i's entry, through the slot
+// table) and the lanes of those not masked out.
+template <class T>
+__attribute__((target("avx512f"), always_inline)) inline __mmask16 block_keys(const T* kbase, const KeyValueView& kv,
+                                                                               int j0, int m, const T** key) {
+  for (int i = 0; i < m; ++i) {
+    int64_t o = static_cast<int64_t>(j0 + i) * kv.stride;
+    if (kv.slots) o += static_cast<int64_t>(kv.slots[j0 + i]) * kv.slot_stride;
+    key[i] = kbase + o;
+  }
+  const __mmask16 live = static_cast<__mmask16>((1u << m) - 1u);
+  if (!kv.mask) return live;
+  return _mm512_mask_cmpneq_epi32_mask(live, _mm512_maskz_loadu_epi32(live, kv.mask + j0), _mm512_setzero_si512());
+}
+
 // Scores of one query against keys [0, n) of a float or half cache (L) for heads of 64 dimensions:
 // scratch[h * n + j] = scale * (q_h . k_j,h) + bias. Keys go 16 at a time: per (key, head) the
 // 64 products land in one 16-lane vector, and the 16 keys' vectors are summed into one vector
@@ -100,13 +115,7 @@ __attribute__((target("avx512f,avx512dq"))) void scores64_avx512(const float* q,
   for (int j0 = 0; j0 < n; j0 += 16) {
     const int m = std::min(16, n - j0);
     const __mmask16 live = static_cast<__mmask16>((1u << m) - 1u);
-    for (int i = 0; i < m; ++i) {
-      int64_t o = static_cast<int64_t>(j0 + i) * kv.stride;
-      if (kv.slots) o += static_cast<int64_t>(kv.slots[j0 + i]) * kv.slot_stride;
-      key[i] = kbase + o;
-    }
-    __mmask16 keep = live;  // keys not masked out
-    if (kv.mask) keep = _mm512_mask_cmpneq_epi32_mask(live, _mm512_maskz_loadu_epi32(live, kv.mask + j0), _mm512_setzero_si512());
+    const __mmask16 keep = block_keys(kbase, kv, j0, m, key);
     for (int h = 0; h < heads; ++h) {
       const float* qh = q + static_cast<int64_t>(h) * 64;
       const __m512 q0 = _mm512_loadu_ps(qh), q1 = _mm512_loadu_ps(qh + 16), q2 = _mm512_loadu_ps(qh + 32),
@@ -205,14 +214,7 @@ __attribute__((target("avx512f,avx512bw,avx512dq"))) void scores64_i8_avx512(con
   const int8_t* key[16];
   for (int j0 = 0; j0 < n; j0 += 16) {
     const int m = std::min(16, n - j0);
-    const __mmask16 live = static_cast<__mmask16>((1u << m) - 1u);
-    for (int i = 0; i < m; ++i) {
-      int64_t o = static_cast<int64_t>(j0 + i) * kv.stride;
-      if (kv.slots) o += static_cast<int64_t>(kv.slots[j0 + i]) * kv.slot_stride;
-      key[i] = kbase + o;
-    }
-    __mmask16 keep = live;  // keys not masked out
-    if (kv.mask) keep = _mm512_mask_cmpneq_epi32_mask(live, _mm512_maskz_loadu_epi32(live, kv.mask + j0), _mm512_setzero_si512());
+    const __mmask16 keep = block_keys(kbase, kv, j0, m, key);
     if (m <= 4 && heads % 4 == 0 && kPackScoreBlocks) scores64_i8_block<4>(q16, qs, key, j0, m, keep, kv, bias, heads, scale, scratch);
     else if (m <= 8 && heads % 2 == 0 && kPackScoreBlocks) scores64_i8_block<8>(q16, qs, key, j0, m, keep, kv, bias, heads, scale, scratch);
     else scores64_i8_block<16>(q16, qs, key, j0, m, keep, kv, bias, heads, scale, scratch);
@@ -258,36 +260,14 @@ __attribute__((target("avx512f"))) void values64_avx512(const typename L::T* vba
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
-// quantize_query16 for 64-wide heads: the same maxima, multiplies and roundings (to nearest even).
-__attribute__((target("avx512f,avx512bw"))) void quantize_query16_avx512(const float* q, int heads, int16_t* q16,
-                                                                        float* qs) {
-  for (int h = 0; h < heads; ++h) {
-    const float* x = q + static_cast<int64_t>(h) * 64;
-    __m512 v[4];
-    __m512 mx = _mm512_setzero_ps();
-    for (int c = 0; c < 4; ++c) {
-      v[c] = _mm512_loadu_ps(x + 16 * c);
-      mx = _mm512_max_ps(mx, _mm512_abs_ps(v[c]));
-    }
-    const float m = _mm512_reduce_max_ps(mx);
-    const bool ok = m > 0.0f && std::isfinite(m);  // else a zero row (scale 1, all 0), as quantize_row
-    qs[h] = ok ? m / 32767.0f : 1.0f;
-    const __m512 vinv = _mm512_set1_ps(ok ? 32767.0f / m : 0.0f);
-    for (int c = 0; c < 4; ++c) {
-      __m512 r = _mm512_mul_ps(v[c], vinv);
-      const __mmask16 nan = _mm512_cmp_ps_mask(r, r, _CMP_UNORD_Q);
-      r = _mm512_mask_mov_ps(_mm512_roundscale_ps(r, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), nan, _mm512_setzero_ps());
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(q16 + static_cast<int64_t>(h) * 64 + 16 * c),
-                          _mm512_cvtsepi32_epi16(_mm512_cvtps_epi32(r)));
-    }
-  }
-}
-
-// kv8_store for 64-wide heads: quantize_row's scale and rounding per head (for finite inputs
-// the same bits), a head's 64 elements held in registers between its maximum and its rounding.
-__attribute__((target("avx512f,avx512bw"))) void kv8_store_avx512(const float* x, int heads, int8_t* entry) {
-  float* scales = reinterpret_cast<float*>(entry + static_cast<int64_t>(heads) * 64);
-  const __m512 hi = _mm512_set1_ps(127.0f), lo = _mm512_set1_ps(-127.0f);
+// Per 64-wide head h of x: scales[h] = max |x_h| / Max and out[h * 64 + i] = round(x / scales[h])
+// (to nearest even, clamped to +-Max, NaN -> 0; a zero or non-finite head: scale 1, all 0):
+// quantize_row's rule with Max = 127 (kv8_store), the query's int16 with Max = 32767. A head's
+// 64 elements stay in registers between its maximum and its rounding.
+template <class Out, int Max>
+__attribute__((target("avx512f,avx512bw"))) void quantize_heads64_avx512(const float* x, int heads, Out* out,
+                                                                        float* scales) {
+  const __m512 hi = _mm512_set1_ps(static_cast<float>(Max)), lo = _mm512_set1_ps(-static_cast<float>(Max));
   for (int h = 0; h < heads; ++h) {
     const float* xh = x + static_cast<int64_t>(h) * 64;
     __m512 v[4];
@@ -297,16 +277,19 @@ __attribute__((target("avx512f,avx512bw"))) void kv8_store_avx512(const float* x
       mx = _mm512_max_ps(mx, _mm512_abs_ps(v[c]));
     }
     const float m = _mm512_reduce_max_ps(mx);
-    const bool ok = m > 0.0f && std::isfinite(m);  // else quantize_row's zero row: scale 1, all 0
-    scales[h] = ok ? m / 127.0f : 1.0f;
-    const __m512 vinv = _mm512_set1_ps(ok ? 127.0f / m : 0.0f);
+    const bool ok = m > 0.0f && std::isfinite(m);
+    scales[h] = ok ? m / static_cast<float>(Max) : 1.0f;
+    const __m512 vinv = _mm512_set1_ps(ok ? static_cast<float>(Max) / m : 0.0f);
     for (int c = 0; c < 4; ++c) {
       __m512 p = _mm512_mul_ps(v[c], vinv);
       const __mmask16 nan = _mm512_cmp_ps_mask(p, p, _CMP_UNORD_Q);
       p = _mm512_roundscale_ps(p, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
       p = _mm512_mask_mov_ps(_mm512_min_ps(_mm512_max_ps(p, lo), hi), nan, _mm512_setzero_ps());
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(entry + static_cast<int64_t>(h) * 64 + 16 * c),
-                       _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(p)));
+      Out* o = out + static_cast<int64_t>(h) * 64 + 16 * c;
+      if constexpr (sizeof(Out) == 1)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(o), _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(p)));
+      else
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), _mm512_cvtsepi32_epi16(_mm512_cvtps_epi32(p)));
     }
   }
 }
@@ -318,7 +301,7 @@ __attribute__((target("avx512f,avx512bw"))) void kv8_store_avx512(const float* x
 // A query row as int16 per head: q16 = round(q / qs[h]), qs[h] = max |q_h| / 32767 (1 for a zero head).
 void quantize_query16(const float* q, int heads, int head_dim, int16_t* q16, float* qs) {
 #ifdef ATTEND_SCORES_AVX512
-  if (head_dim == 64 && simd::has_avx512()) return quantize_query16_avx512(q, heads, q16, qs);
+  if (head_dim == 64 && simd::has_avx512()) return quantize_heads64_avx512<int16_t, 32767>(q, heads, q16, qs);
 #endif
   for (int h = 0; h < heads; ++h) {
     const float* x = q + static_cast<int64_t>(h) * head_dim;
@@ -481,7 +464,8 @@ void attend_row(const float* q, const KeyValueView& kv, const ScoreBias& bias, i
 
 void kv8_store(const float* x, int heads, int head_dim, int8_t* entry) {
 #ifdef ATTEND_SCORES_AVX512
-  if (head_dim == 64 && simd::has_avx512()) return kv8_store_avx512(x, heads, entry);
+  if (head_dim == 64 && simd::has_avx512())
+    return quantize_heads64_avx512<int8_t, 127>(x, heads, entry, reinterpret_cast<float*>(entry + static_cast<int64_t>(heads) * 64));
 #endif
   float* scales = reinterpret_cast<float*>(entry + static_cast<int64_t>(heads) * head_dim);
   for (int h = 0; h < heads; ++h) {

@@ -16,6 +16,7 @@
 #include "engine/kernels/half.hpp"
 #include "engine/kernels/quantize.hpp"
 #include "engine/kernels/simd.hpp"
+#include "tests/support/simd_paths.hpp"
 
 namespace {
 
@@ -139,12 +140,7 @@ TEST_CASE("attention row: an IEEE-half cache (int8 runs) computes on the same va
   // 6 heads: the value pass's four-head groups do not divide them (portable value loop).
   std::mt19937 rng(11);
   std::normal_distribution<float> nd(0.0f, 1.0f);
-  for (const bool avx512 : {false, true}) {
-    const bool before = attend::simd::set_avx512_enabled(avx512);
-    if (avx512 && !attend::simd::has_avx512()) {
-      attend::simd::set_avx512_enabled(before);
-      continue;
-    }
+  attend_test::for_each_simd_path([&](bool avx512) {
     for (const int heads : {8, 6}) {
       for (const int n : {1, 7, 16, 17, 33}) {
         const int dh = 64, inner = heads * dh, nslots = 3;
@@ -199,8 +195,7 @@ TEST_CASE("attention row: an IEEE-half cache (int8 runs) computes on the same va
         }
       }
     }
-    attend::simd::set_avx512_enabled(before);
-  }
+  });
 }
 
 TEST_CASE("layer norm: the small-row loop of reduced-precision runs matches the oneDNN primitive", "[kernels][norm]") {
@@ -270,12 +265,7 @@ TEST_CASE("attention row: an int8 cache (int8 runs) against its dequantized keys
   // score and value loops.
   std::mt19937 rng(13);
   std::normal_distribution<float> nd(0.0f, 1.0f);
-  for (const bool avx512 : {false, true}) {
-    const bool before = attend::simd::set_avx512_enabled(avx512);
-    if (avx512 && !attend::simd::has_avx512()) {
-      attend::simd::set_avx512_enabled(before);
-      continue;
-    }
+  attend_test::for_each_simd_path([&](bool avx512) {
     for (const int dh : {64, 32}) {
       for (const int heads : {8, 6}) {
         for (const int n : {1, 4, 7, 16, 17, 20, 24, 33}) {
@@ -370,6 +360,5 @@ TEST_CASE("attention row: an int8 cache (int8 runs) against its dequantized keys
         }
       }
     }
-    attend::simd::set_avx512_enabled(before);
-  }
+  });
 }

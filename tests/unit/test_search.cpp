@@ -105,6 +105,18 @@ LogitFn hash_model(uint64_t seed, int vocab, Ids eos, float eos_bias, bool coars
   };
 }
 
+// A search over hash_model's tokens: EOS 1, pad and decoder start 0.
+GenerationConfig hash_config(int num_beams, int num_return_sequences, int max_length) {
+  GenerationConfig c;
+  c.num_beams = num_beams;
+  c.num_return_sequences = num_return_sequences;
+  c.max_length = max_length;
+  c.eos_token_ids = std::vector<int32_t>{1};
+  c.pad_token_id = 0;
+  c.decoder_start_token_id = 0;
+  return c;
+}
+
 // The hand-crafted 5-token bigram model: logits = log P(next | last token), so log_softmax gives
 // the log-probabilities back. Tokens: 0 = S (start and pad), 1 = E (EOS), 2 = A, 3 = B, 4 = C.
 constexpr int32_t S = 0, E = 1, A = 2, B = 3, C = 4;
@@ -882,13 +894,7 @@ TEST_CASE("beam: forced steps without logits give the hypotheses and scores of t
     for (const bool suppress_pad : {false, true}) {
       const int V = 9;
       LogitFn fn = hash_model(seed, V, {1}, 0.5f, seed % 2 == 0);
-      GenerationConfig c;
-      c.num_beams = 3;
-      c.num_return_sequences = 3;
-      c.max_length = 6;
-      c.eos_token_ids = std::vector<int32_t>{1};
-      c.pad_token_id = 0;
-      c.decoder_start_token_id = 0;
+      GenerationConfig c = hash_config(3, 3, 6);
       c.forced_bos_token_id = 4;
       c.forced_eos_token_id = 1;
       c.beam_suppress_pad_before_log_softmax = suppress_pad;
@@ -942,13 +948,7 @@ TEST_CASE("generate: batch of random inputs equals each input alone (greedy and 
     for (uint64_t seed = 1; seed <= 20; ++seed) {
       const int V = 12;
       LogitFn fn = hash_model(seed, V, {1}, 1.5f, false);
-      GenerationConfig c;
-      c.num_beams = num_beams;
-      c.num_return_sequences = num_beams == 1 ? 1 : 2;
-      c.max_length = 12;
-      c.eos_token_ids = std::vector<int32_t>{1};
-      c.pad_token_id = 0;
-      c.decoder_start_token_id = 0;
+      GenerationConfig c = hash_config(num_beams, num_beams == 1 ? 1 : 2, 12);
       c.no_repeat_ngram_size = 3;
       c.length_penalty = 1.3f;
       FakeStepModel mb(V, iota_inputs(4), fn);

@@ -14,26 +14,13 @@
 #include "engine/decoding/logits_processors.hpp"
 #include "engine/kernels/half.hpp"
 #include "engine/kernels/simd.hpp"
+#include "tests/support/simd_paths.hpp"
 
 namespace {
 
 using attend::simd::Act;
 
-// Runs `body` once with the portable loops and, where the CPU has it, once with AVX-512.
-template <class F>
-void for_each_path(F body) {
-  const bool before = attend::simd::set_avx512_enabled(false);
-  {
-    INFO("portable loops");
-    body();
-  }
-  attend::simd::set_avx512_enabled(true);
-  if (attend::simd::has_avx512()) {
-    INFO("AVX-512 loops");
-    body();
-  }
-  attend::simd::set_avx512_enabled(before);
-}
+using attend_test::for_each_simd_path;
 
 std::vector<float> random_row(size_t n, unsigned seed, float scale = 3.0f) {
   std::mt19937 gen(seed);
@@ -54,7 +41,7 @@ float gelu_tanh(float v) {
 }  // namespace
 
 TEST_CASE("simd: quantize rounds half to even, clamps to +-127 and maps NaN to 0") {
-  for_each_path([] {
+  for_each_simd_path([] {
     const float nan = std::numeric_limits<float>::quiet_NaN();
     // inv = 1: the inputs are the products; 37 entries to cover a 16-lane tail
     std::vector<float> x = {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 126.5f, 127.4f, 300.0f, -1e9f,
@@ -85,7 +72,7 @@ TEST_CASE("simd: quantize rounds half to even, clamps to +-127 and maps NaN to 0
 }
 
 TEST_CASE("simd: abs_max over every tail length ignores NaN") {
-  for_each_path([] {
+  for_each_simd_path([] {
     std::vector<float> x = random_row(41, 3);
     x[5] = std::numeric_limits<float>::quiet_NaN();
     for (int64_t n = 0; n <= 41; ++n) {
@@ -99,7 +86,7 @@ TEST_CASE("simd: abs_max over every tail length ignores NaN") {
 }
 
 TEST_CASE("simd: to_half rounds to nearest even, saturates at 65504 and keeps NaN, over every tail length") {
-  for_each_path([] {
+  for_each_simd_path([] {
     std::vector<float> x = random_row(41, 9);
     x[0] = 1e6f;                                       // beyond half's range: +65504, not inf
     x[1] = -7e4f;                                      // -65504
@@ -129,7 +116,7 @@ TEST_CASE("simd: to_half rounds to nearest even, saturates at 65504 and keeps Na
 }
 
 TEST_CASE("simd: the LM head's fused passes equal the separate loops, over every tail length") {
-  for_each_path([] {
+  for_each_simd_path([] {
     const std::vector<float> acc = random_row(53, 21), bias = random_row(53, 22);
     for (int64_t n = 0; n <= 53; ++n) {
       INFO("n = " << n);
@@ -163,7 +150,7 @@ TEST_CASE("simd: the LM head's fused passes equal the separate loops, over every
 }
 
 TEST_CASE("simd: the LM head's one-pass block equals its two passes, bit for bit, for any reference") {
-  for_each_path([] {
+  for_each_simd_path([] {
     const std::vector<float> acc = random_row(53, 24, 40.0f), bias = random_row(53, 25);
     const float rs = 0.37f;
     for (int64_t n = 1; n <= 53; ++n) {
@@ -195,7 +182,7 @@ TEST_CASE("simd: the LM head's one-pass block equals its two passes, bit for bit
 }
 
 TEST_CASE("simd: channel scales in the LM head's row passes equal scaling the product first, bit for bit") {
-  for_each_path([] {
+  for_each_simd_path([] {
     const std::vector<float> acc = random_row(53, 26, 40.0f), bias = random_row(53, 27), cs = random_row(53, 28, 0.01f);
     const float rs = 0.37f;
     for (int64_t n = 1; n <= 53; ++n) {
@@ -223,7 +210,7 @@ TEST_CASE("simd: channel scales in the LM head's row passes equal scaling the pr
 }
 
 TEST_CASE("simd: sum_exp_hits over a vocabulary-sized row of logits spread over 60 units, within 2e-6") {
-  for_each_path([] {
+  for_each_simd_path([] {
     const int64_t n = 54688;
     std::vector<float> x = random_row(static_cast<size_t>(n), 31, 30.0f);  // normal, sd 30
     x[100] = -std::numeric_limits<float>::infinity();
@@ -238,7 +225,7 @@ TEST_CASE("simd: sum_exp_hits over a vocabulary-sized row of logits spread over 
 }
 
 TEST_CASE("simd: int8 epilogues compute act(acc * rs + bias) into, onto and times the output") {
-  for_each_path([] {
+  for_each_simd_path([] {
     const int64_t n = 45;
     const std::vector<float> acc = random_row(n, 11, 400.0f), bias = random_row(n, 12), aux = random_row(n, 13);
     const float rs = 0.0125f;
@@ -271,7 +258,7 @@ TEST_CASE("simd: int8 epilogues compute act(acc * rs + bias) into, onto and time
 }
 
 TEST_CASE("simd: exp_shifted_sum stores exp(x - max), -inf as 0, and returns the sum") {
-  for_each_path([] {
+  for_each_simd_path([] {
     for (int n : {1, 7, 16, 33, 100}) {
       std::vector<float> x = random_row(static_cast<size_t>(n), static_cast<unsigned>(n), 5.0f);
       if (n > 3) x[2] = -std::numeric_limits<float>::infinity();
@@ -292,7 +279,7 @@ TEST_CASE("simd: exp_shifted_sum stores exp(x - max), -inf as 0, and returns the
 }
 
 TEST_CASE("simd: first_above finds the first entry whose base + x beats the threshold") {
-  for_each_path([] {
+  for_each_simd_path([] {
     const std::vector<float> x = random_row(1000, 5);
     for (float base : {0.0f, -12.5f, 3.25f}) {
       // fixed thresholds, and thresholds equal to an entry's own sum (which must not count)
@@ -318,7 +305,7 @@ TEST_CASE("simd: first_above finds the first entry whose base + x beats the thre
 }
 
 TEST_CASE("simd: sum_exp and log_softmax_fast agree with the exact log_softmax") {
-  for_each_path([] {
+  for_each_simd_path([] {
     for (int n : {1, 5, 16, 17, 1000, 54688}) {
       std::vector<float> x = random_row(static_cast<size_t>(n), static_cast<unsigned>(n) + 100, 4.0f);
       if (n > 3) x[1] = -std::numeric_limits<float>::infinity();
