@@ -335,13 +335,12 @@ template <bool kHits>
 ATTEND_AVX512 float sum_exp_hits_impl(const float* x, int64_t n, float mx, float threshold, uint16_t* hits) {
   // (x - mx) first, then times log2 e: x - mx is exact near the max (the terms that matter);
   // x log2 e - mx log2 e by one fmsub would carry mx log2 e's rounding (5e-6 relative at mx ~ 120)
-  const __m512 vl = _mm512_set1_ps(1.44269504088896341f), vmx = _mm512_set1_ps(mx), vt = _mm512_set1_ps(threshold),
-               zero = _mm512_setzero_ps();
+  const __m512 vl = _mm512_set1_ps(1.44269504088896341f), vmx = _mm512_set1_ps(mx), vt = _mm512_set1_ps(threshold);
   __m512 acc = _mm512_setzero_ps();
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 k = tail_mask(n - i);
     const __m512 v = _mm512_maskz_loadu_ps(k, x + i);
-    if (kHits) hits[i / 16] = _mm512_mask_cmp_ps_mask(k, _mm512_add_ps(zero, v), vt, _CMP_GT_OQ);  // as first_above
+    if (kHits) hits[i / 16] = _mm512_mask_cmp_ps_mask(k, v, vt, _CMP_GT_OQ);  // as first_above (see below)
     acc = _mm512_mask_add_ps(acc, k, acc, exp2_sum_term_ps(_mm512_mul_ps(_mm512_sub_ps(v, vmx), vl)));  // exp(v - mx)
   }
   return _mm512_reduce_add_ps(acc);
@@ -350,9 +349,14 @@ ATTEND_AVX512 float sum_exp_hits_avx512(const float* x, int64_t n, float mx, flo
   return hits ? sum_exp_hits_impl<true>(x, n, mx, threshold, hits) : sum_exp_hits_impl<false>(x, n, mx, threshold, hits);
 }
 
-ATTEND_AVX512 float scale_bias_sum_exp_hits_avx512(const float* acc, float rs, const float* bias, int64_t n, float ref,
-                                                  float threshold, uint16_t* hits, float* hit_values, float* max_out,
-                                                  const float* cs) {
+// kRef: the softmax terms are taken against ref; without, ref is 0 and v - 0 is v, bit for bit
+// (-0 - 0 is -0), so the subtraction is left out (the common case: sum_reference).
+// The hit compare takes v itself where first_above compares 0 + v: the two differ only for
+// v = -0 (0 + -0 is +0), and +-0 compare alike.
+template <bool kRef>
+ATTEND_AVX512 float scale_bias_sum_exp_hits_impl(const float* acc, float rs, const float* bias, int64_t n, float ref,
+                                                 float threshold, uint16_t* hits, float* hit_values, float* max_out,
+                                                 const float* cs) {
   const __m512 vrs = _mm512_set1_ps(rs), vl = _mm512_set1_ps(1.44269504088896341f), vref = _mm512_set1_ps(ref),
                vt = _mm512_set1_ps(threshold), zero = _mm512_setzero_ps();
   __m512 sum = zero, m = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
@@ -361,13 +365,21 @@ ATTEND_AVX512 float scale_bias_sum_exp_hits_avx512(const float* acc, float rs, c
     const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + i) : zero;
     const __m512 v = _mm512_fmadd_ps(scaled16(acc, cs, i, k), vrs, b);  // as scale_bias_max_avx512
     m = _mm512_mask_max_ps(m, k, v, m);                                  // as scale_bias_max_avx512
-    const __mmask16 h = _mm512_mask_cmp_ps_mask(k, _mm512_add_ps(zero, v), vt, _CMP_GT_OQ);  // as first_above
+    const __mmask16 h = _mm512_mask_cmp_ps_mask(k, v, vt, _CMP_GT_OQ);   // as first_above
     hits[i / 16] = h;
     if (h) _mm512_mask_storeu_ps(hit_values + i, k, v);
-    sum = _mm512_mask_add_ps(sum, k, sum, exp2_sum_term_ps(_mm512_mul_ps(_mm512_sub_ps(v, vref), vl)));  // as sum_exp_hits
+    const __m512 d = kRef ? _mm512_sub_ps(v, vref) : v;
+    sum = _mm512_mask_add_ps(sum, k, sum, exp2_sum_term_ps(_mm512_mul_ps(d, vl)));  // as sum_exp_hits
   }
   *max_out = _mm512_reduce_max_ps(m);
   return _mm512_reduce_add_ps(sum);
+}
+
+ATTEND_AVX512 float scale_bias_sum_exp_hits_avx512(const float* acc, float rs, const float* bias, int64_t n, float ref,
+                                                  float threshold, uint16_t* hits, float* hit_values, float* max_out,
+                                                  const float* cs) {
+  return ref == 0.0f ? scale_bias_sum_exp_hits_impl<false>(acc, rs, bias, n, ref, threshold, hits, hit_values, max_out, cs)
+                     : scale_bias_sum_exp_hits_impl<true>(acc, rs, bias, n, ref, threshold, hits, hit_values, max_out, cs);
 }
 
 ATTEND_AVX512 int64_t first_above_avx512(const float* x, int64_t from, int64_t n, float base, float threshold) {
