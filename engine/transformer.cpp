@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <limits>
@@ -505,10 +504,6 @@ int kBlockedCrossMinLength = 1024;
 bool Transformer::int8_attention_kv() const {
   return compute_ == ComputeType::I8 && inner_ % 4 == 0 && inner_ == spec_.decoder_heads * spec_.head_dim;
 }
-
-namespace {
-
-}  // namespace
 
 void Transformer::encoder_attention(int layer, const EncodeContext& c, const float* src, float* qkv, float* ctx) const {
   const ArchSpec& s = spec_;
