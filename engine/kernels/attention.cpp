@@ -456,10 +456,13 @@ void attend_row(const float* q, const KeyValueView& kv, const ScoreBias& bias, i
     qs.resize(static_cast<size_t>(heads));
     quantize_query16(q, heads, head_dim, q16.data(), qs.data());
     attend_row_impl<I8>(q, kv.k8, kv.v8, kv, bias, heads, head_dim, scale, ctx, scratch, probs, q16.data(), qs.data());
+  } else if (kv.k16 && kv.fp16) {
+    attend_row_impl<F16>(q, kv.k16, kv.v16, kv, bias, heads, head_dim, scale, ctx, scratch, probs);
+  } else if (kv.k16) {
+    attend_row_impl<BF16>(q, kv.k16, kv.v16, kv, bias, heads, head_dim, scale, ctx, scratch, probs);
+  } else {
+    attend_row_impl<F32>(q, kv.k, kv.v, kv, bias, heads, head_dim, scale, ctx, scratch, probs);
   }
-  else if (kv.k16 && kv.fp16) attend_row_impl<F16>(q, kv.k16, kv.v16, kv, bias, heads, head_dim, scale, ctx, scratch, probs);
-  else if (kv.k16) attend_row_impl<BF16>(q, kv.k16, kv.v16, kv, bias, heads, head_dim, scale, ctx, scratch, probs);
-  else attend_row_impl<F32>(q, kv.k, kv.v, kv, bias, heads, head_dim, scale, ctx, scratch, probs);
 }
 
 void kv8_store(const float* x, int heads, int head_dim, int8_t* entry) {
