@@ -108,6 +108,10 @@ struct Scratch {
   std::vector<float> part_max, part_ref, part_sum, part_vals;
   std::vector<int32_t> part_ids;
   std::vector<int> part_count;
+  // the rows' banned lists back to back (row r: ban_ids[ban_at[r], ban_at[r + 1])): a few cache
+  // lines every block reads, where the lists themselves lie in as many heap blocks as rows
+  std::vector<int32_t> ban_ids;
+  std::vector<size_t> ban_at;
 };
 Scratch& scratch() {
   thread_local Scratch s;
@@ -276,7 +280,17 @@ void LmHead::top_k_impl(const float* x, const int8_t* q, const float* row_scale,
   int32_t* part_ids = sc.part_ids.data();
   float* part_vals = sc.part_vals.data();
   const int32_t excluded = io.excluded;
-  const std::vector<std::vector<int32_t>>* banned = io.banned;
+  const bool banned = io.banned != nullptr;
+  if (banned) {
+    sc.ban_ids.clear();
+    sc.ban_at.assign(1, 0);
+    for (const std::vector<int32_t>& list : *io.banned) {
+      sc.ban_ids.insert(sc.ban_ids.end(), list.begin(), list.end());
+      sc.ban_at.push_back(sc.ban_ids.size());
+    }
+  }
+  const int32_t* ban_ids = sc.ban_ids.data();
+  const size_t* ban_at = sc.ban_at.data();
   auto block = [&](int64_t b, int64_t c0, int64_t n, float* out, const float* rs) {
     const Linear& L = *blocks_[static_cast<size_t>(b)];
     const int32_t first = static_cast<int32_t>(c0), last = static_cast<int32_t>(c0 + n);
@@ -290,9 +304,9 @@ void LmHead::top_k_impl(const float* x, const int8_t* q, const float* row_scale,
       const int32_t* ban = nullptr;
       const int32_t* ban_end = nullptr;
       if (banned) {
-        const std::vector<int32_t>& list = (*banned)[static_cast<size_t>(r)];
-        ban = std::lower_bound(list.data(), list.data() + list.size(), first);
-        ban_end = std::lower_bound(ban, list.data() + list.size(), last);
+        const int32_t* list_end = ban_ids + ban_at[r + 1];
+        ban = std::lower_bound(ban_ids + ban_at[r], list_end, first);
+        ban_end = std::lower_bound(ban, list_end, last);
       }
       const size_t li = list0 + static_cast<size_t>(r);
       int32_t* ids = part_ids + li * k;
