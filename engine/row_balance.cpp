@@ -71,14 +71,21 @@ void RowBalance::fix_shares(const std::vector<double>& shares) {
 }
 
 void RowBalance::record(const std::vector<int>& bounds, const std::vector<double>& seconds) {
+  if (static_cast<int>(bounds.size()) != static_cast<int>(seconds.size()) + 1) return;
+  std::vector<double> rows(seconds.size());
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = bounds[i + 1] - bounds[i];
+  record_work(rows, seconds);
+}
+
+void RowBalance::record_work(const std::vector<double>& rows, const std::vector<double>& seconds) {
   const int threads = static_cast<int>(seconds.size());
-  if (fixed_ || threads < 2 || static_cast<int>(bounds.size()) != threads + 1) return;
+  if (fixed_ || threads < 2 || rows.size() != seconds.size()) return;
   std::vector<double> speed(static_cast<size_t>(threads));
   double total = 0.0;
   for (int i = 0; i < threads; ++i) {
-    const int n = bounds[static_cast<size_t>(i) + 1] - bounds[static_cast<size_t>(i)];
+    const double n = rows[static_cast<size_t>(i)];
     const double s = seconds[static_cast<size_t>(i)];
-    if (n <= 0 || !(s > 0.0) || !std::isfinite(s)) return;  // nothing to learn from this step
+    if (!(n > 0.0) || !(s > 0.0) || !std::isfinite(s)) return;  // nothing to learn from this step
     speed[static_cast<size_t>(i)] = n / s;
     total += speed[static_cast<size_t>(i)];
   }

@@ -41,6 +41,9 @@ class RowBalance {
   static std::vector<int> even_bounds(int rows, int threads);
   // After a step run with `bounds` (as returned above): seconds[i] is thread i's busy time.
   void record(const std::vector<int>& bounds, const std::vector<double>& seconds);
+  // The same from each thread's rows (fractions: rows times stages run over the step's stages,
+  // when rows changed hands within the step, RowHandoff) and busy seconds.
+  void record_work(const std::vector<double>& rows, const std::vector<double>& seconds);
   // Thread i's current share of the rows (even when nothing was recorded for `threads` threads).
   double share(int i, int threads) const;
   // Fixed shares (normalised to sum 1), which record() then leaves alone and which are not

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <exception>
 #include <limits>
+#include <type_traits>
 #include <utility>
 
 #include "attend/error.hpp"
@@ -1128,7 +1129,13 @@ void DecoderState::run_layers_int8(SelfRow& self_row, CrossRow& cross_row, bool 
   // each thread runs this for its own rows). A range's rows of the buffers used with two row
   // widths (q_mid_: context and FFN rows; qkv_: self q/k/v and cross q) start at r0 times the
   // wider one, so that ranges never overlap.
-  auto body = [&](int r0, int n, bool par) {
+  // Stages are the sublayers (3 per layer: self-attention, cross-attention, feed-forward), each
+  // starting with its matmul; a range starting at stage `first` > 0 has x and its quantized rows
+  // from the stage before (a row-split thread taking rows over, RowHandoff). With `handoff`,
+  // the range may shrink at each stage's start (its upper rows handed over). Returns the rows
+  // times stages run.
+  const int stages = 3 * static_cast<int>(nl);
+  auto body = [&](int r0, int n, bool par, int first, RowHandoff* handoff) -> int64_t {
     int8_t* qi = q_in_.data() + r0 * d;
     int8_t* qm = q_mid_.data() + r0 * wide;
     float* si = scale_in_.data() + r0;
@@ -1175,109 +1182,139 @@ void DecoderState::run_layers_int8(SelfRow& self_row, CrossRow& cross_row, bool 
         if (quantize) quantize_x(i, next_pre, scale);
       });
     };
-    {
+    if (first == 0) {
       profile::Scope timed(profile::Part::LinearExtra);
       const Norm* pre = s.pre_norm ? &m_.dec_layers_[0].self_attn.norm : nullptr;
       rows(big, [&](int i) { quantize_x(i, pre, 1.0f); });
     }
-    for (size_t l = 0; l < nl; ++l) {
+    int64_t done = 0;
+    for (int k = first; k < stages; ++k) {
+      if (handoff) n -= handoff->offer(r0, n, k);
+      done += n;
+      const size_t l = static_cast<size_t>(k / 3);
       const DecoderLayer& L = m_.dec_layers_[l];
       const bool last = l + 1 == nl;
-      matmul(L.self_attn.q, qi, qkv);
-      {
-        profile::Scope timed(profile::Part::Attention);
-        rows(par, [&](int i) {
-          L.self_attn.q.finish_row(qkv + i * 3 * inner, si[i]);
-          self_row(l, r0 + i);  // reads qkv_ row r0 + i: qkv + i * 3 * inner
-          quantize_row(ctx + i * inner, inner, qm + i * inner, &sm[i]);
-        });
+      if (k % 3 == 0) {
+        matmul(L.self_attn.q, qi, qkv);
+        {
+          profile::Scope timed(profile::Part::Attention);
+          rows(par, [&](int i) {
+            L.self_attn.q.finish_row(qkv + i * 3 * inner, si[i]);
+            self_row(l, r0 + i);  // reads qkv_ row r0 + i: qkv + i * 3 * inner
+            quantize_row(ctx + i * inner, inner, qm + i * inner, &sm[i]);
+          });
+        }
+        matmul(L.self_attn.out, qm, prod);
+        residual(L.self_attn.out, s.pre_norm ? nullptr : &L.self_attn.norm, nullptr, s.pre_norm ? &L.cross_attn.norm : nullptr,
+                 true, 1.0f);
+      } else if (k % 3 == 1) {
+        matmul(L.cross_attn.q, qi, qkv);
+        {
+          profile::Scope timed(profile::Part::Attention);
+          rows(par, [&](int i) {
+            L.cross_attn.q.finish_row(qkv + i * inner, si[i]);
+            cross_row(l, r0 + i, qkv + i * inner);
+            quantize_row(ctx + i * inner, inner, qm + i * inner, &sm[i]);
+          });
+        }
+        matmul(L.cross_attn.out, qm, prod);
+        residual(L.cross_attn.out, s.pre_norm ? nullptr : &L.cross_attn.norm, nullptr, s.pre_norm ? &L.ffn.norm : nullptr,
+                 true, 1.0f);
+      } else {
+        const FeedForward& f = L.ffn;
+        if (s.gated_ffn) matmul(f.wi_lin, qi, h2);
+        matmul(f.wi, qi, h1);
+        {
+          profile::Scope timed(profile::Part::LinearExtra);
+          rows(par && n * ffn > 16384, [&](int i) {
+            float* h = h1 + i * ffn;
+            if (s.gated_ffn) {
+              float* g = h2 + i * ffn;
+              f.wi_lin.finish_row(g, si[i]);
+              f.wi.finish_row_into(h, si[i], h, g);
+            } else {
+              f.wi.finish_row(h, si[i]);
+            }
+            quantize_row(h, ffn, qm + i * ffn, &sm[i]);
+          });
+        }
+        matmul(f.wo, qm, prod);
+        if (last && lm_rows)  // final norm and logits scale here, and the LM head's rows quantized
+          residual(f.wo, s.pre_norm ? nullptr : &f.norm, s.decoder_final_norm ? &m_.dec_final_norm_ : nullptr, nullptr, true,
+                   s.logits_scale);
+        else
+          residual(f.wo, s.pre_norm ? nullptr : &f.norm, nullptr,
+                   s.pre_norm && !last ? &m_.dec_layers_[l + 1].self_attn.norm : nullptr, !last, 1.0f);
+        if (record_) record_->emplace_back(x_.begin(), x_.end());  // (never with split)
       }
-      matmul(L.self_attn.out, qm, prod);
-      residual(L.self_attn.out, s.pre_norm ? nullptr : &L.self_attn.norm, nullptr, s.pre_norm ? &L.cross_attn.norm : nullptr,
-               true, 1.0f);
-
-      matmul(L.cross_attn.q, qi, qkv);
-      {
-        profile::Scope timed(profile::Part::Attention);
-        rows(par, [&](int i) {
-          L.cross_attn.q.finish_row(qkv + i * inner, si[i]);
-          cross_row(l, r0 + i, qkv + i * inner);
-          quantize_row(ctx + i * inner, inner, qm + i * inner, &sm[i]);
-        });
-      }
-      matmul(L.cross_attn.out, qm, prod);
-      residual(L.cross_attn.out, s.pre_norm ? nullptr : &L.cross_attn.norm, nullptr, s.pre_norm ? &L.ffn.norm : nullptr,
-               true, 1.0f);
-
-      const FeedForward& f = L.ffn;
-      if (s.gated_ffn) matmul(f.wi_lin, qi, h2);
-      matmul(f.wi, qi, h1);
-      {
-        profile::Scope timed(profile::Part::LinearExtra);
-        rows(par && n * ffn > 16384, [&](int i) {
-          float* h = h1 + i * ffn;
-          if (s.gated_ffn) {
-            float* g = h2 + i * ffn;
-            f.wi_lin.finish_row(g, si[i]);
-            f.wi.finish_row_into(h, si[i], h, g);
-          } else {
-            f.wi.finish_row(h, si[i]);
-          }
-          quantize_row(h, ffn, qm + i * ffn, &sm[i]);
-        });
-      }
-      matmul(f.wo, qm, prod);
-      if (last && lm_rows)  // final norm and logits scale here, and the LM head's rows quantized
-        residual(f.wo, s.pre_norm ? nullptr : &f.norm, s.decoder_final_norm ? &m_.dec_final_norm_ : nullptr, nullptr, true,
-                 s.logits_scale);
-      else
-        residual(f.wo, s.pre_norm ? nullptr : &f.norm, nullptr,
-                 s.pre_norm && !last ? &m_.dec_layers_[l + 1].self_attn.norm : nullptr, !last, 1.0f);
-      if (record_) record_->emplace_back(x_.begin(), x_.end());  // (never with split)
     }
+    return done;
   };
   if (split) {
-    run_row_split(R, body);
+    run_row_split(R, body, stages);
   } else {
-    body(0, R, true);
+    body(0, R, true, 0, nullptr);
   }
 }
 
-// fn(r0, n, false) on every thread for its share [r0, r0 + n) of R rows (balance_'s bounds, from
-// the threads' measured speeds), in one parallel region, the others' profile sections muted
-// (thread 0's times stand for the step's); an exception on any thread is rethrown here after the
-// region.
+// fn on every thread for its share [r0, r0 + n) of R rows (balance_'s bounds, from the threads'
+// measured speeds), in one parallel region, the others' profile sections muted (thread 0's times
+// stand for the step's); an exception on any thread is rethrown here after the region.
+// stages == 0: fn(r0, n, false). stages > 0: fn(r0, n, false, first_stage, handoff) returns the
+// rows times stages it ran; a thread done with its rows takes over rows another hands it
+// (RowHandoff), and the balance learns from each thread's rows times stages per busy second.
 template <class Fn>
-void DecoderState::run_row_split(int R, Fn& fn) {
+void DecoderState::run_row_split(int R, Fn& fn, int stages) {
   std::exception_ptr failed;
   const int planned = max_threads();
   std::vector<int> bounds = balance_.bounds(R, planned);
-  std::vector<double> seconds(static_cast<size_t>(planned), 0.0);
+  std::vector<double> seconds(static_cast<size_t>(planned), 0.0), work(static_cast<size_t>(planned), 0.0);
+  RowHandoff handoff(planned, handoff_mode_ == Handoff::Always);
+  const bool handing = stages > 0 && handoff_mode_ != Handoff::Off;
   int team = planned;
 #pragma omp parallel
   {
     const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
     if (tid == 0) team = nt;
-    // a smaller team than planned (nested or dynamic OpenMP): even ranges
+    // a smaller team than planned (nested or dynamic OpenMP): even ranges, no handoffs
     const bool as_planned = nt == planned;
     const std::vector<int> even = as_planned ? std::vector<int>() : RowBalance::even_bounds(R, nt);
     const std::vector<int>& b = as_planned ? bounds : even;
     const int r0 = b[static_cast<size_t>(tid)], r1 = b[static_cast<size_t>(tid) + 1];
     profile::Mute mute(tid != 0);
-    try {
+    double busy = 0.0, rows_done = 0.0;
+    // rows [a, a + n) from stage `first` on
+    auto run = [&](int a, int n, int first) {
       const auto start = std::chrono::steady_clock::now();
-      if (r1 > r0) fn(r0, r1 - r0, false);
-      if (as_planned) {
-        seconds[static_cast<size_t>(tid)] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if constexpr (std::is_invocable_v<Fn&, int, int, bool, int, RowHandoff*>) {
+        if (n > 0) rows_done += static_cast<double>(fn(a, n, false, first, as_planned && handing ? &handoff : nullptr)) / stages;
+      } else {
+        (void)first;
+        if (n > 0) fn(a, n, false);
+        rows_done += n;
       }
-    } catch (...) {
+      busy += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    // the thread's own rows, then (handing) the rows others hand over until none can come
+    RowHandoff::Task task{r0, r1 - r0, 0};
+    for (bool more = true; more; more = handing && as_planned && handoff.next(task)) {
+      try {
+        run(task.r0, task.n, task.stage);
+      } catch (...) {
+        handoff.abort();
 #pragma omp critical(attend_row_split_error)
-      if (!failed) failed = std::current_exception();
+        if (!failed) failed = std::current_exception();
+      }
+    }
+    if (as_planned) {
+      seconds[static_cast<size_t>(tid)] = busy;
+      work[static_cast<size_t>(tid)] = rows_done;
     }
   }
   if (failed) std::rethrow_exception(failed);
-  if (team == planned) balance_.record(bounds, seconds);
+  if (team == planned) balance_.record_work(work, seconds);
   last_bounds_ = team == planned ? std::move(bounds) : RowBalance::even_bounds(R, team);
+  handoffs_ += handoff.handoffs();
   ++row_split_steps_;
 }
 
@@ -1546,7 +1583,7 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) 
     finish_rows(r0, n);
   };
   if (split_rows) {
-    run_row_split(R, layer_rows);
+    run_row_split(R, layer_rows, 0);
   } else {
     layer_rows(0, R, true);
   }

@@ -16,6 +16,7 @@
 #include "engine/host_tensor.hpp"
 #include "engine/lm_head.hpp"
 #include "engine/row_balance.hpp"
+#include "engine/row_handoff.hpp"
 #include "engine/step_model.hpp"
 
 namespace attend {
@@ -213,6 +214,12 @@ class DecoderState : public StepModel {
   static constexpr int kRowSplitMinRows = 16;
   bool row_split_pays(int rows, int threads) const { return m_.row_split_pays(rows, threads); }
   int row_split_steps() const { return row_split_steps_; }  // steps that ran row-split so far
+  int row_handoffs() const { return handoffs_; }  // ranges handed over within them (RowHandoff)
+  // Whether a row-split int8 step's threads hand rows to a thread that has finished its own
+  // (WhenIdle, the default), never (Off), or at every stage whether or not one waits (Always:
+  // tests, so that rows change threads in every step).
+  enum class Handoff { Off, WhenIdle, Always };
+  void set_row_handoff(Handoff h) { handoff_mode_ = h; }
   RowBalance& row_balance() { return balance_; }  // how row-split steps divide the rows
   const std::vector<int>& last_row_bounds() const { return last_bounds_; }  // the last row-split step's
   int position() const { return t_; }
@@ -264,7 +271,7 @@ class DecoderState : public StepModel {
   template <class SelfRow, class CrossRow>
   void run_layers_int8(SelfRow& self_row, CrossRow& cross_row, bool lm_rows, bool split);
   template <class Fn>
-  void run_row_split(int rows, Fn& fn);  // fn(r0, n, false) per thread on its rows, one region
+  void run_row_split(int rows, Fn& fn, int stages);  // fn per thread on its rows, one region
 
   const Transformer& m_;
   std::shared_ptr<const EncoderOutput> enc_;
@@ -303,6 +310,8 @@ class DecoderState : public StepModel {
   bool row_fusion_ = true;           // set_row_fusion
   RowSplit row_split_ = RowSplit::Auto;  // set_row_split
   int row_split_steps_ = 0;
+  int handoffs_ = 0;                 // rows handed over within row-split steps (RowHandoff)
+  Handoff handoff_mode_ = Handoff::WhenIdle;  // set_row_handoff
   RowBalance balance_;               // row-split steps: each thread's share of the rows
   std::vector<int> last_bounds_;     //   and the last one's row ranges (RowBalance::bounds)
   bool lm_rows_ready_ = false;       // run_layers(tokens, true) left the LM head's rows quantized

@@ -4,7 +4,8 @@
 // logits bit for bit, step after step (the last one through step_top_k where the model has the
 // int8 LM head's fused top-k), with the rows reordered and dropped between steps as a beam search
 // does, on 2 and 3 threads: the threads' shares as the step's RowBalance learns them, and fixed
-// uneven shares (the bounds a slower core gets).
+// uneven shares (the bounds a slower core gets); int8 steps also with rows handed between the
+// threads at every stage (RowHandoff's Always mode) and with no hand-overs.
 // The bundled model (post-norm LayerNorm), a t5-small-shaped model (pre-norm RMS norm, relative
 // position bias) and, when the fixtures are there, every fixture model. And when the split is
 // chosen by default: from 16 rows, small decoders (weights within half the L3 cache) or many
@@ -33,7 +34,8 @@ using attend_test::TempDir;
 // third they are reordered and four are dropped (the cache's slot tables then differ per row).
 // `shares`: fixed row shares of the threads (empty: learned from the steps' times).
 std::vector<std::vector<float>> step_logits(const attend::Transformer& net, int32_t start, bool split, int rows,
-                                            const std::vector<double>& shares = {}) {
+                                            const std::vector<double>& shares = {},
+                                            attend::DecoderState::Handoff handoff = attend::DecoderState::Handoff::WhenIdle) {
   INFO((split ? "row split" : "op by op"));
   using Mode = attend::DecoderState::RowSplit;
   const int vocab = net.spec().vocab_size, src_vocab = net.spec().src_vocab_size;
@@ -42,6 +44,7 @@ std::vector<std::vector<float>> step_logits(const attend::Transformer& net, int3
   attend::DecoderState st(net, enc);
   st.set_row_split(split ? Mode::Always : Mode::Off);
   if (!shares.empty()) st.row_balance().fix_shares(shares);
+  st.set_row_handoff(handoff);
   std::vector<std::vector<float>> out;
   auto keep = [&](const float* logits) {
     out.emplace_back(logits, logits + static_cast<size_t>(st.num_rows()) * vocab);
@@ -72,6 +75,9 @@ std::vector<std::vector<float>> step_logits(const attend::Transformer& net, int3
   }
   // all five steps after the first have at least kRowSplitMinRows rows
   CHECK(st.row_split_steps() == (split ? 5 : 0));
+  // int8 row-fused steps hand rows over at every stage in Always mode (fp32 steps never do)
+  if (handoff == attend::DecoderState::Handoff::Always && split && net.int8_row_fused_decoder()) CHECK(st.row_handoffs() > 0);
+  if (handoff == attend::DecoderState::Handoff::Off || !split) CHECK(st.row_handoffs() == 0);
   if (!shares.empty()) {  // the steps ran on the fixed shares: uneven bounds
     const int threads = omp_get_max_threads();
     CHECK(st.row_balance().share(0, threads) == Approx(shares[0] / std::accumulate(shares.begin(), shares.end(), 0.0)));
@@ -95,20 +101,24 @@ void check_split_against_op_by_op(const std::string& path, const char* compute_t
     // enough rows for the bounds to leave the even split (RowBalance::kMinRows), 4 of them dropped
     const int rows = attend::RowBalance::kMinRows + 8;
     const auto ops = step_logits(net, start, false, rows);
+    using Handoff = attend::DecoderState::Handoff;
     for (const auto& shares : threads == 2 ? uneven2 : uneven3) {
-      INFO(threads << " threads, shares " << (shares.empty() ? std::string("learned") : std::to_string(shares[0]) + "..."));
-      const auto split = step_logits(net, start, true, rows, shares);
-      REQUIRE(split.size() == ops.size());
-      for (size_t i = 0; i < split.size(); ++i) {
-        INFO("step " << i);
-        REQUIRE(split[i].size() == ops[i].size());
-        size_t differ = 0, first = 0;
-        for (size_t j = 0; j < split[i].size(); ++j) {
-          if (split[i][j] == ops[i][j] || (split[i][j] != split[i][j] && ops[i][j] != ops[i][j])) continue;
-          if (differ++ == 0) first = j;
+      for (Handoff handoff : {Handoff::WhenIdle, Handoff::Always, Handoff::Off}) {
+        INFO(threads << " threads, shares " << (shares.empty() ? std::string("learned") : std::to_string(shares[0]) + "...")
+                     << ", handoff " << static_cast<int>(handoff));
+        const auto split = step_logits(net, start, true, rows, shares, handoff);
+        REQUIRE(split.size() == ops.size());
+        for (size_t i = 0; i < split.size(); ++i) {
+          INFO("step " << i);
+          REQUIRE(split[i].size() == ops[i].size());
+          size_t differ = 0, first = 0;
+          for (size_t j = 0; j < split[i].size(); ++j) {
+            if (split[i][j] == ops[i][j] || (split[i][j] != split[i][j] && ops[i][j] != ops[i][j])) continue;
+            if (differ++ == 0) first = j;
+          }
+          INFO("first difference at " << first << ": " << split[i][first] << " vs " << ops[i][first]);
+          CHECK(differ == 0);
         }
-        INFO("first difference at " << first << ": " << split[i][first] << " vs " << ops[i][first]);
-        CHECK(differ == 0);
       }
     }
   }
