@@ -1384,38 +1384,20 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) 
   const int64_t position_stride = static_cast<int64_t>(cache_width()) * elements_per_float;
   const int64_t slot_stride = static_cast<int64_t>(cap_t_) * position_stride;
   float* const scratch0 = att_scratch_.data();
-  // Self-attention of row r in layer l: its new key and value (qkv_ row r, final) into its own
-  // slot at position t, then its context (ctx_ row r) over positions 0..t.
-  auto self_row = [&](size_t l, int r) {
-    float* kc = k_cache_[l].get();
-    float* vc = v_cache_[l].get();
-    const float* row = qkv_.data() + static_cast<int64_t>(r) * 3 * inner;
-    const size_t at = static_cast<size_t>(r) * slot_stride + static_cast<size_t>(t) * position_stride;  // own slot r
+  // Row r's keys and values in layer l's cache, positions 0..t (its slot table)
+  auto self_view = [&](size_t l, int r) {
     KeyValueView kv;
     kv.fast_scores = m_.fast_scores();
+    float* kc = k_cache_[l].get();
+    float* vc = v_cache_[l].get();
     if (cache_type_ == CacheType::I8) {
-      int8_t* k8 = reinterpret_cast<int8_t*>(kc);
-      int8_t* v8 = reinterpret_cast<int8_t*>(vc);
-      kv8_store(row + inner, H, dh, k8 + at);
-      kv8_store(row + 2 * inner, H, dh, v8 + at);
-      kv.k8 = k8;
-      kv.v8 = v8;
+      kv.k8 = reinterpret_cast<const int8_t*>(kc);
+      kv.v8 = reinterpret_cast<const int8_t*>(vc);
     } else if (cache_type_ != CacheType::F32) {
-      uint16_t* k16 = reinterpret_cast<uint16_t*>(kc);
-      uint16_t* v16 = reinterpret_cast<uint16_t*>(vc);
-      if (cache_type_ == CacheType::Half) {
-        simd::to_half(row + inner, inner, k16 + at);
-        simd::to_half(row + 2 * inner, inner, v16 + at);
-        kv.fp16 = true;
-      } else {
-        to_bf16(row + inner, static_cast<size_t>(inner), k16 + at);
-        to_bf16(row + 2 * inner, static_cast<size_t>(inner), v16 + at);
-      }
-      kv.k16 = k16;
-      kv.v16 = v16;
+      kv.k16 = reinterpret_cast<const uint16_t*>(kc);
+      kv.v16 = reinterpret_cast<const uint16_t*>(vc);
+      kv.fp16 = cache_type_ == CacheType::Half;
     } else {
-      std::memcpy(kc + at, row + inner, sizeof(float) * inner);
-      std::memcpy(vc + at, row + 2 * inner, sizeof(float) * inner);
       kv.k = kc;
       kv.v = vc;
     }
@@ -1423,23 +1405,44 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) 
     kv.slots = slots_.data() + static_cast<size_t>(r) * cap_t_;
     kv.slot_stride = slot_stride;
     kv.length = t + 1;
+    return kv;
+  };
+  // Self-attention of row r in layer l: its new key and value (qkv_ row r, final) into its own
+  // slot at position t, then its context (ctx_ row r) over positions 0..t.
+  auto self_row = [&](size_t l, int r) {
+    float* kc = k_cache_[l].get();
+    float* vc = v_cache_[l].get();
+    const float* row = qkv_.data() + static_cast<int64_t>(r) * 3 * inner;
+    const size_t at = static_cast<size_t>(r) * slot_stride + static_cast<size_t>(t) * position_stride;  // own slot r
+    if (cache_type_ == CacheType::I8) {
+      kv8_store(row + inner, H, dh, reinterpret_cast<int8_t*>(kc) + at);
+      kv8_store(row + 2 * inner, H, dh, reinterpret_cast<int8_t*>(vc) + at);
+    } else if (cache_type_ == CacheType::Half) {
+      simd::to_half(row + inner, inner, reinterpret_cast<uint16_t*>(kc) + at);
+      simd::to_half(row + 2 * inner, inner, reinterpret_cast<uint16_t*>(vc) + at);
+    } else if (cache_type_ == CacheType::BF16) {
+      to_bf16(row + inner, static_cast<size_t>(inner), reinterpret_cast<uint16_t*>(kc) + at);
+      to_bf16(row + 2 * inner, static_cast<size_t>(inner), reinterpret_cast<uint16_t*>(vc) + at);
+    } else {
+      std::memcpy(kc + at, row + inner, sizeof(float) * inner);
+      std::memcpy(vc + at, row + 2 * inner, sizeof(float) * inner);
+    }
     ScoreBias sb;
     if (!rel_bias_.empty() && s.positions == PositionKind::RelativeBuckets) {
       sb.data = rel_bias_.data();
       sb.head_stride = t + 1;
     }
-    attend_row(row, kv, sb, H, dh, scale, ctx_.data() + static_cast<int64_t>(r) * inner,
+    if (r + 1 < R) prefetch_kv(self_view(l, r + 1), H, dh, 1);  // the next row's, but its new position
+    attend_row(row, self_view(l, r), sb, H, dh, scale, ctx_.data() + static_cast<int64_t>(r) * inner,
                scratch0 + static_cast<size_t>(omp_get_thread_num()) * scratch_len);
   };
   const bool long_source = enc_->cross_kv16.empty() && enc_->cross_kv8.empty() && S >= kBlockedCrossMinLength;
   const int64_t cross_entry = static_cast<int64_t>(kv8_entry_bytes(H, dh));  // int8 cross keys: bytes per key
-  // Cross-attention of row r in layer l over its input's encoder output (query: qkv_ row r
-  // with stride inner), context into ctx_ row r; captured weights into att_.
-  auto cross_row = [&](size_t l, int r, const float* q) {  // q: row r's query
+  // Row r's input's encoder keys and values in layer l
+  auto cross_view = [&](size_t l, int r) {
     const float* ckv = enc_->cross_kv[l].data();
     const uint16_t* ckv16 = enc_->cross_kv16.empty() ? nullptr : enc_->cross_kv16[l].data();  // or half
     const int8_t* ckv8 = enc_->cross_kv8.empty() ? nullptr : enc_->cross_kv8[l].data();     // or int8
-    const int att_slot = att_width_ ? att_slot_[l] : -1;  // captured: where in the row (else -1)
     const int b = row_input_[r];
     KeyValueView kv;
     kv.fast_scores = m_.fast_scores();
@@ -1458,12 +1461,26 @@ void DecoderState::run_layers(const std::vector<int32_t>& tokens, bool lm_rows) 
     }
     kv.length = S;
     kv.mask = enc_->mask.data() + static_cast<size_t>(b) * S;
+    return kv;
+  };
+  // Cross-attention of row r in layer l over its input's encoder output (query: qkv_ row r
+  // with stride inner), context into ctx_ row r; captured weights into att_.
+  auto cross_row = [&](size_t l, int r, const float* q) {  // q: row r's query
+    const int att_slot = att_width_ ? att_slot_[l] : -1;  // captured: where in the row (else -1)
+    // the first row of an input asks for the next input's keys and values (its beams follow)
+    if (r == 0 || row_input_[r - 1] != row_input_[r]) {
+      for (int n = r + 1; n < R && n <= r + 16; ++n) {
+        if (row_input_[n] == row_input_[r]) continue;
+        prefetch_kv(cross_view(l, n), H, dh);
+        break;
+      }
+    }
     float* probs = nullptr;
     if (att_slot >= 0) {
       probs = att_mean_ ? att_heads_.data() + static_cast<size_t>(omp_get_thread_num()) * H * S
                         : att_.data() + static_cast<size_t>(r) * att_width_ + static_cast<size_t>(att_slot) * H * S;
     }
-    attend_row(q, kv, ScoreBias{}, H, dh, scale,
+    attend_row(q, cross_view(l, r), ScoreBias{}, H, dh, scale,
                ctx_.data() + static_cast<int64_t>(r) * inner,
                scratch0 + static_cast<size_t>(omp_get_thread_num()) * scratch_len, probs);
     if (att_slot >= 0 && att_mean_) {  // mean over heads, summed in head order

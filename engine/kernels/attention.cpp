@@ -465,6 +465,35 @@ void attend_row(const float* q, const KeyValueView& kv, const ScoreBias& bias, i
   }
 }
 
+void prefetch_kv(const KeyValueView& kv, int heads, int head_dim, int skip_last) {
+  const char* k;
+  const char* v;
+  int64_t unit;  // bytes per stride step
+  size_t bytes;  // of one position's key (or value)
+  const size_t elems = static_cast<size_t>(heads) * static_cast<size_t>(head_dim);
+  if (kv.k8) {
+    k = reinterpret_cast<const char*>(kv.k8), v = reinterpret_cast<const char*>(kv.v8), unit = 1;
+    bytes = kv8_entry_bytes(heads, head_dim);
+  } else if (kv.k16) {
+    k = reinterpret_cast<const char*>(kv.k16), v = reinterpret_cast<const char*>(kv.v16), unit = 2;
+    bytes = 2 * elems;
+  } else {
+    k = reinterpret_cast<const char*>(kv.k), v = reinterpret_cast<const char*>(kv.v), unit = 4;
+    bytes = 4 * elems;
+  }
+  if (k == nullptr || v == nullptr) return;
+  for (int j = 0; j < kv.length - skip_last; ++j) {
+    if (kv.mask && kv.mask[j] == 0) continue;
+    int64_t o = static_cast<int64_t>(j) * kv.stride;
+    if (kv.slots) o += static_cast<int64_t>(kv.slots[j]) * kv.slot_stride;
+    o *= unit;
+    for (size_t b = 0; b < bytes; b += 64) {
+      __builtin_prefetch(k + o + b, 0, 2);
+      __builtin_prefetch(v + o + b, 0, 2);
+    }
+  }
+}
+
 void kv8_store(const float* x, int heads, int head_dim, int8_t* entry) {
 #ifdef ATTEND_SCORES_AVX512
   if (head_dim == 64 && simd::has_avx512())
