@@ -65,7 +65,7 @@ inline size_t attend_row_scratch(int heads, int length) {
   return static_cast<size_t>(heads) * (static_cast<size_t>(length) + 1);
 }
 // Asks the caches to fetch the keys and values attend_row(kv) will read (positions [0, kv.length)
-// but `skip_last` of them, unmasked), into the second-level cache: called for the next row while
+// but `skip_last` of them, unmasked), into the first-level cache: called for the next row while
 // this one attends. A decoder step's caches come from memory (the weights streamed since they
 // were last read evict them), and a row's entries lie in other rows' slots after beam
 // reordering, where the hardware prefetchers do not follow.
