@@ -165,27 +165,36 @@ inline __mmask16 tail_mask(int64_t left) {
   return left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1u);
 }
 
+// body(i, k) for the 16-float vectors of [0, n): the whole ones with the constant mask 0xFFFF (once
+// inlined, the compiler drops the masking: no mask to compute per vector), then a short last one
+// under tail_mask. A masked operation with all lanes on is the plain one, so the same bits as one
+// loop under tail_mask. (perf: the LM head's block pass 5.0-5.2% -> 3.3-3.7% of a run's samples.)
+template <class Body>
+ATTEND_AVX512 inline __attribute__((always_inline)) void for_vectors(int64_t n, Body&& body) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) body(i, static_cast<__mmask16>(0xFFFF));
+  if (i < n) body(i, tail_mask(n - i));
+}
+
 ATTEND_AVX512 float abs_max_avx512(const float* x, int64_t n) {
   __m512 m = _mm512_setzero_ps();
-  for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 k = tail_mask(n - i);
+  for_vectors(n, [&](int64_t i, __mmask16 k) ATTEND_AVX512 {
     const __m512 v = _mm512_abs_ps(_mm512_maskz_loadu_ps(k, x + i));
     m = _mm512_mask_max_ps(m, k, v, m);  // max(v, m): NaN in v keeps m
-  }
+  });
   return _mm512_reduce_max_ps(m);
 }
 
 ATTEND_AVX512 void quantize_avx512(const float* x, int64_t n, float inv, int8_t* q) {
   const __m512 vinv = _mm512_set1_ps(inv), hi = _mm512_set1_ps(127.0f), lo = _mm512_set1_ps(-127.0f);
-  for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 k = tail_mask(n - i);
+  for_vectors(n, [&](int64_t i, __mmask16 k) ATTEND_AVX512 {
     __m512 p = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + i), vinv);
     const __mmask16 nan = _mm512_cmp_ps_mask(p, p, _CMP_UNORD_Q);
     p = _mm512_roundscale_ps(p, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     p = _mm512_min_ps(_mm512_max_ps(p, lo), hi);
     p = _mm512_mask_mov_ps(p, nan, _mm512_setzero_ps());  // NaN -> 0, as the portable loop
     _mm_mask_storeu_epi8(q + i, k, _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(p)));
-  }
+  });
 }
 
 // exp(d) for d <= 0: 2^n * p(r), n = round(d log2 e), r = d - n ln 2 (two-part ln 2), p Cephes'
@@ -239,55 +248,50 @@ ATTEND_AVX512 inline __m512 scaled16(const float* acc, const float* cs, int64_t 
 ATTEND_AVX512 void scale_bias_avx512(const float* acc, float rs, const float* bias, int64_t n, Act act, float* y,
                                      const float* cs) {
   const __m512 vrs = _mm512_set1_ps(rs), zero = _mm512_setzero_ps();
-  for (int64_t j = 0; j < n; j += 16) {
-    const __mmask16 k = tail_mask(n - j);
+  for_vectors(n, [&](int64_t j, __mmask16 k) ATTEND_AVX512 {
     const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + j) : zero;
     const __m512 v = _mm512_fmadd_ps(scaled16(acc, cs, j, k), vrs, b);
     _mm512_mask_storeu_ps(y + j, k, act_avx512(v, act));
-  }
+  });
 }
 
 ATTEND_AVX512 void scale_bias_add_avx512(const float* acc, float rs, const float* bias, int64_t n, float* y,
                                          const float* cs) {
   const __m512 vrs = _mm512_set1_ps(rs), zero = _mm512_setzero_ps();
-  for (int64_t j = 0; j < n; j += 16) {
-    const __mmask16 k = tail_mask(n - j);
+  for_vectors(n, [&](int64_t j, __mmask16 k) ATTEND_AVX512 {
     const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + j) : zero;
     const __m512 v = _mm512_fmadd_ps(scaled16(acc, cs, j, k), vrs, b);
     _mm512_mask_storeu_ps(y + j, k, _mm512_add_ps(_mm512_maskz_loadu_ps(k, y + j), v));
-  }
+  });
 }
 
 ATTEND_AVX512 void scale_bias_act_mul_avx512(const float* acc, float rs, const float* bias, const float* aux, int64_t n,
                                              Act act, float* y, const float* cs) {
   const __m512 vrs = _mm512_set1_ps(rs), zero = _mm512_setzero_ps();
-  for (int64_t j = 0; j < n; j += 16) {
-    const __mmask16 k = tail_mask(n - j);
+  for_vectors(n, [&](int64_t j, __mmask16 k) ATTEND_AVX512 {
     const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + j) : zero;
     const __m512 v = act_avx512(_mm512_fmadd_ps(scaled16(acc, cs, j, k), vrs, b), act);
     _mm512_mask_storeu_ps(y + j, k, _mm512_mul_ps(v, _mm512_maskz_loadu_ps(k, aux + j)));
-  }
+  });
 }
 
 ATTEND_AVX512 float exp_shifted_sum_avx512(float* x, int n, float mx) {
   const __m512 vmx = _mm512_set1_ps(mx);
   __m512 acc = _mm512_setzero_ps();
-  for (int i = 0; i < n; i += 16) {
-    const __mmask16 k = tail_mask(n - i);
+  for_vectors(n, [&](int64_t i, __mmask16 k) ATTEND_AVX512 {
     const __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vmx));
     _mm512_mask_storeu_ps(x + i, k, e);
     acc = _mm512_mask_add_ps(acc, k, acc, e);
-  }
+  });
   return _mm512_reduce_add_ps(acc);
 }
 ATTEND_AVX512 float sum_exp_avx512(const float* x, int64_t n, float mx) {
   const __m512 vmx = _mm512_set1_ps(mx);
   __m512 acc = _mm512_setzero_ps();
-  for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 k = tail_mask(n - i);
+  for_vectors(n, [&](int64_t i, __mmask16 k) ATTEND_AVX512 {
     const __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vmx));
     acc = _mm512_mask_add_ps(acc, k, acc, e);
-  }
+  });
   return _mm512_reduce_add_ps(acc);
 }
 
@@ -305,13 +309,12 @@ ATTEND_AVX512 float scale_bias_max_avx512(const float* acc, float rs, const floa
                                           const float* cs) {
   const __m512 vrs = _mm512_set1_ps(rs), zero = _mm512_setzero_ps();
   __m512 m = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
-  for (int64_t j = 0; j < n; j += 16) {
-    const __mmask16 k = tail_mask(n - j);
+  for_vectors(n, [&](int64_t j, __mmask16 k) ATTEND_AVX512 {
     const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + j) : zero;
     const __m512 v = _mm512_fmadd_ps(scaled16(acc, cs, j, k), vrs, b);  // as scale_bias_avx512
     _mm512_mask_storeu_ps(y + j, k, v);
     m = _mm512_mask_max_ps(m, k, v, m);  // max(v, m): NaN in v keeps m
-  }
+  });
   return _mm512_reduce_max_ps(m);
 }
 
@@ -337,12 +340,11 @@ ATTEND_AVX512 float sum_exp_hits_impl(const float* x, int64_t n, float mx, float
   // x log2 e - mx log2 e by one fmsub would carry mx log2 e's rounding (5e-6 relative at mx ~ 120)
   const __m512 vl = _mm512_set1_ps(1.44269504088896341f), vmx = _mm512_set1_ps(mx), vt = _mm512_set1_ps(threshold);
   __m512 acc = _mm512_setzero_ps();
-  for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 k = tail_mask(n - i);
+  for_vectors(n, [&](int64_t i, __mmask16 k) ATTEND_AVX512 {
     const __m512 v = _mm512_maskz_loadu_ps(k, x + i);
     if (kHits) hits[i / 16] = _mm512_mask_cmp_ps_mask(k, v, vt, _CMP_GT_OQ);  // as first_above (see below)
     acc = _mm512_mask_add_ps(acc, k, acc, exp2_sum_term_ps(_mm512_mul_ps(_mm512_sub_ps(v, vmx), vl)));  // exp(v - mx)
-  }
+  });
   return _mm512_reduce_add_ps(acc);
 }
 ATTEND_AVX512 float sum_exp_hits_avx512(const float* x, int64_t n, float mx, float threshold, uint16_t* hits) {
@@ -360,8 +362,7 @@ ATTEND_AVX512 float scale_bias_sum_exp_hits_impl(const float* acc, float rs, con
   const __m512 vrs = _mm512_set1_ps(rs), vl = _mm512_set1_ps(1.44269504088896341f), vref = _mm512_set1_ps(ref),
                vt = _mm512_set1_ps(threshold), zero = _mm512_setzero_ps();
   __m512 sum = zero, m = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
-  for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 k = tail_mask(n - i);
+  auto columns = [&](int64_t i, __mmask16 k) ATTEND_AVX512 {
     const __m512 b = bias ? _mm512_maskz_loadu_ps(k, bias + i) : zero;
     const __m512 v = _mm512_fmadd_ps(scaled16(acc, cs, i, k), vrs, b);  // as scale_bias_max_avx512
     m = _mm512_mask_max_ps(m, k, v, m);                                  // as scale_bias_max_avx512
@@ -370,7 +371,8 @@ ATTEND_AVX512 float scale_bias_sum_exp_hits_impl(const float* acc, float rs, con
     if (h) _mm512_mask_storeu_ps(hit_values + i, k, v);
     const __m512 d = kRef ? _mm512_sub_ps(v, vref) : v;
     sum = _mm512_mask_add_ps(sum, k, sum, exp2_sum_term_ps(_mm512_mul_ps(d, vl)));  // as sum_exp_hits
-  }
+  };
+  for_vectors(n, columns);
   *max_out = _mm512_reduce_max_ps(m);
   return _mm512_reduce_add_ps(sum);
 }
