@@ -97,6 +97,8 @@ TEST_CASE("row handoff: an idle thread takes over the upper half of a busy threa
         if (given > 0) {
           n -= given;
           handed = true;
+          // until A has taken the task (else B, done first, could take its own rows back)
+          while (taken_a == 0 && std::chrono::steady_clock::now() < until) std::this_thread::yield();
           break;
         }
         std::this_thread::yield();
