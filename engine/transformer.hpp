@@ -15,8 +15,8 @@
 #include "engine/kernels/large_buffer.hpp"
 #include "engine/host_tensor.hpp"
 #include "engine/lm_head.hpp"
-#include "engine/row_balance.hpp"
-#include "engine/row_handoff.hpp"
+#include "engine/rowsplit/row_balance.hpp"
+#include "engine/rowsplit/row_handoff.hpp"
 #include "engine/step_model.hpp"
 
 namespace attend {

@@ -1,4 +1,4 @@
-// tests/unit/test_row_balance.cpp — RowBalance (engine/row_balance): the row ranges of a row-split
+// tests/decoder/test_row_balance.cpp — RowBalance (engine/rowsplit/row_balance): the row ranges of a row-split
 // decoder step from the threads' shares, and the shares learned from the threads' measured times
 // (simulated here: each thread a fixed cost per row).
 #include <catch2/catch.hpp>
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "attend/error.hpp"
-#include "engine/row_balance.hpp"
+#include "engine/rowsplit/row_balance.hpp"
 
 using attend::RowBalance;
 

@@ -1,5 +1,5 @@
-// engine/row_balance.cpp — the row shares of row-split decoder steps (engine/row_balance.hpp).
-#include "engine/row_balance.hpp"
+// engine/rowsplit/row_balance.cpp — the row shares of row-split decoder steps (engine/rowsplit/row_balance.hpp).
+#include "engine/rowsplit/row_balance.hpp"
 
 #include <algorithm>
 #include <cstdint>

@@ -1,4 +1,4 @@
-// engine/row_balance.hpp — how a row-split decoder step divides its rows among the threads. The
+// engine/rowsplit/row_balance.hpp — how a row-split decoder step divides its rows among the threads. The
 // threads do the same work per row, but on a shared virtual machine their cores do not run at the
 // same speed: one vCPU measured 10-40% slower than the other for whole runs, and an even split
 // left the faster thread waiting at the end of every step for that long. RowBalance gives each

@@ -1,4 +1,4 @@
-// tests/unit/test_row_handoff.cpp — RowHandoff (engine/row_handoff): rows handed from a busy thread
+// tests/decoder/test_row_handoff.cpp — RowHandoff (engine/rowsplit/row_handoff): rows handed from a busy thread
 // to an idle one between the stages of a row-split step, simulated with std::threads that mark
 // each (row, stage) they run. Every (row, stage) must be run exactly once, by one thread, after
 // the row's previous stage; hand-overs only when a thread waits (or always, in the tests' mode),
@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
-#include "engine/row_balance.hpp"
-#include "engine/row_handoff.hpp"
+#include "engine/rowsplit/row_balance.hpp"
+#include "engine/rowsplit/row_handoff.hpp"
 
 using attend::RowHandoff;
 

@@ -1,6 +1,6 @@
-// engine/row_handoff.cpp — rows handed from a busy thread to an idle one inside a row-split
-// decoder step (engine/row_handoff.hpp).
-#include "engine/row_handoff.hpp"
+// engine/rowsplit/row_handoff.cpp — rows handed from a busy thread to an idle one inside a row-split
+// decoder step (engine/rowsplit/row_handoff.hpp).
+#include "engine/rowsplit/row_handoff.hpp"
 
 #include <chrono>
 #include <thread>

@@ -1,4 +1,4 @@
-// engine/row_handoff.hpp — rows handed from a busy thread to an idle one inside a row-split
+// engine/rowsplit/row_handoff.hpp — rows handed from a busy thread to an idle one inside a row-split
 // decoder step. RowBalance sizes each thread's rows from its past speed, but the vCPUs' speed
 // also changes from step to step (the two threads of one step finished 7% apart on average on a
 // shared 2-vCPU machine), so one thread still waited at the end of most steps. Rows are
