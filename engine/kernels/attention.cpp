@@ -45,6 +45,14 @@ struct I8 {  // int8, times its entry's scale for the head (kv8_store)
   static float widen(int8_t x) { return static_cast<float>(x); }
 };
 
+// Where position j's entry starts from the view's base, in elements (bytes for int8): j strides,
+// plus its slot's when the view has a slot table.
+inline int64_t entry_offset(const KeyValueView& kv, int j) {
+  int64_t o = static_cast<int64_t>(j) * kv.stride;
+  if (kv.slots) o += static_cast<int64_t>(kv.slots[j]) * kv.slot_stride;
+  return o;
+}
+
 // The per-head scales of the entry at e (int8 cache: after its `inner` elements), or null: the
 // other formats' elements are their values.
 template <class F>
@@ -88,11 +96,7 @@ __attribute__((target("avx512f"))) inline __m512 fold_pairs(__m512 x, __m512 y) 
 template <class T>
 __attribute__((target("avx512f"), always_inline)) inline __mmask16 block_keys(const T* kbase, const KeyValueView& kv,
                                                                                int j0, int m, const T** key) {
-  for (int i = 0; i < m; ++i) {
-    int64_t o = static_cast<int64_t>(j0 + i) * kv.stride;
-    if (kv.slots) o += static_cast<int64_t>(kv.slots[j0 + i]) * kv.slot_stride;
-    key[i] = kbase + o;
-  }
+  for (int i = 0; i < m; ++i) key[i] = kbase + entry_offset(kv, j0 + i);
   const __mmask16 live = static_cast<__mmask16>((1u << m) - 1u);
   if (!kv.mask) return live;
   return _mm512_mask_cmpneq_epi32_mask(live, _mm512_maskz_loadu_epi32(live, kv.mask + j0), _mm512_setzero_si512());
@@ -235,8 +239,7 @@ __attribute__((target("avx512f"))) void values64_avx512(const typename L::T* vba
     for (int i = 0; i < 16; ++i) acc[i] = _mm512_setzero_ps();
     for (int j = 0; j < n; ++j) {
       if (kv.mask && kv.mask[j] == 0) continue;
-      int64_t o = static_cast<int64_t>(j) * kv.stride;
-      if (kv.slots) o += static_cast<int64_t>(kv.slots[j]) * kv.slot_stride;
+      const int64_t o = entry_offset(kv, j);
       const typename L::T* vj = vbase + o + static_cast<int64_t>(h0) * 64;
       const float* vs = entry_scales<L>(vbase + o, heads * 64);
       for (int g = 0; g < 4; ++g) {
@@ -327,11 +330,6 @@ inline __attribute__((always_inline)) void attend_row_impl(const float* q, const
                                                            const float* qs = nullptr) {
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
   const int n = kv.length;
-  auto offset = [&kv](int j) {
-    int64_t o = static_cast<int64_t>(j) * kv.stride;
-    if (kv.slots) o += static_cast<int64_t>(kv.slots[j]) * kv.slot_stride;
-    return o;
-  };
   using T = typename F::T;
   const int inner = heads * head_dim;
   float* inv = scratch + static_cast<size_t>(heads) * n;  // per head: 1 / sum of its weights
@@ -356,7 +354,7 @@ inline __attribute__((always_inline)) void attend_row_impl(const float* q, const
       for (int h = 0; h < heads; ++h) scratch[static_cast<size_t>(h) * n + j] = kNegInf;  // exp -> 0
       continue;
     }
-    const T* kj = kbase + offset(j);
+    const T* kj = kbase + entry_offset(kv, j);
     for (int h = 0; h < heads; ++h) {
       const int64_t hoff = static_cast<int64_t>(h) * head_dim;
       const float* qh = q + hoff;
@@ -416,8 +414,8 @@ inline __attribute__((always_inline)) void attend_row_impl(const float* q, const
       for (int j = 0; j < n; ++j) {
         if (kv.mask && kv.mask[j] == 0) continue;
         float w = sh[j] * inv[h];
-        if (const float* vs = entry_scales<F>(vbase + offset(j), inner)) w *= vs[h];
-        const T* vh = vbase + offset(j) + hoff;
+        if (const float* vs = entry_scales<F>(vbase + entry_offset(kv, j), inner)) w *= vs[h];
+        const T* vh = vbase + entry_offset(kv, j) + hoff;
 #pragma omp simd
         for (int d = 0; d < 64; ++d) acc[d] += w * F::widen(vh[d]);
       }
@@ -429,7 +427,7 @@ inline __attribute__((always_inline)) void attend_row_impl(const float* q, const
   std::fill(ctx, ctx + static_cast<int64_t>(heads) * head_dim, 0.0f);
   for (int j = 0; j < n; ++j) {
     if (kv.mask && kv.mask[j] == 0) continue;
-    const T* vj = vbase + offset(j);
+    const T* vj = vbase + entry_offset(kv, j);
     const float* vs = entry_scales<F>(vj, inner);
     for (int h = 0; h < heads; ++h) {
       const int64_t hoff = static_cast<int64_t>(h) * head_dim;
@@ -484,9 +482,7 @@ void prefetch_kv(const KeyValueView& kv, int heads, int head_dim, int skip_last)
   if (k == nullptr || v == nullptr) return;
   for (int j = 0; j < kv.length - skip_last; ++j) {
     if (kv.mask && kv.mask[j] == 0) continue;
-    int64_t o = static_cast<int64_t>(j) * kv.stride;
-    if (kv.slots) o += static_cast<int64_t>(kv.slots[j]) * kv.slot_stride;
-    o *= unit;
+    const int64_t o = entry_offset(kv, j) * unit;
     for (size_t b = 0; b < bytes; b += 64) {
       __builtin_prefetch(k + o + b, 0, 3);  // into L1: 4-5% fewer attention samples than into L2
       __builtin_prefetch(v + o + b, 0, 3);

@@ -12,6 +12,8 @@
 #include <mutex>
 #include <vector>
 
+#include "engine/rowsplit/row_balance.hpp"
+
 namespace attend {
 
 class RowHandoff {
@@ -22,9 +24,9 @@ class RowHandoff {
     int n = 0;
     int stage = 0;
   };
-  // Ranges handed over are multiples of kAlign rows (each row count a matmul meets costs a
-  // oneDNN primitive per layer, see RowBalance::kAlign), and a thread keeps at least kAlign.
-  static constexpr int kAlign = 8;
+  // Ranges handed over are multiples of kAlign rows, RowBalance's step for moved bounds (each
+  // row count a matmul meets costs a oneDNN primitive per layer), and a thread keeps at least kAlign.
+  static constexpr int kAlign = RowBalance::kAlign;
 
   // `threads` threads each start on a range of their own. `always` (tests): offer() hands rows
   // over whether or not a thread waits, to whichever thread asks next (possibly the giver).
