@@ -799,8 +799,13 @@ DecoderState::~DecoderState() {
 void DecoderState::give_spare() {
   if (cap_rows_ == 0 || k_cache_.empty() || !k_cache_[0]) return;
   // Positions that only a minority of rows reached (after half the rows had finished) are given
-  // back to the system: the spare stays resident only for what a typical batch touches.
-  const int keep_t = std::min(cap_t_, (half_t_ >= 0 ? half_t_ : t_) + prefault_ahead());
+  // back to the system: the spare stays resident only for what a typical batch touches. Not
+  // from a spare that the batch taking it makes resident whole anyway (take_spare, no position
+  // in use yet): dropping its pages slot by slot (a madvise per slot, layer and buffer: 768 for
+  // the bundled model at batch 32) only for them to be made resident again cost ~18 ms per
+  // batch, ~10% of a process that decodes batch after batch (a server, attend bench's later runs).
+  const int keep_t = populate_whole_pays(cap_t_, 0) ? cap_t_
+                                                    : std::min(cap_t_, (half_t_ >= 0 ? half_t_ : t_) + prefault_ahead());
   discard(keep_t);
   Transformer::SpareCache old;  // the set it replaces, freed outside the lock
   {
@@ -871,7 +876,7 @@ bool DecoderState::take_spare(int rows, int t) {
   slots_.assign(static_cast<size_t>(cap_rows_) * cap_t_, 0);
   slots_tmp_.assign(slots_.size(), 0);
   prefaulted_t_ = full_t_;  // resident in every slot already: no madvise walks over them again
-  if (full_t_ < cap_t_ && populate_whole_pays(cap_t_)) populate_whole();  // the positions discarded at its end
+  if (full_t_ < cap_t_ && populate_whole_pays(cap_t_, t_)) populate_whole();  // the positions discarded at its end
   return true;
 }
 
@@ -947,14 +952,14 @@ int DecoderState::prefault_ahead() const {
 }
 
 // A buffer of `time_capacity` positions is made resident whole where that holds little more than
-// the batch will use: at most kWholePopulatePositions positions, or at most twice the t_ in use
-// plus the positions prefault() would make resident ahead anyway. Its pages then come in with
+// the batch will use: at most kWholePopulatePositions positions, or at most twice the positions
+// in use plus the positions prefault() would make resident ahead anyway. Its pages then come in with
 // a few calls per buffer (populate_spread) instead of one per slot, layer and few positions: on
 // this kind of virtualised machine those calls were ~7% of the main thread's time in a
 // batch-32 decode of the bundled model. Larger capacities (a reserved bound of 256 positions
 // for 20-token sentences) keep the slot by slot prefault.
-bool DecoderState::populate_whole_pays(int time_capacity) const {
-  return prefault_ok_ && time_capacity <= std::max(kWholePopulatePositions, 2 * (t_ + prefault_ahead()));
+bool DecoderState::populate_whole_pays(int time_capacity, int in_use) const {
+  return prefault_ok_ && time_capacity <= std::max(kWholePopulatePositions, 2 * (in_use + prefault_ahead()));
 }
 
 // Every buffer resident whole (see populate_whole_pays); false (and prefault_ok_ off) when the
@@ -995,7 +1000,7 @@ void DecoderState::relayout(int new_rows, int new_t, bool gather) {
   // A buffer at a time (the old one is freed before the next is made: no more memory at once
   // than before), its rows copied in parallel.
   const int64_t copies = t_ > 0 ? static_cast<int64_t>(kept) : 0;
-  const bool whole = populate_whole_pays(new_t);  // each new buffer resident whole, before its copies
+  const bool whole = populate_whole_pays(new_t, t_);  // each new buffer resident whole, before its copies
   bool ok = true;
   for (size_t l = 0; l < k_cache_.size(); ++l) {
     for (auto* cache : {&k_cache_[l], &v_cache_[l]}) {

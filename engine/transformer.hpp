@@ -250,7 +250,8 @@ class DecoderState : public StepModel {
   void ensure_capacity(int rows, int t);
   void relayout(int new_rows, int new_t, bool gather);
   void prefault(int rows, int from_t, int to_t);
-  bool populate_whole_pays(int time_capacity) const;  // make a buffer of this capacity resident whole?
+  // make a buffer of this capacity, `in_use` positions of it in use, resident whole?
+  bool populate_whole_pays(int time_capacity, int in_use) const;
   bool populate_whole();                              // every buffer resident now (prefault() then idle)
   bool take_spare(int rows, int t);  // adopt the model's spare buffers if they are large enough
   void give_spare();                 // hand this state's buffers to the model (cache now empty)

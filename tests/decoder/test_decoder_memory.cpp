@@ -363,6 +363,48 @@ TEST_CASE("a finished batch's cache serves the next batch of the same shape", "[
   CHECK(std::memcmp(got.data(), first.data(), got.size() * sizeof(float)) == 0);
 }
 
+TEST_CASE("a spare the next batch makes resident whole keeps its pages", "[memory][decoder]") {
+  // A batch whose rows finished unevenly gives the positions only a minority reached back to the
+  // system before its buffers become the spare, except where the batch taking the spare would
+  // make them resident whole at once anyway (at most 64 positions here): dropping them only for
+  // them to be made resident again cost a madvise per slot, layer and buffer twice per batch.
+  const auto impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, "fp32");
+  const attend::Transformer& net = *impl->net;
+  const int vocab = net.spec().vocab_size;
+  const int32_t start = impl->defaults.decoder_start_token_id;
+  const auto enc = net.encode({{5, 6, 7, 0}, {8, 9, 0, impl->spec.pad_token_id}}, {{1, 1, 1, 1}, {1, 1, 1, 0}});
+  for (int reserve : {60, 200}) {
+    {
+      attend::DecoderState a(net, enc);
+      a.reserve_positions(reserve);
+      a.step({start, start});
+      a.select_rows({0, 0, 1, 1});  // two beams per input
+      for (int i = 1; i < 12; ++i) {
+        std::vector<int32_t> tokens;
+        for (int r = 0; r < a.num_rows(); ++r) tokens.push_back(token_at(r, i, vocab));
+        a.step(tokens);
+        if (i == 3) a.select_rows({0, 1});  // the second input finished: half the rows left
+      }
+      REQUIRE(a.time_capacity() == reserve);
+      a.select_rows({});  // the buffers go to the model
+    }
+    attend::DecoderState b(net, enc);
+    b.reserve_positions(reserve);
+    b.step({start, start});
+    INFO("reserved " << reserve << ": capacity " << b.row_capacity() << " x " << b.time_capacity() << ", "
+                     << b.populate_calls() << " madvise calls, resident " << b.resident_cache_bytes() << " of "
+                     << b.cache_floats() * sizeof(float) << " bytes");
+    REQUIRE(b.row_capacity() == 4);  // the spare was taken
+    REQUIRE(b.time_capacity() == reserve);
+    if (reserve == 60) {
+      CHECK(b.populate_calls() == 0);  // resident whole as it was left: nothing to make resident
+      CHECK(b.resident_cache_bytes() >= b.cache_floats() * sizeof(float));  // whole pages
+    } else {
+      CHECK(b.populate_calls() > 0);  // beyond the whole-buffer bound: positions ahead, slot by slot
+    }
+  }
+}
+
 TEST_CASE("decoder cache of a batch whose rows all finish is released", "[memory][decoder]") {
   const auto impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, "fp32");
   const attend::Transformer& net = *impl->net;
