@@ -134,7 +134,8 @@ class LayerNorm {
   // Reduced-precision runs: up to kSmallRows rows are normalised by a plain loop on the calling
   // thread instead of the oneDNN primitive, whose per-call cost (memory objects, argument map,
   // execution) dominated 4-row batch-1 steps (8% of an int8 batch-1 decode). fp32 runs keep the
-  // primitive (its exact rounding is part of the token-exact results).
+  // primitive (its exact rounding is part of the token-exact results), made for one thread at
+  // up to kSmallRows rows.
   void set_small_rows_loop(bool on) { small_loop_ = on; }
   static constexpr int64_t kSmallRows = 16;
   // One row, statistics accumulated in double (y may equal x): the int8 decoder's row passes.

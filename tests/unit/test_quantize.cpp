@@ -215,6 +215,43 @@ TEST_CASE("Linear: fp32, bf16 and int8 against a double reference", "[quantize][
   }
 }
 
+TEST_CASE("LayerNorm: fp32 rows have the same bits at every row count and thread count", "[quantize][norm]") {
+  // Up to LayerNorm::kSmallRows rows run the primitive made for one thread; more rows, one made
+  // for the team. A row's bits must not depend on which (fp32 decoding stays token-exact while
+  // its row count shrinks), and both must be a layer norm.
+  const int64_t dim = 256, rows = 40;
+  const std::vector<float> gamma = random_values(dim, 0.5f, 1.5f, 7), beta = random_values(dim, -0.5f, 0.5f, 8);
+  const std::vector<float> x = random_values(static_cast<size_t>(rows * dim), -3.0f, 3.0f, 9);
+  LayerNorm ln;
+  ln.init(gamma.data(), beta.data(), dim, 1e-5f);
+  std::vector<float> all(x.size());
+  ln.forward(x.data(), rows, all.data());  // the team's primitive
+  for (int64_t r = 0; r < rows; ++r) {
+    double mean = 0.0, var = 0.0;
+    for (int64_t j = 0; j < dim; ++j) mean += x[static_cast<size_t>(r * dim + j)];
+    mean /= dim;
+    for (int64_t j = 0; j < dim; ++j) var += std::pow(x[static_cast<size_t>(r * dim + j)] - mean, 2);
+    var /= dim;
+    for (int64_t j = 0; j < dim; ++j) {
+      const double want = (x[static_cast<size_t>(r * dim + j)] - mean) / std::sqrt(var + 1e-5) * gamma[j] + beta[j];
+      REQUIRE(std::abs(all[static_cast<size_t>(r * dim + j)] - want) < 1e-4 * (1.0 + std::abs(want)));
+    }
+  }
+  const int threads = omp_get_max_threads();
+  for (int team : {threads, 1}) {
+    omp_set_num_threads(team);
+    for (int64_t from : {int64_t{0}, int64_t{5}}) {
+      for (int64_t m : {int64_t{1}, int64_t{4}, int64_t{8}, LayerNorm::kSmallRows, LayerNorm::kSmallRows + 3}) {
+        std::vector<float> part(static_cast<size_t>(m * dim));
+        ln.forward(x.data() + from * dim, m, part.data());
+        INFO("team " << team << ", rows " << from << ".." << from + m);
+        CHECK(std::memcmp(part.data(), all.data() + from * dim, part.size() * sizeof(float)) == 0);
+      }
+    }
+  }
+  omp_set_num_threads(threads);
+}
+
 TEST_CASE("Linear: int8 equals the integer product of the quantized operands", "[quantize][linear]") {
   if (no_int8_matmul()) return;
   const int64_t M = 6, K = 64, N = 24;
