@@ -804,8 +804,8 @@ void DecoderState::give_spare() {
   // in use yet): dropping its pages slot by slot (a madvise per slot, layer and buffer: 768 for
   // the bundled model at batch 32) only for them to be made resident again cost ~18 ms per
   // batch, ~10% of a process that decodes batch after batch (a server, attend bench's later runs).
-  const int keep_t = populate_whole_pays(cap_t_, 0) ? cap_t_
-                                                    : std::min(cap_t_, (half_t_ >= 0 ? half_t_ : t_) + prefault_ahead());
+  const int keep_t = populate_whole_pays(alloc_t_, 0) ? cap_t_
+                                                     : std::min(cap_t_, (half_t_ >= 0 ? half_t_ : t_) + prefault_ahead());
   discard(keep_t);
   Transformer::SpareCache old;  // the set it replaces, freed outside the lock
   {
@@ -814,6 +814,9 @@ void DecoderState::give_spare() {
     m_.spare_.rows = cap_rows_;
     m_.spare_.t = cap_t_;
     m_.spare_.resident_t = prefault_ok_ ? std::min(full_t_, keep_t) : 0;
+    m_.spare_.floats = alloc_floats_;
+    m_.spare_.alloc_t = alloc_t_;
+    m_.spare_.whole = alloc_resident_;
     m_.spare_.k.swap(k_cache_);
     m_.spare_.v.swap(v_cache_);
     m_.spare_.logits.swap(logits_);
@@ -821,6 +824,9 @@ void DecoderState::give_spare() {
   k_cache_.resize(m_.dec_layers_.size());  // empty after the swap: one null buffer per layer again
   v_cache_.resize(m_.dec_layers_.size());
   cap_rows_ = cap_t_ = 0;
+  alloc_floats_ = 0;
+  alloc_t_ = want_t_ = 0;
+  alloc_resident_ = false;
   prefaulted_t_ = full_t_ = 0;
   slots_.clear();
   slots_tmp_.clear();
@@ -848,6 +854,7 @@ bool DecoderState::for_each_slot(int rows, Fn fn) {
 // is returned, the addresses stay valid and read as zero when touched again).
 void DecoderState::discard(int from_t) {
   if (from_t >= cap_t_) return;
+  alloc_resident_ = false;
   const size_t inner = cache_width();
   for_each_slot(cap_rows_, [&](float* slot) {
     drop_pages(slot + static_cast<size_t>(from_t) * inner, static_cast<size_t>(cap_t_ - from_t) * inner * sizeof(float));
@@ -861,22 +868,30 @@ bool DecoderState::take_spare(int rows, int t) {
   {
     std::lock_guard<std::mutex> lock(m_.spare_mu_);
     Transformer::SpareCache& sp = m_.spare_;
-    if (sp.rows < rows || sp.t < t || sp.k.size() != k_cache_.size()) {
+    // Its shape holds rows x t, or its allocation does (then laid out as rows slots of all the
+    // positions it holds): a batch's beams after its first step, one row per input.
+    const bool shaped = sp.rows >= rows && sp.t >= t;
+    const size_t per_row = static_cast<size_t>(rows) * cache_width();
+    if (sp.k.size() != k_cache_.size() || sp.k.empty() || (!shaped && sp.floats < per_row * static_cast<size_t>(t))) {
       std::swap(unfit, sp);
       return false;
     }
     k_cache_.swap(sp.k);
     v_cache_.swap(sp.v);
     if (logits_.capacity() < sp.logits.capacity()) logits_.swap(sp.logits);  // resident pages, resized later
-    cap_rows_ = sp.rows;
-    cap_t_ = sp.t;
-    full_t_ = sp.resident_t;
+    alloc_floats_ = sp.floats;
+    alloc_t_ = sp.alloc_t;
+    alloc_resident_ = sp.whole;
+    cap_rows_ = shaped ? sp.rows : rows;
+    cap_t_ = shaped ? sp.t : static_cast<int>(alloc_floats_ / per_row);
+    want_t_ = t;
+    full_t_ = shaped ? sp.resident_t : sp.whole ? cap_t_ : 0;
     sp = Transformer::SpareCache{};
   }
   slots_.assign(static_cast<size_t>(cap_rows_) * cap_t_, 0);
   slots_tmp_.assign(slots_.size(), 0);
   prefaulted_t_ = full_t_;  // resident in every slot already: no madvise walks over them again
-  if (full_t_ < cap_t_ && populate_whole_pays(cap_t_, t_)) populate_whole();  // the positions discarded at its end
+  if (!alloc_resident_ && populate_whole_pays(alloc_t_, t_)) populate_whole();  // the positions discarded at its end
   return true;
 }
 
@@ -910,7 +925,9 @@ void DecoderState::set_vocab_subset(const std::vector<int32_t>& ids) {
 // slot slots_[r * cap_t + j] at [slot][j]. The beams of an input share most of their ancestors,
 // so a row's keys mostly come from a few slots, each contiguous along time (cache and TLB
 // friendly). Growing either capacity copies the t_ used positions of every slot into an exactly
-// sized new buffer (no vector growth doubling its capacity). The buffers are not zero-filled:
+// sized new buffer (no vector growth doubling its capacity), or lays them out anew within the
+// buffers where the new shape fits their allocation (relayout_in_place: fewer rows, longer
+// slots; more rows into a spare made for them). The buffers are not zero-filled:
 // positions are written by their step before any read. A buffer little larger than what the
 // batch will use is made resident whole at once (populate_whole_pays); in a larger one the pages
 // of positions not reached yet are not touched (prefault() makes them resident a few positions
@@ -918,12 +935,13 @@ void DecoderState::set_vocab_subset(const std::vector<int32_t>& ids) {
 void DecoderState::ensure_capacity(int rows, int t) {
   if (rows <= cap_rows_ && t <= cap_t_) return;
   const int new_rows = std::max(rows, cap_rows_);
-  int new_t = cap_t_;
-  if (t > cap_t_) new_t = std::max(t, cap_t_ + std::max(16, cap_t_ / 2));
+  // more positions: grown from the capacity; more rows: the capacity asked for before (a layout
+  // in place fills its allocation, so cap_t_ can hold more than was asked)
+  int new_t = t > cap_t_ ? std::max(t, cap_t_ + std::max(16, cap_t_ / 2)) : std::max(t, want_t_);
   if (t > cap_t_ && t_ > 0 && rows <= rows_ && 2 * rows_ <= cap_rows_) {
     // At most half the row capacity is live (inputs left the batch, select_rows): the copy
-    // growing the cache gathers the live rows into buffers sized for them.
-    relayout(rows_, new_t, true);
+    // growing the cache gathers the live rows, within the buffers or into buffers sized for them.
+    if (!relayout_in_place(rows_, new_t, true)) relayout(rows_, new_t, true);
     return;
   }
   if (cap_t_ == 0 && reserve_t_ > new_t && reserve_t_ <= kMaxReservedPositions) {
@@ -937,6 +955,7 @@ void DecoderState::ensure_capacity(int rows, int t) {
     new_t = static_cast<int>(std::max<int64_t>(new_t, std::min<int64_t>(reserve_t_, fit)));
   }
   if (take_spare(new_rows, new_t)) return;  // the last batch's buffers: pages already resident
+  if (relayout_in_place(new_rows, new_t, false)) return;
   relayout(new_rows, new_t, false);
 }
 
@@ -965,7 +984,7 @@ bool DecoderState::populate_whole_pays(int time_capacity, int in_use) const {
 // Every buffer resident whole (see populate_whole_pays); false (and prefault_ok_ off) when the
 // kernel does not know the advice.
 bool DecoderState::populate_whole() {
-  const size_t bytes = buffer_floats() * sizeof(float);
+  const size_t bytes = alloc_floats_ * sizeof(float);
   bool ok = true;
   for (size_t l = 0; l < k_cache_.size() && ok; ++l)
     ok = populate_spread(k_cache_[l].get(), bytes, populate_calls_) &&
@@ -975,6 +994,7 @@ bool DecoderState::populate_whole() {
     return false;
   }
   prefaulted_t_ = full_t_ = cap_t_;  // prefault() has nothing left to do for these buffers
+  alloc_resident_ = true;
   return true;
 }
 
@@ -1031,6 +1051,15 @@ void DecoderState::relayout(int new_rows, int new_t, bool gather) {
     }
   }
   if ((copies > 0 || whole) && prefault_ok_) prefault_ok_ = ok;
+  alloc_floats_ = floats;
+  alloc_t_ = want_t_ = new_t;
+  alloc_resident_ = whole && prefault_ok_;
+  relayout_done(new_rows, new_t, kept, gather);
+}
+
+// After a relayout that kept rows [0, kept) into new_rows x new_t: the slot table (gather: each
+// kept row's positions in its own slot now) and what is resident.
+void DecoderState::relayout_done(int new_rows, int new_t, int kept, bool gather) {
   std::vector<int32_t> slots(static_cast<size_t>(new_rows) * new_t, 0);
   for (int r = 0; r < kept; ++r) {
     auto to = slots.begin() + static_cast<std::ptrdiff_t>(r) * new_t;
@@ -1043,7 +1072,52 @@ void DecoderState::relayout(int new_rows, int new_t, bool gather) {
   cap_t_ = new_t;
   prefaulted_t_ = t_;  // the copied positions are resident, the rest of the new buffers is not
   full_t_ = kept == new_rows && prefault_ok_ ? t_ : 0;
-  if (whole && prefault_ok_) prefaulted_t_ = full_t_ = new_t;  // ... unless they were made resident whole
+  if (alloc_resident_) prefaulted_t_ = full_t_ = new_t;  // ... unless they are resident whole
+}
+
+// The relayout within the buffers' allocation, where new_rows slots of at least min_t positions
+// fit it and the positions in use are at most half of it: they are copied out and back into
+// the new layout, whose slots take every position the allocation holds. Two copies of what is
+// in use instead of fresh buffers: a batch whose live rows are gathered keeps buffers the next
+// batch can take (take_spare), and a batch's beams expand into a spare made for them, without
+// new pages (relayouts were ~3% of a first pass over test2016 with the bundled model, most of it
+// fresh buffers' pages, against ~1% in later passes that found a spare).
+bool DecoderState::relayout_in_place(int new_rows, int min_t, bool gather) {
+  if (cap_rows_ == 0 || new_rows <= 0 || k_cache_.empty() || !k_cache_[0]) return false;
+  const size_t inner = cache_width();
+  const size_t per_row = static_cast<size_t>(new_rows) * inner;
+  if (per_row * static_cast<size_t>(min_t) > alloc_floats_) return false;
+  const int kept = std::min(cap_rows_, new_rows);
+  const size_t in_use = static_cast<size_t>(t_) * inner;  // floats of one row's positions
+  const size_t moved_floats = static_cast<size_t>(kept) * in_use;
+  if (2 * moved_floats > alloc_floats_) return false;  // mostly in use: one copy into fresh buffers
+  const int new_t = static_cast<int>(alloc_floats_ / per_row);
+  want_t_ = min_t;
+  const size_t new_slot = static_cast<size_t>(new_t) * inner, old_slot = static_cast<size_t>(cap_t_) * inner;
+  const int64_t copies = t_ > 0 ? static_cast<int64_t>(kept) : 0;
+  std::unique_ptr<float[]> moved(moved_floats ? new float[moved_floats] : nullptr);
+  for (size_t l = 0; l < k_cache_.size(); ++l) {
+    for (float* buf : {k_cache_[l].get(), v_cache_[l].get()}) {
+      float* out = moved.get();
+#pragma omp parallel for schedule(static) if (copies >= 16)
+      for (int64_t c = 0; c < copies; ++c) {
+        float* to = out + static_cast<size_t>(c) * in_use;
+        if (!gather) {
+          std::memcpy(to, buf + static_cast<size_t>(c) * old_slot, sizeof(float) * in_use);
+          continue;
+        }
+        for (int j = 0; j < t_; ++j) {
+          const size_t slot = static_cast<size_t>(slots_[static_cast<size_t>(c) * cap_t_ + j]);
+          std::memcpy(to + j * inner, buf + slot * old_slot + j * inner, sizeof(float) * inner);
+        }
+      }
+#pragma omp parallel for schedule(static) if (copies >= 16)
+      for (int64_t c = 0; c < copies; ++c)
+        std::memcpy(buf + static_cast<size_t>(c) * new_slot, out + static_cast<size_t>(c) * in_use, sizeof(float) * in_use);
+    }
+  }
+  relayout_done(new_rows, new_t, kept, gather);
+  return true;
 }
 
 float* DecoderState::step(const std::vector<int32_t>& tokens) { return run_step(tokens, false); }

@@ -161,6 +161,9 @@ class Transformer {
   struct SpareCache {
     int rows = 0, t = 0;  // the buffers' row and time capacity
     int resident_t = 0;   // positions below this are resident in every slot
+    size_t floats = 0;    // each buffer's allocation (rows x t x width or more)
+    int alloc_t = 0;      // the time capacity it was made with
+    bool whole = false;   // every page of the allocations resident
     std::vector<std::unique_ptr<float[]>> k, v;
     LargeFloats logits;   // the step's logits buffer (rows x vocabulary: 28 MB for opus-mt at 128 rows)
   };
@@ -249,6 +252,8 @@ class DecoderState : public StepModel {
  private:
   void ensure_capacity(int rows, int t);
   void relayout(int new_rows, int new_t, bool gather);
+  bool relayout_in_place(int new_rows, int min_t, bool gather);  // relayout within the allocation, if it fits
+  void relayout_done(int new_rows, int new_t, int kept, bool gather);  // slot table, cap_*, resident positions
   void prefault(int rows, int from_t, int to_t);
   // make a buffer of this capacity, `in_use` positions of it in use, resident whole?
   bool populate_whole_pays(int time_capacity, int in_use) const;
@@ -261,8 +266,8 @@ class DecoderState : public StepModel {
   // floats of storage per cached position: inner, inner / 2 when the cache holds bf16 or half,
   // a kv8_store entry's (inner + 4 * heads bytes) when it holds int8
   size_t cache_width() const;
-  // floats of storage in one layer's keys (or values): cap_rows_ slots of cap_t_ positions
-  size_t buffer_floats() const { return static_cast<size_t>(cap_rows_) * static_cast<size_t>(cap_t_) * cache_width(); }
+  // floats of storage in one layer's keys (or values): at least cap_rows_ slots of cap_t_ positions
+  size_t buffer_floats() const { return alloc_floats_; }
   int prefault_ahead() const;        // positions made resident per prefault() call
   float* run_step(const std::vector<int32_t>& tokens, bool defer);
   // lm_rows: the caller wants the int8 LM head's input rows quantized (lm_rows_ready_ says
@@ -279,6 +284,13 @@ class DecoderState : public StepModel {
   int rows_ = 0;
   int t_ = 0;                       // number of positions already in the cache
   int cap_rows_ = 0, cap_t_ = 0;
+  // The buffers as allocated: floats each (cap_rows_ x cap_t_ x cache_width() or more, after a
+  // relayout in place), their time capacity when made (whether they are made resident whole:
+  // populate_whole_pays) and whether every page of them is resident.
+  size_t alloc_floats_ = 0;
+  int alloc_t_ = 0;
+  int want_t_ = 0;  // the time capacity last asked for (cap_t_ can be more: a layout in place)
+  bool alloc_resident_ = false;
   int reserve_t_ = 0;               // reserve_positions(): time capacity of the first allocation
   int prefaulted_t_ = 0;            // positions below this are resident in slots [0, rows_)
   int full_t_ = 0;                  // positions below this are resident in all cap_rows_ slots

@@ -33,15 +33,23 @@ int32_t token_at(int row, int step, int vocab) {
 }
 
 // The capacity promise: rows at most twice the live rows (finished rows are compacted away
-// when the cache grows: check it from then on), positions at most the growth step beyond the
-// positions used.
-void check_capacity(const attend::DecoderState& st, int layers, int inner) {
+// when the cache grows: check it from then on); buffers either sized for them, positions at most
+// the growth step beyond the positions used, or (in_place_floats > 0: the live rows were laid
+// out within the buffers the wider batch had) no larger than those, every position of them in
+// the layout.
+void check_capacity(const attend::DecoderState& st, int layers, int inner, size_t in_place_floats = 0) {
   const int rows = st.num_rows(), t = st.position();
   CHECK(st.row_capacity() >= rows);
   CHECK(st.row_capacity() < 2 * std::max(rows, 1));
   CHECK(st.time_capacity() >= t);
+  const size_t laid_out = 2u * layers * static_cast<size_t>(st.row_capacity()) * st.time_capacity() * inner;
+  if (in_place_floats > 0 && st.cache_floats() == in_place_floats) {
+    CHECK(laid_out <= in_place_floats);
+    CHECK(laid_out + 2u * layers * static_cast<size_t>(st.row_capacity()) * inner > in_place_floats);
+    return;
+  }
   CHECK(st.time_capacity() <= t + std::max(16, t / 2));
-  CHECK(st.cache_floats() == 2u * layers * static_cast<size_t>(st.row_capacity()) * st.time_capacity() * inner);
+  CHECK(st.cache_floats() == laid_out);
 }
 
 // Resident kB of the mappings of `path` in this process (/proc/self/smaps).
@@ -192,9 +200,12 @@ TEST_CASE("decoder cache shrinks to the live rows when it grows after a wide bea
   CHECK(st.row_capacity() == B * beams);  // kept (no copy into fresh pages) until the cache grows
   const int first_capacity = st.time_capacity();
   CHECK(first_capacity > st.position());
+  const size_t wide_floats = st.cache_floats();
 
-  // A long tail on the survivors: once the cache grows, its capacity follows the live rows and
-  // positions, and the logits equal those of a decoder that only ever ran these rows' histories.
+  // A long tail on the survivors: once the cache grows, its capacity follows the live rows (laid
+  // out within the 32 rows' buffers while they fit, then in buffers of their own) and positions,
+  // and the logits equal those of a decoder that only ever ran these rows' histories.
+  bool laid_out_in_place = false, grown_past = false;
   const int tail = 100;
   const float* logits = nullptr;
   for (int step = 0; step < tail; ++step) {
@@ -208,13 +219,21 @@ TEST_CASE("decoder cache shrinks to the live rows when it grows after a wide bea
       CHECK(st.row_capacity() == B * beams);
       continue;
     }
-    CHECK(st.row_capacity() == 8);  // grown: the 8 live rows gathered, 32 rows' cache no longer held
-    check_capacity(st, layers, inner);
+    CHECK(st.row_capacity() == 8);  // grown: the 8 live rows gathered
+    check_capacity(st, layers, inner, wide_floats);
+    if (st.cache_floats() == wide_floats) {
+      laid_out_in_place = true;
+    } else {  // grown past them: 32 rows' buffers no longer held
+      grown_past = true;
+      CHECK(laid_out_in_place);
+    }
     if (step == 40) {  // two more rows finish mid-tail
       reselect({0, 1, 2, 4, 5, 6});
       CHECK(st.row_capacity() == 8);  // 6 of 8 live: not worth a copy
     }
   }
+  CHECK(laid_out_in_place);
+  CHECK(grown_past);
   const int rows = st.num_rows();
   std::vector<float> got(logits, logits + static_cast<size_t>(rows) * vocab);
 
@@ -403,6 +422,71 @@ TEST_CASE("a spare the next batch makes resident whole keeps its pages", "[memor
       CHECK(b.populate_calls() > 0);  // beyond the whole-buffer bound: positions ahead, slot by slot
     }
   }
+}
+
+TEST_CASE("live rows are laid out within the buffers, and the next batch's beams expand into them",
+          "[memory][decoder]") {
+  // Batch a: 2 inputs x 4 beams; one input finishes, and when the cache grows the 4 live rows are
+  // gathered within its buffers (no new ones). Batch b takes those buffers as its spare: its
+  // first step's 2 rows and then its 8 beams are laid out within them too. Both batches' logits
+  // equal, bit for bit, those of decoders that only ever had fresh buffers of their own.
+  const auto impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, "fp32");
+  const attend::Transformer& net = *impl->net;
+  const int vocab = net.spec().vocab_size;
+  const int32_t start = impl->defaults.decoder_start_token_id;
+  const auto enc = net.encode({{5, 6, 7, 0}, {8, 9, 0, impl->spec.pad_token_id}}, {{1, 1, 1, 1}, {1, 1, 1, 0}});
+  const std::vector<int32_t> beams{0, 0, 0, 0, 1, 1, 1, 1};
+  // steps of one batch: the first step, the beams, then `steps` more (input 1 finishing at step
+  // 5 when `finish`); returns the last logits
+  auto run = [&](attend::DecoderState& st, int steps, bool finish) {
+    st.step({start, start});
+    st.select_rows(beams);
+    std::vector<float> last;
+    for (int i = 1; i <= steps; ++i) {
+      if (finish && i == 5) st.select_rows({3, 2, 1, 0});  // input 0's beams, reversed
+      std::vector<int32_t> tokens;
+      for (int r = 0; r < st.num_rows(); ++r) tokens.push_back(token_at(r, i, vocab));
+      const float* l = st.step(tokens);
+      last.assign(l, l + static_cast<size_t>(st.num_rows()) * vocab);
+    }
+    return last;
+  };
+  auto same_bits = [](const std::vector<float>& x, const std::vector<float>& y) {
+    return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
+  };
+  std::vector<float> want_a, want_b;
+  {  // references: each decoder on buffers of its own (the spare is taken by the first step)
+    attend::DecoderState taken(net, enc);
+    taken.step({start, start});
+    attend::DecoderState ra(net, enc);
+    want_a = run(ra, 24, true);
+    attend::DecoderState rb(net, enc);
+    rb.reserve_positions(12);
+    want_b = run(rb, 10, false);
+  }
+  {
+    attend::DecoderState drop(net, enc);  // takes whatever spare there is
+    drop.step({start, start});
+  }
+  size_t allocation = 0;
+  {
+    attend::DecoderState a(net, enc);
+    const std::vector<float> got = run(a, 24, true);  // past the first growth (16 positions)
+    CHECK(same_bits(got, want_a));
+    allocation = a.cache_floats();
+    CHECK(allocation == 2u * net.spec().decoder_layers * 8 * 16 * (net.spec().decoder_heads * net.spec().head_dim));
+    CHECK(a.row_capacity() == 4);
+    CHECK(a.time_capacity() == 32);  // 8 x 16 positions laid out as 4 x 32
+    a.select_rows({});
+  }
+  attend::DecoderState b(net, enc);
+  b.reserve_positions(12);
+  const std::vector<float> got = run(b, 10, false);
+  CHECK(same_bits(got, want_b));
+  CHECK(b.cache_floats() == allocation);  // no new buffers: the beams were laid out within them
+  CHECK(b.row_capacity() == 8);
+  CHECK(b.time_capacity() == 16);
+  CHECK(b.populate_calls() == 0);  // resident already
 }
 
 TEST_CASE("decoder cache of a batch whose rows all finish is released", "[memory][decoder]") {
