@@ -1014,7 +1014,7 @@ void DecoderState::prefault(int rows, int from_t, int to_t) {
 // from slot slots_[i][j] (rows left the batch: the live rows are packed); else slots stay.
 void DecoderState::relayout(int new_rows, int new_t, bool gather) {
   const size_t inner = cache_width();  // floats of storage per position (bf16 cache: half of inner)
-  const size_t new_slot = static_cast<size_t>(new_t) * inner, old_slot = static_cast<size_t>(cap_t_) * inner;
+  const size_t new_slot = static_cast<size_t>(new_t) * inner;
   const size_t floats = static_cast<size_t>(new_rows) * new_slot;
   const int kept = std::min(cap_rows_, new_rows);
   // A buffer at a time (the old one is freed before the next is made: no more memory at once
@@ -1038,14 +1038,7 @@ void DecoderState::relayout(int new_rows, int new_t, bool gather) {
 #pragma omp atomic
           ++populate_calls_;
         }
-        if (!gather) {
-          std::memcpy(to, from + i * old_slot, sizeof(float) * static_cast<size_t>(t_) * inner);
-          continue;
-        }
-        for (int j = 0; j < t_; ++j) {
-          const size_t slot = static_cast<size_t>(slots_[static_cast<size_t>(i) * cap_t_ + j]);
-          std::memcpy(to + j * inner, from + slot * old_slot + j * inner, sizeof(float) * inner);
-        }
+        copy_row_positions(from, i, gather, to);
       }
       cache->swap(fresh);
     }
@@ -1055,6 +1048,20 @@ void DecoderState::relayout(int new_rows, int new_t, bool gather) {
   alloc_t_ = want_t_ = new_t;
   alloc_resident_ = whole && prefault_ok_;
   relayout_done(new_rows, new_t, kept, gather);
+}
+
+// Row `row`'s t_ positions in the current layout of buffer `buf`, contiguous from `to` (gather:
+// each position from the slot the slot table names; else from the row's own slot).
+void DecoderState::copy_row_positions(const float* buf, int row, bool gather, float* to) const {
+  const size_t inner = cache_width(), old_slot = static_cast<size_t>(cap_t_) * inner;
+  if (!gather) {
+    std::memcpy(to, buf + static_cast<size_t>(row) * old_slot, sizeof(float) * static_cast<size_t>(t_) * inner);
+    return;
+  }
+  for (int j = 0; j < t_; ++j) {
+    const size_t slot = static_cast<size_t>(slots_[static_cast<size_t>(row) * cap_t_ + j]);
+    std::memcpy(to + j * inner, buf + slot * old_slot + j * inner, sizeof(float) * inner);
+  }
 }
 
 // After a relayout that kept rows [0, kept) into new_rows x new_t: the slot table (gather: each
@@ -1093,7 +1100,7 @@ bool DecoderState::relayout_in_place(int new_rows, int min_t, bool gather) {
   if (2 * moved_floats > alloc_floats_) return false;  // mostly in use: one copy into fresh buffers
   const int new_t = static_cast<int>(alloc_floats_ / per_row);
   want_t_ = min_t;
-  const size_t new_slot = static_cast<size_t>(new_t) * inner, old_slot = static_cast<size_t>(cap_t_) * inner;
+  const size_t new_slot = static_cast<size_t>(new_t) * inner;
   const int64_t copies = t_ > 0 ? static_cast<int64_t>(kept) : 0;
   std::unique_ptr<float[]> moved(moved_floats ? new float[moved_floats] : nullptr);
   for (size_t l = 0; l < k_cache_.size(); ++l) {
@@ -1101,15 +1108,7 @@ bool DecoderState::relayout_in_place(int new_rows, int min_t, bool gather) {
       float* out = moved.get();
 #pragma omp parallel for schedule(static) if (copies >= 16)
       for (int64_t c = 0; c < copies; ++c) {
-        float* to = out + static_cast<size_t>(c) * in_use;
-        if (!gather) {
-          std::memcpy(to, buf + static_cast<size_t>(c) * old_slot, sizeof(float) * in_use);
-          continue;
-        }
-        for (int j = 0; j < t_; ++j) {
-          const size_t slot = static_cast<size_t>(slots_[static_cast<size_t>(c) * cap_t_ + j]);
-          std::memcpy(to + j * inner, buf + slot * old_slot + j * inner, sizeof(float) * inner);
-        }
+        copy_row_positions(buf, static_cast<int>(c), gather, out + static_cast<size_t>(c) * in_use);
       }
 #pragma omp parallel for schedule(static) if (copies >= 16)
       for (int64_t c = 0; c < copies; ++c)

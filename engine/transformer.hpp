@@ -254,6 +254,7 @@ class DecoderState : public StepModel {
   void relayout(int new_rows, int new_t, bool gather);
   bool relayout_in_place(int new_rows, int min_t, bool gather);  // relayout within the allocation, if it fits
   void relayout_done(int new_rows, int new_t, int kept, bool gather);  // slot table, cap_*, resident positions
+  void copy_row_positions(const float* buf, int row, bool gather, float* to) const;  // a row's t_ positions
   void prefault(int rows, int from_t, int to_t);
   // make a buffer of this capacity, `in_use` positions of it in use, resident whole?
   bool populate_whole_pays(int time_capacity, int in_use) const;

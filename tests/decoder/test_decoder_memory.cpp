@@ -52,6 +52,11 @@ void check_capacity(const attend::DecoderState& st, int layers, int inner, size_
   CHECK(st.cache_floats() == laid_out);
 }
 
+// The encoder output of two short inputs, the second padded: the cache tests' batch.
+std::shared_ptr<const attend::EncoderOutput> encode_two_inputs(const attend::Transformer& net) {
+  return net.encode({{5, 6, 7, 0}, {8, 9, 0, net.spec().pad_token_id}}, {{1, 1, 1, 1}, {1, 1, 1, 0}});
+}
+
 // Resident kB of the mappings of `path` in this process (/proc/self/smaps).
 long mapped_rss_kb(const std::string& path) {
   std::ifstream in("/proc/self/smaps");
@@ -259,7 +264,7 @@ TEST_CASE("reserved positions: the cache is sized once, never grown, and gives t
   const attend::Transformer& net = *impl->net;
   const int vocab = net.spec().vocab_size;
   const int32_t start = impl->defaults.decoder_start_token_id;
-  const auto enc = net.encode({{5, 6, 7, 0}, {8, 9, 0, impl->spec.pad_token_id}}, {{1, 1, 1, 1}, {1, 1, 1, 0}});
+  const auto enc = encode_two_inputs(net);
   const int steps = 40;  // past the unreserved cache's first growth steps (16, 24, 36)
   attend::DecoderState grown(net, enc), reserved(net, enc);
   reserved.reserve_positions(steps);
@@ -290,7 +295,7 @@ TEST_CASE("a cache little larger than its use is made resident whole; a generous
   const auto impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, "fp32");
   const attend::Transformer& net = *impl->net;
   const int32_t start = impl->defaults.decoder_start_token_id;
-  const auto enc = net.encode({{5, 6, 7, 0}, {8, 9, 0, impl->spec.pad_token_id}}, {{1, 1, 1, 1}, {1, 1, 1, 0}});
+  const auto enc = encode_two_inputs(net);
   const int layers = net.spec().decoder_layers;
   struct Seen {
     int time_capacity;
@@ -334,7 +339,7 @@ TEST_CASE("a finished batch's cache serves the next batch of the same shape", "[
   const attend::Transformer& net = *impl->net;
   const int vocab = net.spec().vocab_size;
   const int32_t start = impl->defaults.decoder_start_token_id;
-  const auto enc = net.encode({{5, 6, 7, 0}, {8, 9, 0, impl->spec.pad_token_id}}, {{1, 1, 1, 1}, {1, 1, 1, 0}});
+  const auto enc = encode_two_inputs(net);
   auto run = [&](attend::DecoderState& st, int steps) {
     std::vector<float> last;
     for (int i = 0; i < steps; ++i) {
@@ -391,7 +396,7 @@ TEST_CASE("a spare the next batch makes resident whole keeps its pages", "[memor
   const attend::Transformer& net = *impl->net;
   const int vocab = net.spec().vocab_size;
   const int32_t start = impl->defaults.decoder_start_token_id;
-  const auto enc = net.encode({{5, 6, 7, 0}, {8, 9, 0, impl->spec.pad_token_id}}, {{1, 1, 1, 1}, {1, 1, 1, 0}});
+  const auto enc = encode_two_inputs(net);
   for (int reserve : {60, 200}) {
     {
       attend::DecoderState a(net, enc);
@@ -434,7 +439,7 @@ TEST_CASE("live rows are laid out within the buffers, and the next batch's beams
   const attend::Transformer& net = *impl->net;
   const int vocab = net.spec().vocab_size;
   const int32_t start = impl->defaults.decoder_start_token_id;
-  const auto enc = net.encode({{5, 6, 7, 0}, {8, 9, 0, impl->spec.pad_token_id}}, {{1, 1, 1, 1}, {1, 1, 1, 0}});
+  const auto enc = encode_two_inputs(net);
   const std::vector<int32_t> beams{0, 0, 0, 0, 1, 1, 1, 1};
   // steps of one batch: the first step, the beams, then `steps` more (input 1 finishing at step
   // 5 when `finish`); returns the last logits
