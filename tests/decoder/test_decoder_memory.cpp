@@ -52,10 +52,16 @@ void check_capacity(const attend::DecoderState& st, int layers, int inner, size_
   CHECK(st.cache_floats() == laid_out);
 }
 
-// The encoder output of two short inputs, the second padded: the cache tests' batch.
-std::shared_ptr<const attend::EncoderOutput> encode_two_inputs(const attend::Transformer& net) {
-  return net.encode({{5, 6, 7, 0}, {8, 9, 0, net.spec().pad_token_id}}, {{1, 1, 1, 1}, {1, 1, 1, 0}});
-}
+// The cache tests' batch (TEST_CASE_METHOD fixture): the bundled model in fp32 and the encoder
+// output of two short inputs, the second padded.
+struct TwoInputBatch {
+  const std::unique_ptr<attend::Model::Impl> impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, "fp32");
+  const attend::Transformer& net = *impl->net;
+  const int vocab = net.spec().vocab_size;
+  const int32_t start = impl->defaults.decoder_start_token_id;
+  const std::shared_ptr<const attend::EncoderOutput> enc =
+      net.encode({{5, 6, 7, 0}, {8, 9, 0, net.spec().pad_token_id}}, {{1, 1, 1, 1}, {1, 1, 1, 0}});
+};
 
 // Resident kB of the mappings of `path` in this process (/proc/self/smaps).
 long mapped_rss_kb(const std::string& path) {
@@ -79,7 +85,7 @@ long mapped_rss_kb(const std::string& path) {
 }  // namespace
 
 TEST_CASE("embedding lookups leave the model file out of the resident set; shortlist rows are dropped at batch end",
-          "[memory][decoder]") {
+                 "[memory][decoder]") {
   const std::string path = ATTEND_DEFAULT_MODEL_PATH;
   const auto impl = attend::load_model_impl(path, 0, "fp32");
   const attend::Transformer& net = *impl->net;
@@ -142,7 +148,7 @@ TEST_CASE("embedding rows read once per distinct id are every row's own lookup",
 }
 
 TEST_CASE("decoder cache shrinks to the live rows when it grows after a wide beam batch, keeping their history",
-          "[memory][decoder]") {
+                 "[memory][decoder]") {
   const auto impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, "fp32");
   const attend::Transformer& net = *impl->net;
   const attend::ArchSpec& s = net.spec();
@@ -258,13 +264,9 @@ TEST_CASE("decoder cache shrinks to the live rows when it grows after a wide bea
   CHECK(mismatches == 0);
 }
 
-TEST_CASE("reserved positions: the cache is sized once, never grown, and gives the same logits",
-          "[memory][decoder]") {
-  const auto impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, "fp32");
-  const attend::Transformer& net = *impl->net;
-  const int vocab = net.spec().vocab_size;
-  const int32_t start = impl->defaults.decoder_start_token_id;
-  const auto enc = encode_two_inputs(net);
+TEST_CASE_METHOD(TwoInputBatch,
+                 "reserved positions: the cache is sized once, never grown, and gives the same logits",
+                 "[memory][decoder]") {
   const int steps = 40;  // past the unreserved cache's first growth steps (16, 24, 36)
   attend::DecoderState grown(net, enc), reserved(net, enc);
   reserved.reserve_positions(steps);
@@ -290,12 +292,9 @@ TEST_CASE("reserved positions: the cache is sized once, never grown, and gives t
   CHECK(wide.time_capacity() == 16);
 }
 
-TEST_CASE("a cache little larger than its use is made resident whole; a generous reserved bound is not",
-          "[memory][decoder]") {
-  const auto impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, "fp32");
-  const attend::Transformer& net = *impl->net;
-  const int32_t start = impl->defaults.decoder_start_token_id;
-  const auto enc = encode_two_inputs(net);
+TEST_CASE_METHOD(TwoInputBatch,
+                 "a cache little larger than its use is made resident whole; a generous reserved bound is not",
+                 "[memory][decoder]") {
   const int layers = net.spec().decoder_layers;
   struct Seen {
     int time_capacity;
@@ -334,12 +333,8 @@ TEST_CASE("a cache little larger than its use is made resident whole; a generous
   CHECK(reserved.calls >= 16 * 2 * layers);
 }
 
-TEST_CASE("a finished batch's cache serves the next batch of the same shape", "[memory][decoder]") {
-  const auto impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, "fp32");
-  const attend::Transformer& net = *impl->net;
-  const int vocab = net.spec().vocab_size;
-  const int32_t start = impl->defaults.decoder_start_token_id;
-  const auto enc = encode_two_inputs(net);
+TEST_CASE_METHOD(TwoInputBatch,
+                 "a finished batch's cache serves the next batch of the same shape", "[memory][decoder]") {
   auto run = [&](attend::DecoderState& st, int steps) {
     std::vector<float> last;
     for (int i = 0; i < steps; ++i) {
@@ -387,16 +382,11 @@ TEST_CASE("a finished batch's cache serves the next batch of the same shape", "[
   CHECK(std::memcmp(got.data(), first.data(), got.size() * sizeof(float)) == 0);
 }
 
-TEST_CASE("a spare the next batch makes resident whole keeps its pages", "[memory][decoder]") {
+TEST_CASE_METHOD(TwoInputBatch, "a spare the next batch makes resident whole keeps its pages", "[memory][decoder]") {
   // A batch whose rows finished unevenly gives the positions only a minority reached back to the
   // system before its buffers become the spare, except where the batch taking the spare would
   // make them resident whole at once anyway (at most 64 positions here): dropping them only for
   // them to be made resident again cost a madvise per slot, layer and buffer twice per batch.
-  const auto impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, "fp32");
-  const attend::Transformer& net = *impl->net;
-  const int vocab = net.spec().vocab_size;
-  const int32_t start = impl->defaults.decoder_start_token_id;
-  const auto enc = encode_two_inputs(net);
   for (int reserve : {60, 200}) {
     {
       attend::DecoderState a(net, enc);
@@ -429,17 +419,13 @@ TEST_CASE("a spare the next batch makes resident whole keeps its pages", "[memor
   }
 }
 
-TEST_CASE("live rows are laid out within the buffers, and the next batch's beams expand into them",
-          "[memory][decoder]") {
+TEST_CASE_METHOD(TwoInputBatch,
+                 "live rows are laid out within the buffers, and the next batch's beams expand into them",
+                 "[memory][decoder]") {
   // Batch a: 2 inputs x 4 beams; one input finishes, and when the cache grows the 4 live rows are
   // gathered within its buffers (no new ones). Batch b takes those buffers as its spare: its
   // first step's 2 rows and then its 8 beams are laid out within them too. Both batches' logits
   // equal, bit for bit, those of decoders that only ever had fresh buffers of their own.
-  const auto impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, "fp32");
-  const attend::Transformer& net = *impl->net;
-  const int vocab = net.spec().vocab_size;
-  const int32_t start = impl->defaults.decoder_start_token_id;
-  const auto enc = encode_two_inputs(net);
   const std::vector<int32_t> beams{0, 0, 0, 0, 1, 1, 1, 1};
   // steps of one batch: the first step, the beams, then `steps` more (input 1 finishing at step
   // 5 when `finish`); returns the last logits
