@@ -209,6 +209,7 @@ ModelInfo Model::info() const {
   i.compute_type = compute_type_name(impl_->net->compute_type());
   i.compute_type_note = impl_->compute_note;
   i.cpu_isa = impl_->cpu_isa;
+  i.cpu_model = impl_->cpu_model;
   i.source_language = impl_->source_language;
   i.target_language = impl_->target_language;
   i.encoder_attention = encoder_attention_name(s.encoder_attention);

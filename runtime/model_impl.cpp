@@ -58,6 +58,7 @@ Model::Impl::Impl(const std::string& label_, const nlohmann::json& doc_, const T
   const ResolvedCompute rc = resolve_compute_type(compute_type, quantization, caps);
   compute_note = rc.note;
   cpu_isa = caps.isa;
+  cpu_model = caps.model;
   net = std::make_unique<Transformer>(spec, tensors, label, rc.type);
   if (doc.contains("generation")) {
     try {

@@ -38,6 +38,7 @@ struct ATTEND_HIDDEN Model::Impl {  // hidden: not part of libattend.so's export
        const std::map<std::string, std::string>& tokenizer_files, const std::string& compute_type = "default");
   std::string quantization = "none";        // the file's quantization.weights
   std::string compute_note, cpu_isa;        // how the compute type was chosen
+  std::string cpu_model;                    // CpuCaps::model
   std::string source_language, target_language;  // tokenizer_config.json's (ModelInfo)
 
   // defaults + options (+ target language forcing for multilingual tokenizers)

@@ -203,6 +203,8 @@ int run_bench(const BenchArgs& a) {
                         {"batch_type", a.batch_type},
                         {"threads", a.threads},
                         {"compute_type", compute},
+                        {"cpu", minfo.cpu_model},
+                        {"cpu_isa", minfo.cpu_isa},
                         {"repeat", a.repeat},
                         {"target_tokens", first.tokens},
                         {"target_tokens_with_eos", first.tokens_with_eos},
@@ -234,6 +236,7 @@ int run_bench(const BenchArgs& a) {
                 a.beam_size > 0 ? std::to_string(a.beam_size).c_str() : "(model default)", a.batch_size,
                 a.batch_type.c_str(), first.batch_ms.size());
     std::printf("compute type:     %s\nthreads:          %s\n", compute.c_str(), threads.c_str());
+    std::printf("cpu:              %s, %s\n", minfo.cpu_model.c_str(), minfo.cpu_isa.c_str());
     std::printf("runs:             %d timed (+ %d warm-up batch%s), seconds:", a.repeat, a.warmup,
                 a.warmup == 1 ? "" : "es");
     for (double s : secs) std::printf(" %.3f", s);

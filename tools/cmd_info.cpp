@@ -23,7 +23,8 @@ int run_info(const std::string& path, const std::string& compute_type, const att
             << " encoder, " << i.decoder_layers << " decoder\nheads: " << i.heads
             << "\ngeneration defaults: " << i.generation_defaults << "\n";
   std::cout << "weights: " << i.quantization << "\ncompute type: " << i.compute_type
-            << (i.compute_type_note.empty() ? "" : " (" + i.compute_type_note + ")") << "\ncpu: " << i.cpu_isa << "\n";
+            << (i.compute_type_note.empty() ? "" : " (" + i.compute_type_note + ")") << "\ncpu: " << i.cpu_isa
+            << " on " << i.cpu_model << "\n";
   std::cout << "encoder attention: " << i.encoder_attention;
   if (!i.attention_window.empty()) {
     std::cout << " (window per layer:";

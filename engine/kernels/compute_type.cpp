@@ -1,6 +1,9 @@
 // engine/kernels/compute_type.cpp — compute type names, CPU capability probe and resolution.
 #include "engine/kernels/compute_type.hpp"
 
+#include <cpuid.h>
+
+#include <cstring>
 #include <dnnl.hpp>
 
 #include "attend/error.hpp"
@@ -15,6 +18,35 @@ const char* compute_type_name(ComputeType t) {
   }
   return "fp32";
 }
+
+namespace {
+
+// cpuid's brand string (leaves 0x80000002-4, trimmed) and leaf 1's family, model and stepping
+// (the displayed values: extended family added for base family 15, extended model for 6 and 15).
+std::string cpu_model_name() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  std::string brand;
+  if (__get_cpuid(0x80000000u, &a, &b, &c, &d) && a >= 0x80000004u) {
+    char text[49] = {};
+    for (unsigned leaf = 0; leaf < 3; ++leaf) {
+      __get_cpuid(0x80000002u + leaf, &a, &b, &c, &d);
+      const unsigned regs[4] = {a, b, c, d};
+      std::memcpy(text + 16 * leaf, regs, sizeof regs);
+    }
+    brand = text;
+    const size_t first = brand.find_first_not_of(' ');
+    brand = first == std::string::npos ? "" : brand.substr(first, brand.find_last_not_of(' ') - first + 1);
+  }
+  if (brand.empty()) brand = "unknown CPU";
+  if (!__get_cpuid(1u, &a, &b, &c, &d)) return brand;
+  const unsigned base_family = (a >> 8) & 0xfu, base_model = (a >> 4) & 0xfu;
+  const unsigned family = base_family == 0xfu ? base_family + ((a >> 20) & 0xffu) : base_family;
+  const unsigned model = base_family == 0x6u || base_family == 0xfu ? base_model + (((a >> 16) & 0xfu) << 4) : base_model;
+  return brand + " (family " + std::to_string(family) + ", model " + std::to_string(model) + ", stepping " +
+         std::to_string(a & 0xfu) + ")";
+}
+
+}  // namespace
 
 CpuCaps cpu_caps() {
   using isa = dnnl::cpu_isa;
@@ -41,6 +73,7 @@ CpuCaps cpu_caps() {
   else if (vnni256) c.isa = "avx2_vnni";
   else if (c.avx2) c.isa = "avx2";
   else c.isa = "pre-avx2";
+  c.model = cpu_model_name();
   return c;
 }
 

@@ -15,6 +15,10 @@ const char* compute_type_name(ComputeType t);  // "fp32", "bf16", "int8"
 struct CpuCaps {
   bool avx2 = false, avx512 = false, vnni = false, bf16 = false, amx = false;
   std::string isa;  // oneDNN's name of the effective ISA, e.g. "avx512_core_bf16"
+  // The processor as cpuid names it: brand string, family, model and stepping, e.g. "AMD EPYC
+  // (family 25, model 17, stepping 1)". Machines of one kind can differ in generation behind
+  // the same brand string (a hypervisor's "AMD EPYC"); a benchmark figure says which it ran on.
+  std::string model;
 };
 CpuCaps cpu_caps();
 

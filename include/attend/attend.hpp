@@ -250,6 +250,9 @@ struct ModelInfo {
   std::string compute_type;         // what the matmuls run in: "fp32", "bf16" or "int8"
   std::string compute_type_note;    // why, when it differs from the request (auto, CPU fallback)
   std::string cpu_isa;              // the CPU's best ISA as detected at load, e.g. "avx512_core_bf16"
+  // The CPU as cpuid names it, with family, model and stepping, e.g. "AMD EPYC (family 25,
+  // model 17, stepping 1)": behind one brand string can be different generations.
+  std::string cpu_model;
   // Encoder attention (long inputs): "full", "led_sliding_window", "longt5_local" or
   // "longt5_transient_global"; LED's window per encoder layer, LongT5's local radius (blocks of
   // radius + 1) and global block size; the longest input in tokens (0 = no bound from the model).

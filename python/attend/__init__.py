@@ -129,6 +129,8 @@ class ModelInfo:
     local_radius: int = 0
     global_block_size: int = 0
     max_input_length: int = 0
+    # the CPU as cpuid names it, with family, model and stepping
+    cpu_model: str = ""
 
 
 def _hypothesis(h, return_scores: bool, model=None) -> Hypothesis:
@@ -286,7 +288,7 @@ class Model:
                          list(i.languages), json.loads(i.generation_defaults or "{}"),
                          json.loads(i.task_params or "{}"), i.quantization, i.compute_type, i.compute_type_note,
                          i.cpu_isa, i.encoder_attention, list(i.attention_window), i.local_radius,
-                         i.global_block_size, i.max_input_length)
+                         i.global_block_size, i.max_input_length, i.cpu_model)
 
 
 class Translator:

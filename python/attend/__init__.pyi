@@ -91,6 +91,7 @@ class ModelInfo:
     local_radius: int
     global_block_size: int
     max_input_length: int
+    cpu_model: str
 
 class Model:
     """A loaded model (Attend file, Hugging Face directory, or a hub id ORG/NAME[@REVISION],

@@ -144,6 +144,7 @@ class ModelInfo:
     local_radius: int
     global_block_size: int
     max_input_length: int
+    cpu_model: str
 
 class Stream:
     """Pieces of one streaming translation; close() cancels."""

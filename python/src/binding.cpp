@@ -469,6 +469,7 @@ PYBIND11_MODULE(_attend, m) {
       .def_readonly("compute_type", &attend::ModelInfo::compute_type)
       .def_readonly("compute_type_note", &attend::ModelInfo::compute_type_note)
       .def_readonly("cpu_isa", &attend::ModelInfo::cpu_isa)
+      .def_readonly("cpu_model", &attend::ModelInfo::cpu_model)
       // long inputs (issue 18)
       .def_readonly("encoder_attention", &attend::ModelInfo::encoder_attention)
       .def_readonly("attention_window", &attend::ModelInfo::attention_window)

@@ -19,3 +19,17 @@ bench_json() {
   json=$("$ATTEND" bench --threads 2 --repeat "$REPEAT" --warmup 1 --json "$@")
   printf '%s' "${json#\{}"
 }
+
+# machine_row LABEL: one JSON object for the machine a sitting ran on: the CPU as the library
+# names it (brand, family, model, stepping: one brand string can be several generations) and the
+# matmul floor of one 128-row decoder step (attend-bench-matmul) for the int8 and fp32 opus-mt
+# shape and the fp32 bundled shape. Ratios against figures taken on another machine hold only
+# where these agree; a sitting prints it before and after its rows. Needs BUILD.
+machine_row() {
+  local floor_bin="$BUILD/tests/attend-bench-matmul" cpu
+  cpu=$("$ATTEND" info | sed -n 's/^cpu: //p')
+  floor() { "$floor_bin" "$@" | sed -n 's/^matmuls per step: \([0-9.]*\) ms.*/\1/p'; }
+  printf '{"row":"%s","cpu":"%s","load":"%s","matmul_floor_ms":{"opus_int8_128":%s,"opus_fp32_128":%s,"bundled_fp32_128":%s}}\n' \
+    "$1" "$cpu" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(floor --shape opus-mt --compute-type int8)" \
+    "$(floor --shape opus-mt --compute-type fp32 --repeat 10)" "$(floor --shape bundled --compute-type fp32)"
+}

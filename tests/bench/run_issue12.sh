@@ -3,7 +3,8 @@
 # per row (`attend bench --json` plus "row", "uptime"): opus-mt and t5-small shapes (random
 # weights, 32 target tokens per sentence) at batch 32 (256 sentences) and batch 1 (32
 # sentences), beam 4, 2 threads, and the bundled model on test2016 as a whole process
-# (`attend translate`, wall seconds and peak RSS from /usr/bin/time).
+# (`attend translate`, wall seconds and peak RSS from /usr/bin/time). Before and after the rows,
+# the machine (bench_common.sh machine_row): its CPU and matmul floors.
 #
 #   tests/bench/run_issue12.sh [BUILD_DIR=build] [REPEAT=1] > results.jsonl
 set -euo pipefail
@@ -24,6 +25,7 @@ row() {  # row LABEL ARGS...
   printf '{"row":"%s","uptime":"%s",%s\n' "$label" "$(uptime | sed 's/.*load/load/')" "$json"
 }
 
+machine_row machine_before
 row opus_int8_b32 -m "$OPUS" -i "$DATA" --max-sentences 256 --beam-size 4 --batch-size 32 --compute-type int8 $FIXED
 row opus_fp32_b32 -m "$OPUS" -i "$DATA" --max-sentences 256 --beam-size 4 --batch-size 32 --compute-type fp32 $FIXED
 row t5_int8_b32 -m "$T5" -i "$DATA" --max-sentences 256 --beam-size 4 --batch-size 32 --compute-type int8 $FIXED
@@ -39,3 +41,4 @@ for ct in fp32 int8; do
     "$(uptime | sed 's/.*load/load/')" "$secs" "$((kb / 1024))"
   rm -f "$out" "$out.time"
 done
+machine_row machine_after

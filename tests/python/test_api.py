@@ -238,8 +238,10 @@ def test_tokenize_detokenize_info(bundled, cli, bundled_path):
     assert bundled.detokenize(r.ids) == r.text
     info = bundled.info
     assert info.family == "marian" and info.compute_type == "fp32" and info.generation_defaults["num_beams"] == 4
+    assert "(family " in info.cpu_model and info.cpu_isa
     out = run_cli(cli, ["info", "-m", bundled_path]).stdout
     assert "marian" in out
+    assert f"cpu: {info.cpu_isa} on {info.cpu_model}" in out
     assert attend.version() == attend.__version__
 
 

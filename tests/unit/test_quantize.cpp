@@ -364,6 +364,35 @@ TEST_CASE("compute type: resolution and fallbacks", "[quantize]") {
   CHECK_THROWS_WITH(resolve_compute_type("int4", "none", vnni), Catch::Contains("unknown compute type 'int4'"));
 }
 
+TEST_CASE("compute type: the CPU is named as the kernel names it (/proc/cpuinfo)", "[quantize]") {
+  const std::string model = cpu_caps().model;
+  std::ifstream in("/proc/cpuinfo");
+  if (!in) {
+    WARN("no /proc/cpuinfo to compare with; CPU reported as: " << model);
+    CHECK(!model.empty());
+    return;
+  }
+  // the first processor's fields: "model name", "cpu family", "model", "stepping"
+  std::string line, name, family, number, stepping;
+  while (std::getline(in, line) && !line.empty()) {
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string key = line.substr(0, colon);
+    key.erase(key.find_last_not_of(" \t") + 1);
+    const std::string value = colon + 2 <= line.size() ? line.substr(colon + 2) : "";
+    if (key == "model name") name = value;
+    else if (key == "cpu family") family = value;
+    else if (key == "model") number = value;
+    else if (key == "stepping") stepping = value;
+  }
+  if (family.empty()) {
+    WARN("/proc/cpuinfo names no x86 family; CPU reported as: " << model);
+    CHECK(!model.empty());
+    return;
+  }
+  INFO("reported: " << model);
+  CHECK(model == name + " (family " + family + ", model " + number + ", stepping " + stepping + ")");
+}
 TEST_CASE("convert --quantize int8: file layout, validation and every compute type", "[quantize][fixtures]") {
   const fs::path dir = fs::path(fixtures_root()) / "models" / "marian";
   if (!attend_test::fixtures_available(dir.string())) return;
