@@ -1,10 +1,11 @@
 // engine/kernels/compute_type.cpp — compute type names, CPU capability probe and resolution.
 #include "engine/kernels/compute_type.hpp"
 
-#include <cpuid.h>
-
 #include <cstring>
 #include <dnnl.hpp>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #include "attend/error.hpp"
 
@@ -24,6 +25,7 @@ namespace {
 // cpuid's brand string (leaves 0x80000002-4, trimmed) and leaf 1's family, model and stepping
 // (the displayed values: extended family added for base family 15, extended model for 6 and 15).
 std::string cpu_model_name() {
+#if defined(__x86_64__) || defined(__i386__)
   unsigned a = 0, b = 0, c = 0, d = 0;
   std::string brand;
   if (__get_cpuid(0x80000000u, &a, &b, &c, &d) && a >= 0x80000004u) {
@@ -41,9 +43,13 @@ std::string cpu_model_name() {
   if (!__get_cpuid(1u, &a, &b, &c, &d)) return brand;
   const unsigned base_family = (a >> 8) & 0xfu, base_model = (a >> 4) & 0xfu;
   const unsigned family = base_family == 0xfu ? base_family + ((a >> 20) & 0xffu) : base_family;
-  const unsigned model = base_family == 0x6u || base_family == 0xfu ? base_model + (((a >> 16) & 0xfu) << 4) : base_model;
+  const unsigned model =
+      base_family == 0x6u || base_family == 0xfu ? base_model + (((a >> 16) & 0xfu) << 4) : base_model;
   return brand + " (family " + std::to_string(family) + ", model " + std::to_string(model) + ", stepping " +
          std::to_string(a & 0xfu) + ")";
+#else
+  return "unknown CPU (not x86)";
+#endif
 }
 
 }  // namespace
