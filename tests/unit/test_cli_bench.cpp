@@ -24,7 +24,7 @@ TEST_CASE("cli: attend bench --json reports the run it timed, on the CPU the lib
   attend_test::write_file(tmp.file("in.txt"), text);
   const auto r = attend_test::run_command({attend_test::attend_cli(), "bench", "-m", ATTEND_DEFAULT_MODEL_PATH, "-i",
                                            tmp.file("in.txt"), "-o", tmp.file("out.txt"), "--beam-size", "2",
-                                           "--batch-size", "4", "--threads", "1", "--repeat", "2", "--warmup", "0",
+                                           "--batch-size", "4", "--repeat", "2", "--warmup", "0",
                                            "--compute-type", "fp32", "--json"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
