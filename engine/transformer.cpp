@@ -1731,7 +1731,7 @@ void DecoderState::select_rows(const std::vector<int32_t>& src) {
 }
 
 size_t DecoderState::resident_cache_bytes() const {
-  const size_t bytes = buffer_floats() * sizeof(float);
+  const size_t bytes = alloc_floats_ * sizeof(float);
   size_t n = 0;
   for (size_t l = 0; l < k_cache_.size(); ++l) {
     if (k_cache_[l]) n += resident_bytes(k_cache_[l].get(), bytes);
@@ -1741,7 +1741,7 @@ size_t DecoderState::resident_cache_bytes() const {
 }
 
 size_t DecoderState::cache_floats() const {
-  return 2 * k_cache_.size() * buffer_floats();
+  return 2 * k_cache_.size() * alloc_floats_;
 }
 
 }  // namespace attend

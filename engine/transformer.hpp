@@ -234,7 +234,8 @@ class DecoderState : public StepModel {
   int attention_width() const override { return att_width_; }
   const float* attention() const override { return att_width_ ? att_.data() : nullptr; }
   // Self-attention cache capacity: rows and positions allocated, and the floats all layers'
-  // keys and values hold (= 2 * layers * row_capacity * time_capacity * cache_width()). Kept within
+  // keys and values hold (2 * layers * row_capacity * time_capacity * cache_width(), or more when the
+  // rows are laid out within a larger allocation: relayout_in_place). Kept within
   // a factor of the live rows (from the cache's next growth after rows left) and positions (see
   // ensure_capacity), or, after reserve_positions(n), n positions of address space from the first
   // step (pages resident only a few positions ahead of use, prefault()).
@@ -267,8 +268,6 @@ class DecoderState : public StepModel {
   // floats of storage per cached position: inner, inner / 2 when the cache holds bf16 or half,
   // a kv8_store entry's (inner + 4 * heads bytes) when it holds int8
   size_t cache_width() const;
-  // floats of storage in one layer's keys (or values): at least cap_rows_ slots of cap_t_ positions
-  size_t buffer_floats() const { return alloc_floats_; }
   int prefault_ahead() const;        // positions made resident per prefault() call
   float* run_step(const std::vector<int32_t>& tokens, bool defer);
   // lm_rows: the caller wants the int8 LM head's input rows quantized (lm_rows_ready_ says

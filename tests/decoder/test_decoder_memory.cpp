@@ -85,7 +85,7 @@ long mapped_rss_kb(const std::string& path) {
 }  // namespace
 
 TEST_CASE("embedding lookups leave the model file out of the resident set; shortlist rows are dropped at batch end",
-                 "[memory][decoder]") {
+          "[memory][decoder]") {
   const std::string path = ATTEND_DEFAULT_MODEL_PATH;
   const auto impl = attend::load_model_impl(path, 0, "fp32");
   const attend::Transformer& net = *impl->net;
@@ -148,7 +148,7 @@ TEST_CASE("embedding rows read once per distinct id are every row's own lookup",
 }
 
 TEST_CASE("decoder cache shrinks to the live rows when it grows after a wide beam batch, keeping their history",
-                 "[memory][decoder]") {
+          "[memory][decoder]") {
   const auto impl = attend::load_model_impl(ATTEND_DEFAULT_MODEL_PATH, 0, "fp32");
   const attend::Transformer& net = *impl->net;
   const attend::ArchSpec& s = net.spec();
