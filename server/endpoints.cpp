@@ -347,6 +347,8 @@ void Server::Impl::list_models(const httplib::Request&, httplib::Response& res) 
                        {"source_languages", m.languages.sources},
                        {"target_languages", m.languages.targets},
                        {"compute_type", m.info.compute_type},
+                       {"cpu", m.info.cpu_model},
+                       {"cpu_isa", m.info.cpu_isa},
                        {"load_seconds", m.load_seconds}});
   }
   set_json(res, dump(json{{"models", std::move(out)}}));

@@ -104,6 +104,13 @@ TEST_CASE("serve: health, models, languages, metrics, 404 and 405", "[server][ht
   CHECK(models["models"][0]["name"] == "de");
   CHECK(models["models"][0]["default"] == true);
   CHECK(models["models"][0]["family"] == "marian");
+  // The figures' context as the library reports it: the arithmetic and the CPU (cpuid's name with
+  // family, model and stepping; the library's own test checks it against /proc/cpuinfo).
+  const attend::ModelInfo info = server_test::model()->info();
+  CHECK(models["models"][0]["compute_type"] == info.compute_type);
+  CHECK(models["models"][0]["cpu"] == info.cpu_model);
+  CHECK(models["models"][0]["cpu_isa"] == info.cpu_isa);
+  CHECK_FALSE(info.cpu_isa.empty());
   // LibreTranslate's /languages from the model's tokenizer_config.json (source_lang/target_lang).
   CHECK(body_of(c.Get("/languages")) == json::parse(R"([{"code": "en", "name": "English", "targets": ["de"]}])"));
 
