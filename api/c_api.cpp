@@ -232,6 +232,22 @@ attend_status attend_download_model(const char* model_id, const attend_load_opti
 
 void attend_model_free(attend_model* model) { delete model; }
 
+// No attend_status to report through: neither throws but for a failing mutex, caught here.
+size_t attend_model_cached_bytes(const attend_model* model) {
+  try {
+    return model ? model->model->cached_bytes() : 0;
+  } catch (...) {
+    return 0;
+  }
+}
+
+void attend_model_release_caches(const attend_model* model) {
+  try {
+    if (model) model->model->release_caches();
+  } catch (...) {
+  }
+}
+
 attend_options* attend_options_new(void) { return new (std::nothrow) attend_options(); }
 
 void attend_options_free(attend_options* options) { delete options; }

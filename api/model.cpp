@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <numeric>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "api/hub.hpp"
 #include "attend/attend.hpp"
@@ -190,6 +193,15 @@ std::vector<TranslationResult> Model::generate(const std::vector<std::vector<int
 }
 
 void Model::validate(const TranslateOptions& options) const { impl_->validate(options); }
+
+size_t Model::cached_bytes() const { return impl_->net->spare_resident_bytes(); }
+
+void Model::release_caches() const {
+  impl_->net->release_spare();
+#ifdef __GLIBC__
+  ::malloc_trim(0);  // the freed buffers below glibc's mmap threshold stay in the heap otherwise
+#endif
+}
 
 ModelInfo Model::info() const {
   ModelInfo i;

@@ -210,13 +210,27 @@ void Translator::Impl::decode(std::vector<Item>& batch) {
 void Translator::Impl::run() {
   if (options.threads > 0) set_num_threads(options.threads);
   std::unique_lock<std::mutex> lock(mu);
+  const auto work = [&] { return stopping || !queue.empty(); };
+  bool kept = false;  // the model may hold buffers from a batch decoded since the last release
   while (true) {
-    work_cv.wait(lock, [&] { return stopping || !queue.empty(); });
+    if (kept && options.release_caches_after_ms > 0) {
+      if (!work_cv.wait_for(lock, std::chrono::milliseconds(options.release_caches_after_ms), work)) {
+        lock.unlock();
+        model->release_caches();  // idle: give the kept buffers back (thread-safe, see Model)
+        lock.lock();
+        kept = false;
+        ++stats.cache_releases;
+        continue;
+      }
+    } else {
+      work_cv.wait(lock, work);
+    }
     if (stopping) break;
     std::vector<Item> batch = take_batch(lock);
     if (batch.empty()) continue;
     lock.unlock();
     decode(batch);
+    kept = true;
     batch.clear();  // release the requests outside the lock
     lock.lock();
   }
@@ -232,6 +246,7 @@ Translator::Translator(std::shared_ptr<const Model> model, const TranslatorOptio
   if (options.max_batch_tokens < 1) throw Error("TranslatorOptions.max_batch_tokens must be >= 1");
   if (options.max_queued < 1) throw Error("TranslatorOptions.max_queued must be >= 1");
   if (options.threads < 0) throw Error("TranslatorOptions.threads must be >= 0");
+  if (options.release_caches_after_ms < 0) throw Error("TranslatorOptions.release_caches_after_ms must be >= 0");
   impl_->m = model->impl_.get();
   impl_->model = std::move(model);
   impl_->options = options;

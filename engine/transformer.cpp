@@ -355,6 +355,22 @@ void Transformer::release_embedding_pages() const {
   for (const HostTensor& v : embed_views_) release_pages(v);
 }
 
+size_t Transformer::spare_resident_bytes() const {
+  std::lock_guard<std::mutex> lock(spare_mu_);
+  size_t n = 0;
+  for (const auto* set : {&spare_.k, &spare_.v})
+    for (const auto& buf : *set)
+      if (buf) n += resident_bytes(buf.get(), spare_.floats * sizeof(float));
+  if (spare_.logits.capacity() > 0) n += resident_bytes(spare_.logits.data(), spare_.logits.capacity() * sizeof(float));
+  return n;
+}
+
+void Transformer::release_spare() const {
+  SpareCache old;  // freed when this returns, outside the lock
+  std::lock_guard<std::mutex> lock(spare_mu_);
+  std::swap(old, spare_);
+}
+
 void Transformer::embed(const int32_t* ids, int64_t n, const int32_t* positions, bool decoder, float* out) const {
   const int64_t d = spec_.d_model;
   const int vocab = decoder ? spec_.vocab_size : spec_.src_vocab_size;

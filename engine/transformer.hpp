@@ -77,6 +77,10 @@ class Transformer {
   const ArchSpec& spec() const { return spec_; }
   // Drops the resident pages of the mapped embedding tables (see embed_views_); thread-safe.
   void release_embedding_pages() const;
+  // The buffers kept between batches (spare_ below): their resident bytes, and freeing them
+  // (Model::release_caches: an idle server). Thread-safe; a batch running keeps its own buffers.
+  size_t spare_resident_bytes() const;
+  void release_spare() const;
   ComputeType compute_type() const { return compute_; }
   // Attention scores summed by a tree in registers (KeyValueView::fast_scores): fp32 (its
   // results verified token-exact with it: conformance, e2e 1000/1000) and int8. bf16 keeps the

@@ -361,7 +361,10 @@ void Server::Impl::metrics_text(const httplib::Request&, httplib::Response& res)
     s.model = m->name;
     s.load_seconds = m->load_seconds;
     s.queued_inputs = m->inputs.load();
-    s.batch_sizes = m->translator->stats().batch_sizes;
+    const attend::Translator::Stats st = m->translator->stats();
+    s.batch_sizes = st.batch_sizes;
+    s.cache_releases = st.cache_releases;
+    s.cached_bytes = m->model->cached_bytes();
     samples.push_back(std::move(s));
   }
   res.status = 200;

@@ -98,6 +98,14 @@ std::string Metrics::render(const std::vector<ModelSample>& models, size_t in_fl
     out << "attend_generated_tokens_total{model=\"" << prometheus_escape(m.model) << "\"} "
         << (it == tokens_.end() ? 0 : it->second) << "\n";
   }
+  out << "# HELP attend_model_cached_bytes Resident bytes a model keeps between batches (decoder caches, logits).\n"
+      << "# TYPE attend_model_cached_bytes gauge\n";
+  for (const auto& m : models)
+    out << "attend_model_cached_bytes{model=\"" << prometheus_escape(m.model) << "\"} " << m.cached_bytes << "\n";
+  out << "# HELP attend_cache_releases_total Idle periods after which a model freed the buffers it keeps.\n"
+      << "# TYPE attend_cache_releases_total counter\n";
+  for (const auto& m : models)
+    out << "attend_cache_releases_total{model=\"" << prometheus_escape(m.model) << "\"} " << m.cache_releases << "\n";
   out << "# HELP attend_model_load_seconds Time it took to load a model.\n"
       << "# TYPE attend_model_load_seconds gauge\n";
   for (const auto& m : models)

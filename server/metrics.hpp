@@ -28,6 +28,8 @@ struct ModelSample {
   double load_seconds = 0;
   size_t queued_inputs = 0;               // accepted inputs not answered yet
   std::vector<size_t> batch_sizes;        // Translator::Stats::batch_sizes
+  size_t cached_bytes = 0;                // Model::cached_bytes: kept between batches, resident
+  size_t cache_releases = 0;              // Translator::Stats::cache_releases
 };
 
 class Metrics {

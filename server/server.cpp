@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -162,6 +163,10 @@ void Server::Impl::load_models() {
     to.max_batch_tokens = options.max_batch_tokens;
     to.max_queued = static_cast<int>(std::min<size_t>(options.max_queued, 1 << 30));
     to.threads = options.threads;
+    // seconds to milliseconds, a positive time staying positive (0 is "never")
+    to.release_caches_after_ms = options.release_caches_after <= 0
+                                     ? 0
+                                     : static_cast<int>(std::clamp(std::ceil(options.release_caches_after * 1000), 1.0, 2e9));
     m->translator = std::make_unique<attend::Translator>(m->model, to);
     models.push_back(std::move(m));
   }

@@ -32,6 +32,9 @@ struct ServerOptions {
   int batch_wait_ms = 5;
   int max_batch_size = 32;
   int max_batch_tokens = 4096;
+  // Seconds a model's worker stays idle before the buffers kept between batches are freed
+  // (attend::TranslatorOptions::release_caches_after_ms; 0: never).
+  double release_caches_after = 30;
   // Limits.
   RequestLimits limits;
   size_t max_body_bytes = 1 << 20;     // 413 beyond

@@ -41,6 +41,9 @@ const RegisterSubcommand registered(55, [](CLI::App& app) {
   s->add_option("--max-batch-size", o.max_batch_size, "Inputs decoded together at most")->check(CLI::Range(1, 4096))->capture_default_str();
   s->add_option("--max-batch-tokens", o.max_batch_tokens, "Padded source tokens per batch at most")
       ->check(CLI::Range(1, 1 << 24))->capture_default_str();
+  s->add_option("--release-caches-after", o.release_caches_after,
+                "Seconds idle before a model frees the buffers it keeps between batches (0: never)")
+      ->check(CLI::Range(0.0, 1e6))->capture_default_str();
   s->add_option("--max-texts", o.limits.max_texts, "Texts per request at most (413)")->check(CLI::Range(1, 1 << 20))->capture_default_str();
   s->add_option("--max-chars", o.limits.max_chars, "Characters per text at most (413)")->check(CLI::Range(1, 1 << 26))->capture_default_str();
   s->add_option("--max-beam-size", o.limits.max_beam_size, "beam_size at most (400)")->check(CLI::Range(1, 256))->capture_default_str();

@@ -57,6 +57,12 @@ ATTEND_API attend_status attend_set_num_threads(int threads);
    of the calling thread (0 = default). On success *out is a new model (attend_model_free). */
 ATTEND_API attend_status attend_model_load(const char* path, int threads, attend_model** out);
 ATTEND_API void attend_model_free(attend_model* model);
+/* Memory a model keeps between calls (the last batch's decoder caches and logits, for the next
+   batch): its resident bytes (0 for NULL), and freeing it, e.g. when the application goes idle
+   (the next call allocates again and gives the same results; safe while other threads translate).
+   An attend_translator does this itself after 30 s with nothing to decode. */
+ATTEND_API size_t attend_model_cached_bytes(const attend_model* model);
+ATTEND_API void attend_model_release_caches(const attend_model* model);
 
 /* --- loading with options; Hugging Face hub models --- */
 /* `path` of attend_model_load_with may also be a hub model id ("org/name", "name", optionally

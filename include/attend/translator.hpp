@@ -26,6 +26,11 @@ struct TranslatorOptions {
   int max_queued = 1024;
   // OpenMP/oneDNN threads of the compute thread (0 = the library default, all cores).
   int threads = 0;
+  // Once nothing has been decoded for this long, the worker frees the buffers the model keeps
+  // between batches (Model::release_caches: tens of MB after a batch of 32 with beam 4), so an
+  // idle service holds little more than the weights; the next batch allocates them again. 0:
+  // never (keep them for the next batch, however late).
+  int release_caches_after_ms = 30000;
 };
 
 // Threading model. translate() may be called from any number of threads at once. The calling
@@ -65,6 +70,7 @@ class ATTEND_API Translator {
     size_t inputs = 0;        // inputs decoded
     size_t max_batch = 0;     // largest batch
     std::vector<size_t> batch_sizes;  // [n]: batches of n inputs decoded ([0] unused)
+    size_t cache_releases = 0;  // idle periods that freed the model's kept buffers (release_caches_after_ms)
   };
   Stats stats() const;
 

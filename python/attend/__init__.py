@@ -15,6 +15,7 @@ a Dask cluster.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Iterator, List, Optional, Sequence, Tuple, Union
@@ -280,6 +281,15 @@ class Model:
         """Text of token ids, special tokens skipped."""
         return self._m.detokenize([int(i) for i in ids])
 
+    def cached_bytes(self) -> int:
+        """Resident bytes kept between calls (the last batch's decoder caches and logits)."""
+        return self._m.cached_bytes()
+
+    def release_caches(self) -> None:
+        """Frees what cached_bytes() counts (an application going idle); the next call allocates
+        again and gives the same results. Safe while other threads translate."""
+        self._m.release_caches()
+
     @property
     def info(self) -> ModelInfo:
         """Family, sizes, languages, generation defaults, quantization and compute type."""
@@ -294,13 +304,19 @@ class Model:
 class Translator:
     """Dynamic batching for concurrent callers (``attend::Translator``): any number of threads
     call translate() at once; one compute thread (``threads`` OpenMP threads) batches their
-    inputs together, waiting up to ``wait_ms`` for more. Results equal Model.translate()."""
+    inputs together, waiting up to ``wait_ms`` for more. Results equal Model.translate().
+    After ``release_caches_after`` seconds with nothing to decode it frees the buffers the model
+    keeps between batches (Model.release_caches); 0 keeps them."""
 
     def __init__(self, model: Union[Model, str], max_batch_size: int = 32, wait_ms: int = 5,
-                 max_batch_tokens: int = 4096, max_queued: int = 1024, threads: Optional[int] = None):
+                 max_batch_tokens: int = 4096, max_queued: int = 1024, threads: Optional[int] = None,
+                 release_caches_after: float = 30.0):
+        if not release_caches_after >= 0:
+            raise ValueError("release_caches_after must be >= 0 seconds")
         self.model = model if isinstance(model, Model) else Model(model)
+        after_ms = 0 if release_caches_after == 0 else max(1, min(2_000_000_000, math.ceil(release_caches_after * 1000)))
         self._t = _attend.Translator(self.model._m, max_batch_size, wait_ms, max_batch_tokens, max_queued,
-                                     threads or 0)
+                                     threads or 0, after_ms)
 
     def translate(self, texts, beam_size=None, max_length=None, num_hypotheses=1, src_lang=None, tgt_lang=None,
                   return_scores=False, **kwargs):
@@ -313,7 +329,7 @@ class Translator:
         return res[0] if single else res
 
     def stats(self) -> dict:
-        """{"batches", "inputs", "max_batch"} since construction."""
+        """{"batches", "inputs", "max_batch", "cache_releases"} since construction."""
         return self._t.stats()
 
 

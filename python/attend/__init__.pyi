@@ -154,6 +154,10 @@ class Model:
         """Token ids with the model's tokenizer (special tokens included)."""
     def detokenize(self, ids: Sequence[int]) -> str:
         """Text of token ids, special tokens skipped."""
+    def cached_bytes(self) -> int:
+        """Resident bytes kept between calls (the last batch's decoder caches and logits)."""
+    def release_caches(self) -> None:
+        """Frees what cached_bytes() counts; the next call allocates again, same results."""
     @property
     def info(self) -> ModelInfo:
         """What the model is (family, sizes, languages, defaults, compute type)."""
@@ -162,7 +166,8 @@ class Translator:
     """Dynamic batching of concurrent callers over one Model (thread-safe)."""
     model: Model
     def __init__(self, model: Union[Model, str], max_batch_size: int = 32, wait_ms: int = 5,
-                 max_batch_tokens: int = 4096, max_queued: int = 1024, threads: Optional[int] = None) -> None: ...
+                 max_batch_tokens: int = 4096, max_queued: int = 1024, threads: Optional[int] = None,
+                 release_caches_after: float = 30.0) -> None: ...
     @overload
     def translate(self, texts: _Text, beam_size: Optional[int] = None, max_length: Optional[int] = None,
                   num_hypotheses: int = 1, src_lang: Optional[str] = None, tgt_lang: Optional[str] = None,
@@ -173,7 +178,7 @@ class Translator:
                   return_scores: bool = False, **kwargs: Any) -> List[TranslationResult]:
         """As Model.translate; inputs of concurrent callers are decoded together."""
     def stats(self) -> dict:
-        """{"batches", "inputs", "max_batch"} since construction."""
+        """{"batches", "inputs", "max_batch", "cache_releases"} since construction."""
 
 def convert(hf_dir: Union[str, os.PathLike[str]], output: Union[str, os.PathLike[str]],
             quantize: Optional[str] = None, dtype: Optional[str] = None, weights: Optional[str] = None) -> None:

@@ -178,6 +178,10 @@ class Model:
         """Model::detokenize."""
     def info(self) -> ModelInfo:
         """Model::info."""
+    def cached_bytes(self) -> int:
+        """Model::cached_bytes."""
+    def release_caches(self) -> None:
+        """Model::release_caches (GIL released)."""
     def align_words(self, hypothesis: Hypothesis) -> List[Tuple[int, int]]:
         """Model::align_words: (source word, target word) pairs."""
     def token_pieces(self, ids: List[int]) -> List[str]:
@@ -188,7 +192,7 @@ class Model:
 class Translator:
     """attend::Translator."""
     def __init__(self, model: Model, max_batch_size: int, wait_ms: int, max_batch_tokens: int, max_queued: int,
-                 threads: int) -> None: ...
+                 threads: int, release_caches_after_ms: int) -> None: ...
     def translate(self, texts: List[str], options: TranslateOptions) -> List[TranslationResult]:
         """Translator::translate (GIL released, Ctrl-C cancels)."""
     def stats(self) -> Dict[str, int]:

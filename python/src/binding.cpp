@@ -554,6 +554,12 @@ PYBIND11_MODULE(_attend, m) {
              return utf8(text);
            })
       .def("info", [](const PyModel& m) { return m.model->info(); })
+      .def("cached_bytes", [](const PyModel& m) { return m.model->cached_bytes(); })
+      .def("release_caches",
+           [](const PyModel& m) {
+             py::gil_scoped_release release;
+             m.model->release_caches();
+           })
       // cross-attention: word alignment, token strings, HTML (docs/attention.md)
       .def("align_words",
            [](const PyModel& m, const attend::Hypothesis& h) {
@@ -574,18 +580,19 @@ PYBIND11_MODULE(_attend, m) {
 
   py::class_<PyTranslator>(m, "Translator")
       .def(py::init([](const PyModel& model, int max_batch_size, int wait_ms, int max_batch_tokens, int max_queued,
-                       int threads) {
+                       int threads, int release_caches_after_ms) {
              attend::TranslatorOptions o;
              o.max_batch_size = max_batch_size;
              o.wait_ms = wait_ms;
              o.max_batch_tokens = max_batch_tokens;
              o.max_queued = max_queued;
              o.threads = threads;
+             o.release_caches_after_ms = release_caches_after_ms;
              py::gil_scoped_release release;
              return PyTranslator{std::make_shared<attend::Translator>(model.model, o), model.model};
            }),
            py::arg("model"), py::arg("max_batch_size"), py::arg("wait_ms"), py::arg("max_batch_tokens"),
-           py::arg("max_queued"), py::arg("threads"))
+           py::arg("max_queued"), py::arg("threads"), py::arg("release_caches_after_ms"))
       .def("translate",
            [](const PyTranslator& t, std::vector<std::string> texts, const attend::TranslateOptions& opt) {
              auto tr = t.translator;
@@ -598,6 +605,7 @@ PYBIND11_MODULE(_attend, m) {
         d["batches"] = s.batches;
         d["inputs"] = s.inputs;
         d["max_batch"] = s.max_batch;
+        d["cache_releases"] = s.cache_releases;
         return d;
       });
 

@@ -235,6 +235,18 @@ static void test_with_model(const attend_model* m) {
   const int32_t* ids = attend_result_ids(r, 2, 0, &n_ids);
   CHECK(n_ids == sizeof BEAM4_IDS_3 / sizeof BEAM4_IDS_3[0] && memcmp(ids, BEAM4_IDS_3, sizeof BEAM4_IDS_3) == 0);
   CHECK(attend_result_score(r, 0, 0) < 0.0f);
+  /* The buffers kept for the next call, freed on request; the same results after. */
+  CHECK(attend_model_cached_bytes(m) > 0);
+  attend_model_release_caches(m);
+  CHECK(attend_model_cached_bytes(m) == 0);
+  CHECK(attend_model_cached_bytes(NULL) == 0);
+  attend_model_release_caches(NULL);
+  {
+    attend_result* again = NULL;
+    CHECK(attend_translate(m, INPUTS, 3, NULL, &again) == ATTEND_OK);
+    for (size_t i = 0; i < 3; ++i) CHECK(attend_result_text(again, i, 0) && strcmp(attend_result_text(again, i, 0), BEAM4[i]) == 0);
+    attend_result_free(again);
+  }
   /* Out of range. */
   CHECK(attend_result_text(r, 3, 0) == NULL);
   CHECK(attend_result_text(r, 0, 1) == NULL);

@@ -12,12 +12,14 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cctype>
 #include <cstring>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/mapped_file.hpp"
@@ -491,6 +493,45 @@ TEST_CASE("decoder cache of a batch whose rows all finish is released", "[memory
   st.select_rows({});
   CHECK(st.num_rows() == 0);
   CHECK(st.cache_floats() == 0);
+}
+
+// The buffers a model keeps between calls (the last batch's caches and logits) are freed on
+// request, and the next call gives the same results; a release while calls run leaves them alone.
+TEST_CASE("release_caches frees the buffers kept between calls; results and concurrent calls unchanged", "[memory][decoder]") {
+  attend::LoadOptions lo;
+  lo.compute_type = "fp32";
+  const auto model = attend::Model::load(ATTEND_DEFAULT_MODEL_PATH, lo);
+  const std::vector<std::string> in = {"Two young girls are playing in the snow.", "A man is riding a bike.",
+                                       "A dog runs across the green grass with a ball in its mouth."};
+  attend::TranslateOptions o;
+  o.generation.num_beams = 4;
+  auto ids_of = [](const std::vector<attend::TranslationResult>& r) {
+    std::vector<std::vector<int32_t>> ids;
+    for (const auto& t : r) ids.push_back(t.hypotheses.at(0).ids);
+    return ids;
+  };
+  CHECK(model->cached_bytes() == 0);  // nothing decoded yet
+  const auto first = ids_of(model->translate(in, o));
+  // 12 rows x the positions used x 6 layers x keys and values, plus the logits: far above a page
+  const size_t kept = model->cached_bytes();
+  CHECK(kept >= size_t{1} << 20);
+  model->release_caches();
+  CHECK(model->cached_bytes() == 0);
+  CHECK(ids_of(model->translate(in, o)) == first);
+  CHECK(model->cached_bytes() >= size_t{1} << 20);  // kept again for the next call
+  // Releases racing with running calls: every call's results unchanged.
+  std::atomic<bool> done{false};
+  std::thread releaser([&] {
+    while (!done.load()) {
+      model->release_caches();
+      std::this_thread::yield();
+    }
+  });
+  for (int i = 0; i < 4; ++i) CHECK(ids_of(model->translate(in, o)) == first);
+  done = true;
+  releaser.join();
+  model->release_caches();
+  CHECK(model->cached_bytes() == 0);
 }
 
 TEST_CASE("dropping a tensor's mapped pages keeps its bytes; heap tensors are left alone", "[memory][load]") {

@@ -1,7 +1,8 @@
 // tests/embed/test_translator.cpp — dynamic batching (attend::Translator): 16 threads issuing
 // requests on one model get exactly the results of single-threaded Model::translate calls
 // (greedy, beam, n-best mixed in one queue), requests are really batched together, memory bounds
-// (max_queued) hold with blocking callers, streaming and cancellation work per request.
+// (max_queued) hold with blocking callers, streaming and cancellation work per request, an idle
+// worker frees the model's kept buffers.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -205,6 +206,38 @@ TEST_CASE("translator: a cancelled request ends at once, the others complete", "
   CHECK(translator.translate({s[9]}).at(0).hypotheses.at(0).text == m->translate({s[9]}).at(0).hypotheses.at(0).text);
 }
 
+TEST_CASE("translator: an idle worker frees the model's kept buffers, results unchanged; 0 keeps them",
+          "[embed][translator][memory]") {
+  using namespace std::chrono_literals;
+  auto m = embed_test::model();
+  const auto& s = embed_test::sentences();
+  const std::vector<std::string> in(s.begin(), s.begin() + 8);
+  const auto want = m->translate(in);  // the model's beam 4
+  {
+    attend::TranslatorOptions to;
+    to.release_caches_after_ms = 0;
+    attend::Translator keep(m, to);
+    m->release_caches();
+    keep.translate(in);
+    std::this_thread::sleep_for(200ms);
+    CHECK(keep.stats().cache_releases == 0);
+    CHECK(m->cached_bytes() > 0);  // kept for a next batch
+  }
+  attend::TranslatorOptions to;
+  to.release_caches_after_ms = 50;
+  attend::Translator translator(m, to);
+  for (size_t round = 1; round <= 2; ++round) {
+    const auto got = translator.translate(in);
+    REQUIRE(got.size() == want.size());
+    for (size_t i = 0; i < got.size(); ++i) check_same(got[i], want[i]);
+    for (int i = 0; i < 1000 && translator.stats().cache_releases < round; ++i) std::this_thread::sleep_for(10ms);
+    CHECK(translator.stats().cache_releases == round);
+    CHECK(m->cached_bytes() == 0);
+  }
+  std::this_thread::sleep_for(200ms);  // idle without work in between: no further release
+  CHECK(translator.stats().cache_releases == 2);
+}
+
 TEST_CASE("translator: bad options", "[embed][translator]") {
   auto m = embed_test::model();
   attend::TranslatorOptions bad;
@@ -213,6 +246,9 @@ TEST_CASE("translator: bad options", "[embed][translator]") {
   bad = attend::TranslatorOptions();
   bad.max_queued = 0;
   CHECK_THROWS_WITH(attend::Translator(m, bad), Catch::Contains("max_queued"));
+  bad = attend::TranslatorOptions();
+  bad.release_caches_after_ms = -1;
+  CHECK_THROWS_WITH(attend::Translator(m, bad), Catch::Contains("release_caches_after_ms"));
   CHECK_THROWS_AS(attend::Translator(nullptr), attend::Error);
   attend::Translator translator(m);
   attend::TranslateOptions o;

@@ -164,6 +164,25 @@ def test_eight_threads_equal_serial(bundled, multi30k_100):
     assert tr.stats()["inputs"] == len(lines)
 
 
+def test_release_caches_and_idle_translator(bundled, multi30k_100):
+    lines = multi30k_100[:8]
+    want = [r.text for r in bundled.translate(lines, beam_size=4)]
+    assert bundled.cached_bytes() > 0  # the last batch's buffers, kept for the next call
+    bundled.release_caches()
+    assert bundled.cached_bytes() == 0
+    assert [r.text for r in bundled.translate(lines, beam_size=4)] == want
+    # A Translator idle for release_caches_after seconds frees them itself.
+    tr = attend.Translator(bundled, release_caches_after=0.05)
+    assert [r.text for r in tr.translate(lines, beam_size=4)] == want
+    deadline = time.monotonic() + 10
+    while tr.stats()["cache_releases"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert tr.stats()["cache_releases"] == 1
+    assert bundled.cached_bytes() == 0
+    with pytest.raises(ValueError, match="release_caches_after"):
+        attend.Translator(bundled, release_caches_after=-1)
+
+
 def test_gil_is_released_while_decoding(bundled, multi30k_100):
     ticks = []
     stop = threading.Event()

@@ -145,6 +145,11 @@ TEST_CASE("serve: health, models, languages, metrics, 404 and 405", "[server][ht
   CHECK_THAT(r->body, Catch::Contains("attend_batch_size_count{model=\"de\"} 1\n"));
   CHECK_THAT(r->body, Catch::Contains("attend_queue_depth{model=\"de\"} 0\n"));
   CHECK_THAT(r->body, Catch::Contains("attend_model_load_seconds{model=\"de\"}"));
+  // The buffers kept for the next batch: resident, not released (30 s idle by default).
+  CHECK_THAT(r->body, Catch::Contains("attend_cache_releases_total{model=\"de\"} 0\n"));
+  const std::string cached = "attend_model_cached_bytes{model=\"de\"} ";
+  REQUIRE(r->body.find(cached) != std::string::npos);
+  CHECK(std::stoull(r->body.substr(r->body.find(cached) + cached.size())) > 0);
   CHECK_THAT(r->body, Catch::Contains("attend_request_duration_seconds_count{endpoint=\"/v1/translate\"}"));
   const std::string tokens = "attend_generated_tokens_total{model=\"de\"} ";
   const size_t at = r->body.find(tokens);
@@ -279,6 +284,22 @@ TEST_CASE("serve: streamed text adds up to the unstreamed one (translate and sum
   r = post_json(c, "/v1/summarize", {{"text", "   "}});
   CHECK(status_of(r) == 400);
   CHECK(body_of(r)["error"] == "text has only whitespace");
+}
+
+TEST_CASE("serve: --release-caches-after frees a model's kept buffers once idle; answers unchanged", "[server][http]") {
+  auto o = server_test::options();
+  o.release_caches_after = 0.05;
+  RunningServer s(o);
+  auto c = s.client();
+  const json req = {{"text", json::array({server_test::sentences()[0], server_test::sentences()[1]})}};
+  const json first = body_of(post_json(c, "/v1/translate", req));
+  for (int round = 1; round <= 2; ++round) {
+    const std::string released = "attend_cache_releases_total{model=\"de\"} " + std::to_string(round) + "\n";
+    const std::string body = metrics_with(c, released, 500, std::chrono::milliseconds(10));
+    CHECK_THAT(body, Catch::Contains(released));
+    CHECK_THAT(body, Catch::Contains("attend_model_cached_bytes{model=\"de\"} 0\n"));
+    if (round == 1) CHECK(body_of(post_json(c, "/v1/translate", req)) == first);  // the same after a release
+  }
 }
 
 TEST_CASE("serve: limits answer 413/400/503/504 naming the limit", "[server][http][limits]") {
