@@ -79,10 +79,13 @@ std::string Metrics::render(const std::vector<ModelSample>& models, size_t in_fl
     write_histogram(out, "attend_request_duration_seconds", "endpoint=\"" + prometheus_escape(endpoint) + "\"", h);
   out << "# HELP attend_requests_in_flight Requests being handled.\n"
       << "# TYPE attend_requests_in_flight gauge\nattend_requests_in_flight " << in_flight << "\n";
-  out << "# HELP attend_queue_depth Accepted inputs (texts) of a model not answered yet.\n"
-      << "# TYPE attend_queue_depth gauge\n";
-  for (const auto& m : models)
-    out << "attend_queue_depth{model=\"" << prometheus_escape(m.model) << "\"} " << m.queued_inputs << "\n";
+  // One sample per model of a counter or gauge (value(m): its text).
+  const auto per_model = [&](const char* name, const char* type, const char* help, const auto& value) {
+    out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+    for (const auto& m : models) out << name << "{model=\"" << prometheus_escape(m.model) << "\"} " << value(m) << "\n";
+  };
+  per_model("attend_queue_depth", "gauge", "Accepted inputs (texts) of a model not answered yet.",
+            [](const ModelSample& m) { return std::to_string(m.queued_inputs); });
   out << "# HELP attend_batch_size Inputs per batch decoded by a model's Translator (dynamic batching).\n"
       << "# TYPE attend_batch_size histogram\n";
   for (const auto& m : models) {
@@ -91,25 +94,17 @@ std::string Metrics::render(const std::vector<ModelSample>& models, size_t in_fl
       if (m.batch_sizes[n]) h.observe(static_cast<double>(n), m.batch_sizes[n]);
     write_histogram(out, "attend_batch_size", "model=\"" + prometheus_escape(m.model) + "\"", h);
   }
-  out << "# HELP attend_generated_tokens_total Tokens generated (best hypotheses), by model.\n"
-      << "# TYPE attend_generated_tokens_total counter\n";
-  for (const auto& m : models) {
-    const auto it = tokens_.find(m.model);
-    out << "attend_generated_tokens_total{model=\"" << prometheus_escape(m.model) << "\"} "
-        << (it == tokens_.end() ? 0 : it->second) << "\n";
-  }
-  out << "# HELP attend_model_cached_bytes Resident bytes a model keeps between batches (decoder caches, logits).\n"
-      << "# TYPE attend_model_cached_bytes gauge\n";
-  for (const auto& m : models)
-    out << "attend_model_cached_bytes{model=\"" << prometheus_escape(m.model) << "\"} " << m.cached_bytes << "\n";
-  out << "# HELP attend_cache_releases_total Idle periods after which a model freed the buffers it keeps.\n"
-      << "# TYPE attend_cache_releases_total counter\n";
-  for (const auto& m : models)
-    out << "attend_cache_releases_total{model=\"" << prometheus_escape(m.model) << "\"} " << m.cache_releases << "\n";
-  out << "# HELP attend_model_load_seconds Time it took to load a model.\n"
-      << "# TYPE attend_model_load_seconds gauge\n";
-  for (const auto& m : models)
-    out << "attend_model_load_seconds{model=\"" << prometheus_escape(m.model) << "\"} " << num(m.load_seconds) << "\n";
+  per_model("attend_generated_tokens_total", "counter", "Tokens generated (best hypotheses), by model.",
+            [&](const ModelSample& m) {
+              const auto it = tokens_.find(m.model);
+              return std::to_string(it == tokens_.end() ? 0 : it->second);
+            });
+  per_model("attend_model_cached_bytes", "gauge", "Resident bytes a model keeps between batches (decoder caches, logits).",
+            [](const ModelSample& m) { return std::to_string(m.cached_bytes); });
+  per_model("attend_cache_releases_total", "counter", "Idle periods after which a model freed the buffers it keeps.",
+            [](const ModelSample& m) { return std::to_string(m.cache_releases); });
+  per_model("attend_model_load_seconds", "gauge", "Time it took to load a model.",
+            [](const ModelSample& m) { return num(m.load_seconds); });
   return out.str();
 }
 

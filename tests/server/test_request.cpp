@@ -210,6 +210,8 @@ TEST_CASE("metrics: Prometheus text with counters, histograms and gauges", "[ser
   s.load_seconds = 0.5;
   s.queued_inputs = 3;
   s.batch_sizes = {0, 2, 0, 1};  // two batches of 1, one of 3
+  s.cached_bytes = 33042432;
+  s.cache_releases = 2;
   const std::string text = m.render({s}, 4);
   CHECK_THAT(text, Catch::Contains("attend_requests_total{endpoint=\"/v1/translate\",status=\"200\"} 2\n"));
   CHECK_THAT(text, Catch::Contains("attend_requests_total{endpoint=\"/v1/translate\",status=\"413\"} 1\n"));
@@ -223,6 +225,9 @@ TEST_CASE("metrics: Prometheus text with counters, histograms and gauges", "[ser
   CHECK_THAT(text, Catch::Contains("attend_queue_depth{model=\"de\"} 3\n"));
   CHECK_THAT(text, Catch::Contains("attend_generated_tokens_total{model=\"de\"} 42\n"));
   CHECK_THAT(text, Catch::Contains("attend_model_load_seconds{model=\"de\"} 0.5\n"));
+  CHECK_THAT(text, Catch::Contains("# TYPE attend_model_cached_bytes gauge\nattend_model_cached_bytes{model=\"de\"} 33042432\n"));
+  CHECK_THAT(text, Catch::Contains("# TYPE attend_cache_releases_total counter\nattend_cache_releases_total{model=\"de\"} 2\n"));
+  CHECK_THAT(text, Catch::Contains("# TYPE attend_queue_depth gauge\nattend_queue_depth{model=\"de\"} 3\n"));
   CHECK_THAT(text, Catch::Contains("attend_requests_in_flight 4\n"));
   CHECK(prometheus_escape("a\"b\\c\n") == "a\\\"b\\\\c\\n");
 }
