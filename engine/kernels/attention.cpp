@@ -341,7 +341,7 @@ inline __attribute__((always_inline)) void attend_row_impl(const float* q, const
       scores64_i8_avx512(q16, qs, kbase, kv, bias, heads, scale, scratch);
       done = true;
     }
-  } else if constexpr (!std::is_same<F, BF16>::value) {  // bf16 runs keep the in-order sums
+  } else if constexpr (!std::is_same<F, BF16>::value) {  // bf16 runs keep the per-element loop below
     if (head_dim == 64 && kv.fast_scores && simd::has_avx512()) {
       scores64_avx512<F>(q, kbase, kv, bias, heads, scale, scratch);
       done = true;
