@@ -18,6 +18,7 @@
 #endif
 
 #include "engine/kernels/half.hpp"
+#include "engine/kernels/lane_sum.hpp"
 #include "engine/kernels/quantize.hpp"
 #include "engine/kernels/simd.hpp"
 
@@ -368,8 +369,7 @@ inline __attribute__((always_inline)) void attend_row_impl(const float* q, const
         s = static_cast<float>(dot) * entry_scales<F>(kj, inner)[h] * qs[h];
         (void)qh;
       } else {
-#pragma omp simd reduction(+ : s)
-        for (int d = 0; d < head_dim; ++d) s += qh[d] * F::widen(kh[d]);
+        s = lane_sum16<float>(head_dim, [&](int64_t d) { return qh[d] * F::widen(kh[d]); });
       }
       s *= scale;
       if (bias.data) s += bias.data[h * bias.head_stride + j];

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "attend/error.hpp"
+#include "engine/kernels/lane_sum.hpp"
 #include "engine/kernels/profile.hpp"
 #include "engine/kernels/quantize.hpp"
 #include "engine/kernels/simd.hpp"
@@ -388,21 +389,17 @@ void LayerNorm::init(const float* gamma, const float* beta, int64_t dim, float e
 }
 
 namespace {
-// One row of LayerNorm: two passes (mean, then the variance about it), as vector reductions
-// accumulated in Acc: float for the small-batch loop of reduced-precision runs (forward()),
+// One row of LayerNorm: two passes (mean, then the variance about it), as 16-lane sums in an
+// order fixed by the source (lane_sum16: the same bits at any optimization level) accumulated in Acc: float for the small-batch loop of reduced-precision runs (forward()),
 // double (2 x d adds per row) for the int8 decoder's row passes (forward_row()).
 template <class Acc>
 inline void layer_norm_row(const float* xr, const float* g, const float* b, int64_t d, float eps, float* yr) {
-  Acc sum = 0;
-#pragma omp simd reduction(+ : sum)
-  for (int64_t i = 0; i < d; ++i) sum += static_cast<Acc>(xr[i]);
+  const Acc sum = lane_sum16<Acc>(d, [&](int64_t i) { return static_cast<Acc>(xr[i]); });
   const Acc mean_acc = sum / static_cast<Acc>(d);
-  Acc sq = 0;
-#pragma omp simd reduction(+ : sq)
-  for (int64_t i = 0; i < d; ++i) {
+  const Acc sq = lane_sum16<Acc>(d, [&](int64_t i) {
     const Acc c = static_cast<Acc>(xr[i]) - mean_acc;
-    sq += c * c;
-  }
+    return c * c;
+  });
   const float mean = static_cast<float>(mean_acc);
   const float inv = static_cast<float>(Acc(1) / std::sqrt(sq / static_cast<Acc>(d) + static_cast<Acc>(eps)));
 #pragma omp simd
@@ -490,14 +487,12 @@ void RMSNorm::init(const float* weight, int64_t dim, float eps) {
 }
 
 namespace {
-// One row of RMSNorm: y = w * (x / sqrt(mean(x^2) + eps)). The sum of squares is a vector
-// reduction (as torch's mean is), not one dependent chain of d additions (that chain was most
-// of a T5 decode's norm time).
+// One row of RMSNorm: y = w * (x / sqrt(mean(x^2) + eps)). The sum of squares is a 16-lane sum
+// (lane_sum16: vectorizable, as torch's mean is, in an order fixed by the source), not one
+// dependent chain of d additions (that chain was most of a T5 decode's norm time).
 ATTEND_MULTIVERSION
 void rms_norm_row(const float* x, const float* w, int64_t d, float eps, float* y) {
-  float ss = 0.0f;
-#pragma omp simd reduction(+ : ss)
-  for (int64_t i = 0; i < d; ++i) ss += x[i] * x[i];
+  const float ss = lane_sum16<float>(d, [&](int64_t i) { return x[i] * x[i]; });
   const float inv = 1.0f / std::sqrt(ss / static_cast<float>(d) + eps);
 #pragma omp simd
   for (int64_t i = 0; i < d; ++i) y[i] = w[i] * (x[i] * inv);

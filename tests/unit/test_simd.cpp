@@ -1,10 +1,11 @@
 // tests/unit/test_simd.cpp — engine/simd's loops (AVX-512 and portable) against their scalar
 // definitions: int8 quantization, matmul epilogues, the softmax exp, the top-k skip scan, the
 // float log_softmax of reduced-precision decoding and the IEEE-half conversion of int8 runs'
-// attention keys and values.
+// attention keys and values, and the fixed-order lane sums of the norms and bf16 attention.
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <iomanip>
 #include <cstdint>
 #include <limits>
@@ -13,6 +14,7 @@
 
 #include "engine/decoding/logits_processors.hpp"
 #include "engine/kernels/half.hpp"
+#include "engine/kernels/lane_sum.hpp"
 #include "engine/kernels/simd.hpp"
 #include "tests/support/simd_paths.hpp"
 
@@ -39,6 +41,31 @@ float gelu_tanh(float v) {
 }
 
 }  // namespace
+
+TEST_CASE("simd: lane_sum16 sums in the order its comment gives, whatever the compiler vectorizes") {
+  // Terms of mixed magnitudes, so that another order (a vectorizer's reduction tree, a plain
+  // left-to-right chain) rounds differently.
+  std::vector<float> x = random_row(80, 11);
+  for (size_t i = 0; i < x.size(); i += 3) x[i] *= 1e4f;
+  int differs_from_chain = 0;
+  for (int64_t n = 0; n <= 80; ++n) {
+    float lane[16] = {};
+    for (int64_t i = 0; i < n; ++i) lane[i % 16] += x[static_cast<size_t>(i)];  // term i into lane i % 16
+    for (int w = 8; w > 0; w /= 2)                                              // then pairwise
+      for (int l = 0; l < w; ++l) lane[l] += lane[l + w];
+    const float got = attend::lane_sum16<float>(n, [&](int64_t i) { return x[static_cast<size_t>(i)]; });
+    INFO("n = " << n);
+    CHECK(std::memcmp(&got, &lane[0], sizeof got) == 0);
+    float chain = 0.0f;
+    for (int64_t i = 0; i < n; ++i) chain += x[static_cast<size_t>(i)];
+    differs_from_chain += chain != got;
+  }
+  CHECK(differs_from_chain > 10);  // the data does tell orders apart
+  // lanes 0 and 2 meet at width 2, then lane 1: (1e16 - 1e16) + 1, where a chain loses the 1
+  const double t[3] = {1e16, 1.0, -1e16};
+  CHECK(attend::lane_sum16<double>(3, [&](int64_t i) { return t[i]; }) == 1.0);
+  CHECK((t[0] + t[1]) + t[2] == 0.0);
+}
 
 TEST_CASE("simd: quantize rounds half to even, clamps to +-127 and maps NaN to 0") {
   for_each_simd_path([] {
