@@ -355,12 +355,21 @@ void Transformer::release_embedding_pages() const {
   for (const HostTensor& v : embed_views_) release_pages(v);
 }
 
+namespace {
+// Resident bytes of per-layer key and value buffers of `floats` floats each (null: none).
+size_t kv_resident_bytes(const std::vector<std::unique_ptr<float[]>>& k, const std::vector<std::unique_ptr<float[]>>& v,
+                         size_t floats) {
+  size_t n = 0;
+  for (const auto* set : {&k, &v})
+    for (const auto& buf : *set)
+      if (buf) n += resident_bytes(buf.get(), floats * sizeof(float));
+  return n;
+}
+}  // namespace
+
 size_t Transformer::spare_resident_bytes() const {
   std::lock_guard<std::mutex> lock(spare_mu_);
-  size_t n = 0;
-  for (const auto* set : {&spare_.k, &spare_.v})
-    for (const auto& buf : *set)
-      if (buf) n += resident_bytes(buf.get(), spare_.floats * sizeof(float));
+  size_t n = kv_resident_bytes(spare_.k, spare_.v, spare_.floats);
   if (spare_.logits.capacity() > 0) n += resident_bytes(spare_.logits.data(), spare_.logits.capacity() * sizeof(float));
   return n;
 }
@@ -1746,15 +1755,7 @@ void DecoderState::select_rows(const std::vector<int32_t>& src) {
   if (n == 0) give_spare();
 }
 
-size_t DecoderState::resident_cache_bytes() const {
-  const size_t bytes = alloc_floats_ * sizeof(float);
-  size_t n = 0;
-  for (size_t l = 0; l < k_cache_.size(); ++l) {
-    if (k_cache_[l]) n += resident_bytes(k_cache_[l].get(), bytes);
-    if (v_cache_[l]) n += resident_bytes(v_cache_[l].get(), bytes);
-  }
-  return n;
-}
+size_t DecoderState::resident_cache_bytes() const { return kv_resident_bytes(k_cache_, v_cache_, alloc_floats_); }
 
 size_t DecoderState::cache_floats() const {
   return 2 * k_cache_.size() * alloc_floats_;

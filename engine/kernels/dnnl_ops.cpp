@@ -390,8 +390,9 @@ void LayerNorm::init(const float* gamma, const float* beta, int64_t dim, float e
 
 namespace {
 // One row of LayerNorm: two passes (mean, then the variance about it), as 16-lane sums in an
-// order fixed by the source (lane_sum16: the same bits at any optimization level) accumulated in Acc: float for the small-batch loop of reduced-precision runs (forward()),
-// double (2 x d adds per row) for the int8 decoder's row passes (forward_row()).
+// order fixed by the source (lane_sum16: the same bits at any optimization level) accumulated in
+// Acc: float for the small-batch loop of reduced-precision runs (forward()), double (2 x d adds
+// per row) for the int8 decoder's row passes (forward_row()).
 template <class Acc>
 inline void layer_norm_row(const float* xr, const float* g, const float* b, int64_t d, float eps, float* yr) {
   const Acc sum = lane_sum16<Acc>(d, [&](int64_t i) { return static_cast<Acc>(xr[i]); });
